@@ -1,0 +1,46 @@
+/**
+ * The environment variables gem-watch reads: part of its public interface, so names never change.
+ * Each overrides one YAML key. Secrets may also be given as NAME_FILE, a path whose contents are read.
+ */
+export type EnvKind = 'string' | 'list' | 'boolean' | 'integer';
+
+export interface EnvBinding {
+  name: string;
+  /** Dotted YAML path. */
+  path: string;
+  kind: EnvKind;
+  /** Secret: accepted as NAME_FILE too, and redacted from every log line and error. */
+  secret?: boolean;
+  description: string;
+}
+
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { name: 'GEM_API_BASE_URL', path: 'gem.baseUrl', kind: 'string', description: 'Base URL of the GEM API' },
+  { name: 'GEM_API_KEY', path: 'gem.apiKey', kind: 'string', secret: true, description: 'TomTom API key (required)' },
+  { name: 'GEM_BEARER_TOKEN', path: 'gem.auth.bearerToken', kind: 'string', secret: true, description: 'A fixed bearer token' },
+  { name: 'GEM_BEARER_TOKEN_COMMAND', path: 'gem.auth.command', kind: 'string', description: 'Command that prints a bearer token (az CLI)' },
+  { name: 'GEM_AUTH_PROVIDER', path: 'gem.auth.provider', kind: 'string', description: 'auto, none, static, command or azure' },
+  { name: 'GEM_DETAIL_PATH', path: 'gem.detailPath', kind: 'string', description: 'Detail path template with {jobRunId}' },
+  { name: 'GEM_JOB_TYPES', path: 'gem.jobTypes', kind: 'list', description: 'Job types to watch (comma list)' },
+  { name: 'POLL_CRON', path: 'poll.cron', kind: 'string', description: 'Poll schedule (node-cron, 5 or 6 fields)' },
+  { name: 'REDIS_URL', path: 'redis.url', kind: 'string', secret: true, description: 'Redis URL (redis:// or rediss://)' },
+  { name: 'GEM_WATCH_PREFIX', path: 'redis.prefix', kind: 'string', description: 'Prefix of every Redis key' },
+  { name: 'NOTIFY_ON', path: 'notify.on', kind: 'list', description: 'Statuses that are announced (comma list)' },
+  { name: 'SLACK_WEBHOOK_URL', path: 'slack.webhookUrl', kind: 'string', secret: true, description: 'Default Slack webhook; unset = Slack off' },
+  { name: 'SMTP_URL', path: 'email.smtpUrl', kind: 'string', secret: true, description: 'smtp[s]://user:pass@host:port; unset = email off' },
+  { name: 'EMAIL_FROM', path: 'email.from', kind: 'string', description: 'Sender address' },
+  { name: 'EMAIL_TO', path: 'email.to', kind: 'list', description: 'Default recipients (comma list)' },
+  { name: 'EMAIL_ON_TRANSITION', path: 'email.onTransition', kind: 'boolean', description: 'One email per announced transition' },
+  { name: 'DIGEST_CRON', path: 'digest.cron', kind: 'string', description: 'Digest schedule (node-cron)' },
+  { name: 'DIGEST_TIMEZONE', path: 'digest.timezone', kind: 'string', description: 'Time zone of the digest' },
+  { name: 'HTTP_HOST', path: 'http.host', kind: 'string', description: 'Address of the health/metrics/status server' },
+  { name: 'HTTP_PORT', path: 'http.port', kind: 'integer', description: 'Port of the health/metrics/status server' },
+  { name: 'HTTP_AUTH_TOKEN', path: 'http.authToken', kind: 'string', secret: true, description: 'Token required when HTTP_HOST is not loopback' },
+  { name: 'LOG_LEVEL', path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'LOG_PRETTY', path: 'log.pretty', kind: 'string', description: 'auto, true or false' },
+];
+
+/** Finds the environment variable that overrides a YAML path, if any. */
+export function envNameFor(path: string): string | undefined {
+  return ENV_BINDINGS.find((binding) => binding.path === path)?.name;
+}

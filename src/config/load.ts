@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { registerSecret, registerSecretUrl } from '../observability/redact.js';
+import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
+import { configSchema, type Config } from './schema.js';
+
+/** The defaults shipped with gem-watch; resolved the same from src/ and from dist/. */
+export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+
+/** Every problem found in the configuration, each naming the YAML key and its environment variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** A YAML file merged over the defaults; else GEM_WATCH_CONFIG; else none. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects merge key by key; anything else (arrays included) replaces. */
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isTree(current) && isTree(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    if (!isTree(node[key])) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function readYaml(file: string, label: string, problems: string[]): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`${label}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return {};
+  }
+  try {
+    const parsed: unknown = parseYaml(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (!isTree(parsed)) {
+      problems.push(`${label}: ${file} must hold a YAML mapping at the top`);
+      return {};
+    }
+    return parsed;
+  } catch (error) {
+    problems.push(`${label}: ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    return {};
+  }
+}
+
+function envValue(binding: EnvBinding, env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
+  const fileName = env[`${binding.name}_FILE`];
+  if (binding.secret && fileName) {
+    try {
+      return readFileSync(fileName, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${binding.name}_FILE: cannot read ${fileName} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  }
+  return env[binding.name];
+}
+
+function convert(binding: EnvBinding, raw: string, problems: string[]): unknown {
+  switch (binding.kind) {
+    case 'list':
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    case 'boolean': {
+      const word = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(word)) return true;
+      if (['false', '0', 'no', 'off'].includes(word)) return false;
+      problems.push(`${binding.path} (${binding.name}): must be true or false`);
+      return undefined;
+    }
+    case 'integer': {
+      const number = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isInteger(number)) {
+        problems.push(`${binding.path} (${binding.name}): must be a whole number`);
+        return undefined;
+      }
+      return number;
+    }
+    default:
+      return raw.trim();
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host) || host.startsWith('127.');
+}
+
+/** Checks that span several keys, which the schema cannot express on its own. */
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [index, route] of config.routes.entries()) {
+    if (names.has(route.name)) problems.push(`routes[${index}].name: "${route.name}" is used twice`);
+    names.add(route.name);
+    for (const webhook of route.slack) {
+      if (webhook !== 'default' && !(webhook in config.slack.webhooks)) {
+        problems.push(`routes[${index}].slack: names webhook "${webhook}", which slack.webhooks does not define`);
+      }
+      if (webhook === 'default' && !config.slack.webhookUrl) {
+        problems.push(`routes[${index}].slack: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set`);
+      }
+    }
+    if (route.email.length > 0 && !config.email.smtpUrl) {
+      problems.push(`routes[${index}].email: recipients given but email.smtpUrl (SMTP_URL) is not set`);
+    }
+  }
+  if (!isLoopback(config.http.host) && !config.http.authToken) {
+    problems.push(
+      `http.host (HTTP_HOST): binding to ${config.http.host} exposes the status page beyond this machine; set http.authToken (HTTP_AUTH_TOKEN) or bind to 127.0.0.1`,
+    );
+  }
+  const digestHook = config.digest.slackWebhook;
+  if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {
+    problems.push(`digest.slackWebhook: names webhook "${digestHook}", which slack.webhooks does not define`);
+  }
+  if (config.gem.auth.provider === 'static' && !config.gem.auth.bearerToken) {
+    problems.push('gem.auth.bearerToken (GEM_BEARER_TOKEN): required when gem.auth.provider is static');
+  }
+  if (config.gem.auth.provider === 'command' && !config.gem.auth.command) {
+    problems.push('gem.auth.command (GEM_BEARER_TOKEN_COMMAND): required when gem.auth.provider is command');
+  }
+  return problems;
+}
+
+function registerSecrets(config: Config): void {
+  registerSecret(config.gem.apiKey);
+  registerSecret(config.gem.auth.bearerToken);
+  registerSecret(config.http.authToken);
+  registerSecretUrl(config.slack.webhookUrl, true);
+  for (const url of Object.values(config.slack.webhooks)) registerSecretUrl(url, true);
+  registerSecretUrl(config.email.smtpUrl, false);
+  registerSecretUrl(config.redis.url, false);
+}
+
+/**
+ * Loads the configuration: defaults, then the named YAML file, then the environment. Every problem
+ * is collected and thrown at once as a ConfigError; nothing connects before this succeeds. Secrets
+ * found are registered with the log redactor.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let tree = readYaml(DEFAULT_CONFIG_FILE, 'default configuration', problems);
+  const file = options.file ?? env.GEM_WATCH_CONFIG;
+  if (file) tree = merge(tree, readYaml(file, options.file ? '--config' : 'GEM_WATCH_CONFIG', problems));
+
+  for (const binding of ENV_BINDINGS) {
+    const raw = envValue(binding, env, problems);
+    if (raw === undefined) continue;
+    const value = convert(binding, raw, problems);
+    if (value !== undefined) setPath(tree, binding.path, value);
+  }
+
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join('.');
+      const envName = envNameFor(path) ?? envNameFor(issue.path.slice(0, -1).map(String).join('.'));
+      const where = envName ? `${path} (${envName})` : path || '(top level)';
+      problems.push(`${where}: ${describeIssue(issue)}`);
+    }
+    throw new ConfigError(problems);
+  }
+  problems.push(...crossChecks(parsed.data));
+  if (problems.length > 0) throw new ConfigError(problems);
+  registerSecrets(parsed.data);
+  return parsed.data;
+}
+
+/** zod's message, without ever quoting the value (it may be a secret). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}

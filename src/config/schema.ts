@@ -1,0 +1,295 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+
+/**
+ * The whole configuration of gem-watch. config/default.yaml carries every key with its default and a
+ * comment; `env.ts` lists the environment variables that override keys. Keys are camelCase in YAML.
+ */
+
+const cronExpression = z.string().refine((value) => cron.validate(value), {
+  message: 'must be a node-cron expression of 5 or 6 fields (seconds first when 6)',
+});
+
+const timezone = z.string().refine(
+  (value) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as UTC or Europe/Amsterdam' },
+);
+
+/** An http(s) URL. The value is never echoed in an error, since it may carry a secret. */
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), {
+  message: 'must be an http:// or https:// URL',
+});
+
+const optionalHttpUrl = z.union([z.literal(''), httpUrl]);
+
+const smtpUrl = z.union([
+  z.literal(''),
+  z.string().refine(
+    (value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+    },
+    { message: 'must look like smtp://user:pass@host:port or smtps://user:pass@host:port' },
+  ),
+]);
+
+const redisUrl = z.string().refine(
+  (value) => URL.canParse(value) && ['redis:', 'rediss:'].includes(new URL(value).protocol),
+  { message: 'must be a redis:// or rediss:// URL' },
+);
+
+const emailAddress = z.string().regex(/^[^\s@<>,;"]+@[^\s@<>,;"]+$/, 'must be an e-mail address');
+
+const canonicalStatus = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'unknown']);
+
+const durationMs = z.number().int().nonnegative();
+
+/** A daily or weekly window in which a route's messages are held, in the route's time zone. */
+const muteWindow = z
+  .object({
+    /** Days the window starts on, 0 = Sunday … 6 = Saturday. Empty = every day. */
+    days: z.array(z.number().int().min(0).max(6)).default([]),
+    /** "HH:MM", local time. */
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
+    /** "HH:MM", local time; earlier than start means the window crosses midnight. */
+    end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
+  })
+  .strict();
+
+/** Thresholds below which a finished job is announced as a warning. Percentages 0–100. */
+const qualityThresholds = z
+  .object({
+    roadsMatchedPct: z.number().min(0).max(100).optional(),
+    roadsFullyMatchedPct: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+
+const route = z
+  .object({
+    /** Unique name; used in task ids, logs and `gem-watch silence add --route NAME`. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -'),
+    match: z
+      .object({
+        /** Job types this route takes; empty = all. */
+        jobTypes: z.array(z.string()).default([]),
+        /** Canonical statuses this route takes; empty = NOTIFY_ON. */
+        statuses: z.array(canonicalStatus).default([]),
+        /** A regular expression tested against the input file name. */
+        inputFile: z
+          .string()
+          .refine((value) => {
+            try {
+              new RegExp(value);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'must be a valid regular expression')
+          .optional(),
+      })
+      .strict()
+      .default({ jobTypes: [], statuses: [] }),
+    /** Names of webhooks from `slack.webhooks` (`default` is SLACK_WEBHOOK_URL). */
+    slack: z.array(z.string()).default([]),
+    /** Recipients. */
+    email: z.array(emailAddress).default([]),
+    thresholds: qualityThresholds.default({}),
+    /** Time zone of `mute` windows. */
+    timezone: timezone.default('UTC'),
+    mute: z.array(muteWindow).default([]),
+    /** Failures are delivered even inside a mute window or silence. */
+    failuresBreakThrough: z.boolean().default(false),
+    /** Keep matching further routes after this one. */
+    continue: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    gem: z
+      .object({
+        /** Base URL of the Orbis platform API. */
+        baseUrl: httpUrl.default('https://api.tomtom.com/maps/orbis/platform'),
+        /** TomTom API key, sent as `tomtom-api-key`. Required. */
+        apiKey: z.string().min(1, 'is required (your TomTom API key)'),
+        /** Job types to watch; one list call each per poll. */
+        jobTypes: z.array(z.string().regex(/^[A-Z_]+$/, 'must be upper-case words such as ROAD_MATCHING')).min(1),
+        /** Path of the list endpoint, below baseUrl. */
+        listPath: z.string().startsWith('/').default('/gem/jobs'),
+        /** Path template of the detail endpoint; `{jobRunId}` is replaced by the URL-encoded id. */
+        detailPath: z.string().startsWith('/').includes('{jobRunId}', { message: 'must contain {jobRunId}' }),
+        /** Value of the X-Version header on the detail call. */
+        apiVersion: z.string().default('1'),
+        /** Timeout of every API request, in milliseconds. */
+        timeoutMs: durationMs.min(100).default(15_000),
+        auth: z
+          .object({
+            /**
+             * Where bearer tokens come from: `auto` picks `command` when a command is set, else
+             * `static` when a token is set, else `none`.
+             */
+            provider: z.enum(['auto', 'none', 'static', 'command', 'azure']).default('auto'),
+            /** A fixed bearer token. */
+            bearerToken: z.string().default(''),
+            /** A shell command that prints a token (plain or `az` JSON). */
+            command: z.string().default(''),
+            /** How long the command may run, in milliseconds. */
+            commandTimeoutMs: durationMs.min(100).default(30_000),
+            /** A token is refreshed this many milliseconds before it expires. */
+            refreshMarginMs: durationMs.default(300_000),
+            /** Tokens without a known expiry are refreshed after this many milliseconds. */
+            defaultTtlMs: durationMs.min(1_000).default(3_000_000),
+            /** Scope requested from Azure identity. */
+            azureScope: z.string().default('https://gem.core.orbis.tomtom.com/user_impersonation'),
+            /** `default` = DefaultAzureCredential (also managed identity), `cli` = AzureCliCredential. */
+            azureCredential: z.enum(['default', 'cli']).default('default'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict(),
+    poll: z
+      .object({
+        /** node-cron expression of the poll; 6 fields allow seconds. */
+        cron: cronExpression,
+        /** Detail fetches run at once per worker process. */
+        detailConcurrency: z.number().int().min(1).max(256).default(8),
+        /** At most `max` API calls per `durationMs` across all replicas (BullMQ limiter). */
+        rateLimit: z
+          .object({ max: z.number().int().min(1).default(20), durationMs: durationMs.min(1).default(1_000) })
+          .strict()
+          .prefault({}),
+        /** (time, progress) samples kept per running job for the ETA. */
+        progressSamples: z.number().int().min(2).max(50).default(6),
+        /** How long finished poll tasks are kept so a late replica cannot add the same slot again, in seconds. */
+        keepPollTasksSec: z.number().int().min(60).default(86_400),
+        /** Outbox entries older than this are re-dispatched by the sweeper, in milliseconds. */
+        outboxGraceMs: durationMs.default(30_000),
+      })
+      .strict(),
+    redis: z
+      .object({
+        /** Redis connection URL; rediss:// for TLS. */
+        url: redisUrl,
+        /** Prefix of every key; `{name}` in braces keeps BullMQ's keys in one Redis Cluster slot. */
+        prefix: z.string().regex(/^[A-Za-z0-9_{}.-]+$/, 'must be letters, digits, _ . - or braces'),
+      })
+      .strict(),
+    retention: z
+      .object({
+        /** Days the transition stream keeps entries (the digest reads it). */
+        transitionsDays: z.number().min(1).default(30),
+        /** Days a vanished job (404, gone from the list) is remembered. */
+        vanishedDays: z.number().min(1).default(30),
+        /** Days delivery markers and the notification log are kept. */
+        deliveriesDays: z.number().min(1).default(30),
+        /** Entries kept in the notification log. */
+        notificationLogMax: z.number().int().min(100).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    notify: z
+      .object({
+        /** Canonical statuses whose arrival is announced. */
+        on: z.array(canonicalStatus).min(1),
+        /** Delivery attempts per (transition, destination) before it is given up. */
+        attempts: z.number().int().min(1).default(30),
+        /** First retry delay, in milliseconds; doubles each attempt, with jitter. */
+        backoffMs: durationMs.min(10).default(1_000),
+        /** Longest retry delay, in milliseconds. */
+        maxBackoffMs: durationMs.min(10).default(300_000),
+        /** Messages per second per Slack webhook. */
+        slackPerSecond: z.number().min(0.1).default(1),
+        /** Deliveries run at once per worker process. */
+        concurrency: z.number().int().min(1).default(4),
+      })
+      .strict(),
+    slack: z
+      .object({
+        /** The default route's webhook. Empty = Slack off. */
+        webhookUrl: optionalHttpUrl,
+        /** More webhooks by name, for routes. */
+        webhooks: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), httpUrl).default({}),
+        /** Timeout of a Slack post, in milliseconds. */
+        timeoutMs: durationMs.min(100).default(10_000),
+      })
+      .strict(),
+    email: z
+      .object({
+        /** smtp[s]://user:pass@host:port. Empty = email off. */
+        smtpUrl: smtpUrl,
+        /** Sender address. */
+        from: z.string().min(3),
+        /** The default route's recipients. */
+        to: z.array(emailAddress),
+        /** Send one email per announced transition (the digest is separate). */
+        onTransition: z.boolean(),
+        /** SMTP connection timeout, in milliseconds (nodemailer's default is 2 minutes). */
+        connectionTimeoutMs: durationMs.min(100).default(10_000),
+        /** SMTP socket inactivity timeout, in milliseconds (nodemailer's default is 10 minutes). */
+        socketTimeoutMs: durationMs.min(100).default(30_000),
+      })
+      .strict(),
+    routes: z.array(route).default([]),
+    digest: z
+      .object({
+        /** When the summary is mailed (node-cron), in `timezone`. */
+        cron: cronExpression,
+        /** IANA time zone of the digest schedule and its dates. */
+        timezone,
+        /** Send a "nothing happened" digest for an empty period. */
+        sendEmpty: z.boolean().default(false),
+        /** Recipients; empty = email.to. */
+        to: z.array(emailAddress).default([]),
+        /** Also post the summary to this Slack webhook name; empty = no. */
+        slackWebhook: z.string().default(''),
+      })
+      .strict(),
+    alerts: z
+      .object({
+        /** A job queued longer than this is announced as stuck, in minutes. */
+        queuedMaxMinutes: z.number().min(1).default(120),
+        /** A running job is overdue when it exceeds its expected duration times this factor. */
+        overdueFactor: z.number().min(1).default(1.5),
+        /** GEM's matching speed, road segments per hour, for jobs without progress. */
+        roadsPerHour: z.number().min(1).default(100_000),
+        /** A running job whose progress has not moved for this long is overdue, in minutes. */
+        stalledMinutes: z.number().min(1).default(60),
+        /** Transitions for one route within this window are grouped, in seconds; 0 = never. */
+        burstWindowSec: z.number().min(0).default(30),
+        /** Polling failing this long raises one alert to the default route, in minutes. */
+        pollFailureMinutes: z.number().min(1).default(15),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        /** Address of the health, metrics and status server. */
+        host: z.string().min(1),
+        /** Port; 0 = any free port. */
+        port: z.number().int().min(0).max(65_535),
+        /** Bearer token required on every page when bound beyond loopback. */
+        authToken: z.string().default(''),
+      })
+      .strict(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+        /** `auto` = pretty on a TTY, JSON otherwise. */
+        pretty: z.enum(['auto', 'true', 'false']).default('auto'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type RouteConfig = z.infer<typeof route>;
+export type MuteWindow = z.infer<typeof muteWindow>;

@@ -1,0 +1,73 @@
+import { encodeIdPart, transitionKey, type Transition } from '../domain/transition.js';
+
+/**
+ * Queue names and deterministic BullMQ job ids. BullMQ rejects custom ids containing `:`, and an id
+ * it already holds makes `add` a no-op: that is how N replicas and replays collapse to one task.
+ */
+export const QUEUE_NAMES = {
+  /** One task per (job type, cron slot): the list call and the choice of details to fetch. */
+  poll: 'gem-poll',
+  /** One task per (job, poll slot): detail fetch, atomic diff, dispatch of the transition. */
+  detail: 'gem-detail',
+  /** One task per (transition, route, channel): delivery. */
+  notify: 'gem-notify',
+  /** Digests, scheduled alerts and other housekeeping. */
+  housekeeping: 'gem-housekeeping',
+} as const;
+
+export interface PollTaskData {
+  jobType: string;
+  /** Epoch ms of the cron slot this poll belongs to. */
+  slot: number;
+}
+
+export interface DetailTaskData {
+  jobId: string;
+  jobType: string;
+  slot: number;
+  /** Status word the list showed, for logging only: the detail answer is the source of truth. */
+  listStatus?: string;
+  /** True while the job type's first sync runs: terminal history is recorded, not announced. */
+  firstSync?: boolean;
+}
+
+/** One delivery: a transition (or an operator alert) to one channel of one route. */
+export interface NotifyTaskData {
+  /** Absent for operator alerts, which carry `alert` instead. */
+  transition?: Transition;
+  alert?: OperatorAlert;
+  route: string;
+  /** Channel name as registered (slack, email). */
+  channel: string;
+  /**
+   * Which endpoint of the channel: a webhook *name* for Slack (never the URL: no secret in job data),
+   * `route` for email (recipients come from the route's config at send time).
+   */
+  target: string;
+}
+
+/** A message about gem-watch itself (credentials rejected, polling failing), to the default route. */
+export interface OperatorAlert {
+  /** Stable kind, e.g. `auth` or `polling`. */
+  kind: string;
+  state: 'down' | 'up';
+  title: string;
+  detail: string;
+  /** Epoch ms the state changed; part of the task id so each change is announced once. */
+  since: number;
+}
+
+export function pollTaskId(data: PollTaskData): string {
+  return `poll-${encodeIdPart(data.jobType)}-${data.slot}`;
+}
+
+export function detailTaskId(data: Pick<DetailTaskData, 'jobId' | 'slot'>): string {
+  return `detail-${encodeIdPart(data.jobId)}-${data.slot}`;
+}
+
+export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'route' | 'channel' | 'target'>): string {
+  const subject = data.transition
+    ? transitionKey(data.transition)
+    : `alert-${encodeIdPart(data.alert!.kind)}-${data.alert!.state}-${data.alert!.since}`;
+  return ['notify', subject, encodeIdPart(data.route), encodeIdPart(data.channel), encodeIdPart(data.target)].join('-');
+}
