@@ -1,0 +1,52 @@
+import { encodeIdPart } from '../domain/transition.js';
+
+/**
+ * Every Redis key gem-watch writes, built in this one place so that all of them live under the
+ * deployment's prefix (two deployments can share a Redis) and none is spelled twice. BullMQ's own
+ * keys use the same prefix through its `prefix` option.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  // --- Watch pipeline (state store) ---
+
+  /** Hash: job id → compact snapshot JSON of every tracked job. */
+  jobs(): string {
+    return this.key('jobs');
+  }
+  /** Hash: job id → canonical status, per job type; what the poll compares the list against. */
+  statusIndex(jobType: string): string {
+    return this.key('status', encodeIdPart(jobType));
+  }
+  /** String flag: the first sync of this job type has completed. */
+  synced(jobType: string): string {
+    return this.key('synced', encodeIdPart(jobType));
+  }
+  /** Stream: every status change, trimmed by age; the digest reads it. */
+  transitions(): string {
+    return this.key('transitions');
+  }
+  /** Sorted set: transitions detected but not yet known dispatched, scored by detection time. */
+  outbox(): string {
+    return this.key('outbox');
+  }
+  /** Hash: outbox member → transition JSON. */
+  outboxData(): string {
+    return this.key('outbox', 'data');
+  }
+  /** Hash: poll bookkeeping (last success, last failure). */
+  pollHealth(): string {
+    return this.key('poll', 'health');
+  }
+
+  // --- Notifications ---
+
+  /** String: a delivery that succeeded; checked before sending so a replay never repeats it. */
+  delivered(taskId: string): string {
+    return this.key('delivered', taskId);
+  }
+}
