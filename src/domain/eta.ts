@@ -1,0 +1,126 @@
+/**
+ * When will a running job end? Pure estimates from what gem-watch has seen of it; `now` is passed in.
+ *
+ * Two sources, in order of trust:
+ * - its progress history (`estimateEnd`): a least-squares fit of progress over time gives the pace,
+ *   and the remaining percent at that pace, counted from the latest sample, gives the end;
+ * - its size (`expectedDurationFromSize`): GEM matches roughly 100,000 road segments an hour
+ *   (../shared/gem-api/NOTES.md), for when there is no usable progress.
+ */
+
+/**
+ * One (time, progress) observation: epoch milliseconds, percent 0–100. Structurally the same as
+ * `ProgressSample` in state/tracked-job.ts, spelt here because domain code never imports from state/.
+ */
+export type ProgressPoint = readonly [at: number, progress: number];
+
+/** GEM's documented matching speed, road segments per hour. */
+export const DEFAULT_ROADS_PER_HOUR = 100_000;
+
+export interface EstimateEndOptions {
+  /**
+   * A point known to lie on the job's progress line, typically `[time it was seen to start running, 0]`.
+   * It lets a single sample give a pace. Used only when it is earlier than every sample and not above
+   * the first one's progress. Default: none.
+   */
+  origin?: ProgressPoint;
+}
+
+/**
+ * The expected end of a running job, in epoch milliseconds, from its progress samples (oldest first or
+ * in any order). Undefined when no pace can be told: fewer than two usable points, or no forward
+ * movement.
+ *
+ * Robustness, since samples come from a remote API polled over days:
+ * - samples with non-finite values or later than `now` (clock skew) are ignored; progress is clamped
+ *   to 0–100; two samples at the same instant keep the later one;
+ * - progress going back (GEM restarted the job) discards everything before the drop: the pace of
+ *   the earlier attempt says nothing about the current one;
+ * - a job at 100% ends at the time of the first sample that said so.
+ *
+ * The result may lie before `now`: the job is then behind its own pace (overdue), which is for the
+ * caller to show or to alert on.
+ */
+export function estimateEnd(samples: readonly ProgressPoint[], now: number, options: EstimateEndOptions = {}): number | undefined {
+  const run = currentRun(usablePoints(samples, now));
+  const last = run[run.length - 1];
+  if (!last) return undefined;
+  if (last[1] >= 100) return run.find((point) => point[1] >= 100)![0];
+
+  const origin = options.origin;
+  const first = run[0]!;
+  if (origin && isUsable(origin, now) && origin[0] < first[0] && clamp(origin[1]) <= first[1]) {
+    run.unshift([origin[0], clamp(origin[1])]);
+  }
+  if (run.length < 2) return undefined;
+
+  const pace = leastSquaresSlope(run);
+  if (!(pace > 0) || !Number.isFinite(pace)) return undefined;
+  // Counted from the latest sample, not from the fitted line: the reported progress is the truth,
+  // the fit only tells the pace.
+  return Math.round(last[0] + (100 - last[1]) / pace);
+}
+
+/**
+ * How long matching `numRoads` road segments should take, in milliseconds, at `roadsPerHour`
+ * (default 100,000, GEM's documented speed). Undefined when the size is unknown or not positive.
+ */
+export function expectedDurationFromSize(numRoads: number | undefined, roadsPerHour: number = DEFAULT_ROADS_PER_HOUR): number | undefined {
+  if (numRoads === undefined || !Number.isFinite(numRoads) || numRoads <= 0) return undefined;
+  if (!Number.isFinite(roadsPerHour) || roadsPerHour <= 0) return undefined;
+  return Math.round((numRoads / roadsPerHour) * 3_600_000);
+}
+
+/** The latest progress among the samples (by time), clamped to 0–100; undefined without any. */
+export function latestProgress(samples: readonly ProgressPoint[], now: number): number | undefined {
+  const points = usablePoints(samples, now);
+  return points[points.length - 1]?.[1];
+}
+
+function isUsable(point: ProgressPoint, now: number): boolean {
+  return Number.isFinite(point[0]) && Number.isFinite(point[1]) && point[0] <= now;
+}
+
+function clamp(progress: number): number {
+  return Math.min(100, Math.max(0, progress));
+}
+
+/** Usable samples sorted by time, one per instant (the later one in input order wins). */
+function usablePoints(samples: readonly ProgressPoint[], now: number): [number, number][] {
+  const byTime = new Map<number, number>();
+  for (const sample of samples) {
+    if (Array.isArray(sample) && isUsable(sample, now)) byTime.set(sample[0], clamp(sample[1]));
+  }
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+/** The samples since progress last went back. */
+function currentRun(points: [number, number][]): [number, number][] {
+  let start = 0;
+  for (let i = 1; i < points.length; i++) {
+    if (points[i]![1] < points[i - 1]![1]) start = i;
+  }
+  return points.slice(start);
+}
+
+/** Percent per millisecond. Times are taken relative to the first point to keep precision. */
+function leastSquaresSlope(points: [number, number][]): number {
+  const t0 = points[0]![0];
+  const n = points.length;
+  let sumT = 0;
+  let sumP = 0;
+  for (const [t, p] of points) {
+    sumT += t - t0;
+    sumP += p;
+  }
+  const meanT = sumT / n;
+  const meanP = sumP / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const [t, p] of points) {
+    const dt = t - t0 - meanT;
+    covariance += dt * (p - meanP);
+    variance += dt * dt;
+  }
+  return variance === 0 ? Number.NaN : covariance / variance;
+}
