@@ -49,4 +49,11 @@ export class Keys {
   delivered(taskId: string): string {
     return this.key('delivered', taskId);
   }
+
+  // --- Health flags shared by all replicas (issue 5: credentials; later polling) ---
+
+  /** Hash: ok ('1'/'0'), reason, since (epoch ms) of one named health flag such as `auth`. */
+  healthFlag(name: string): string {
+    return this.key('health', encodeIdPart(name));
+  }
 }

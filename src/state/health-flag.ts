@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+const REPORT_HEALTH_FLAG_LUA = readFileSync(new URL('./lua/report-health-flag-1.lua', import.meta.url), 'utf8');
+
+interface ReportHealthFlagCommand {
+  gemwatchReportHealthFlag(key: string, ok: string, reason: string, now: number): Promise<[number, string, string, string]>;
+}
+
+/** A health flag as stored. */
+export interface HealthFlagState {
+  ok: boolean;
+  /** Why the flag is down; '' when ok. */
+  reason: string;
+  /** Epoch ms of the last change; undefined when the flag never changed (healthy from the start). */
+  since: number | undefined;
+}
+
+/** The flag after a report, and whether this very report changed it. */
+export interface HealthFlagReport extends HealthFlagState {
+  changed: boolean;
+}
+
+function toState(ok: string, reason: string, since: string): HealthFlagState {
+  return { ok: ok !== '0', reason, since: since === '' ? undefined : Number(since) };
+}
+
+/**
+ * A named health flag (`auth`, `polling`) in Redis, shared by every replica. `report` flips it in one
+ * Lua step (lua/report-health-flag-1.lua) and answers whether this call made the change, so that of
+ * all replicas observing the same change exactly one logs it and sends the one alert.
+ */
+export class HealthFlag {
+  private readonly key: string;
+
+  constructor(
+    private readonly redis: Redis,
+    keys: Keys,
+    readonly name: string,
+  ) {
+    this.key = keys.healthFlag(name);
+    if (!('gemwatchReportHealthFlag' in redis)) {
+      redis.defineCommand('gemwatchReportHealthFlag', { numberOfKeys: 1, lua: REPORT_HEALTH_FLAG_LUA });
+    }
+  }
+
+  /**
+   * Records an outcome. `now` (epoch ms) should be when the request reported on started: a report
+   * older than the flag's last change is ignored. `reason` is shown to operators; pass scrubbed text.
+   */
+  async report(ok: boolean, reason: string, now: number): Promise<HealthFlagReport> {
+    const command = this.redis as unknown as ReportHealthFlagCommand;
+    const [changed, state, storedReason, since] = await command.gemwatchReportHealthFlag(this.key, ok ? '1' : '0', ok ? '' : reason, Math.floor(now));
+    return { changed: Number(changed) === 1, ...toState(String(state), String(storedReason), String(since)) };
+  }
+
+  /** The flag as stored now. */
+  async read(): Promise<HealthFlagState> {
+    const [ok, reason, since] = await this.redis.hmget(this.key, 'ok', 'reason', 'since');
+    return toState(ok ?? '1', reason ?? '', since ?? '');
+  }
+}
