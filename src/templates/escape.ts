@@ -44,3 +44,21 @@ export function truncate(text: string, max: number): string {
   if (chars.length <= max) return text;
   return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
+
+/**
+ * Slack mrkdwn escaping that fits a budget: the *escaped* result is at most `max` UTF-16 code units
+ * (the strictest way to count Slack's "characters"), ending with an ellipsis when cut. Cutting
+ * happens between source characters, so an entity such as `&amp;` or a surrogate pair is never
+ * split in half.
+ */
+export function escapeSlackWithin(text: string, max: number): string {
+  const escaped = escapeSlack(text);
+  if (escaped.length <= max) return escaped;
+  let out = '';
+  for (const char of text.replace(CONTROL, '')) {
+    const piece = escapeSlack(char);
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
+}

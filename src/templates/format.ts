@@ -55,3 +55,86 @@ export function formatInstant(at: number | string | undefined, timeZone = 'UTC')
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
 }
+
+// --- Facts about a job, shared by the Slack, email and digest renderers (added with issue 4) ---
+
+/** A labelled value. Values are raw text from the API: every renderer escapes them for its medium. */
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+/** The subset of a Job the renderers read; structural so this file stays free of imports. */
+export interface FactSource {
+  id: string;
+  jobType: string;
+  status: string;
+  inputFile?: string;
+  outputFile?: string;
+  outputFileDerived?: boolean;
+  overtureRelease?: string;
+  orbisVersion?: string;
+  storageId?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+  statistics?: {
+    roadsMatchedPct?: number;
+    roadsUnmatchedPct?: number;
+    roadsFullyMatchedPct?: number;
+    roadsPartiallyMatchedPct?: number;
+    confidenceThreshold?: number;
+    executionTimeSec?: number;
+    kmsProcessed?: number;
+    numRoadsProcessed?: number;
+  };
+}
+
+/**
+ * What every message says about a job, in display order: id, type, files, release, times and the
+ * duration (created → last modified, which is when a terminal job ended).
+ */
+export function jobFacts(job: FactSource, timeZone = 'UTC'): Fact[] {
+  const facts: Fact[] = [
+    { label: 'Job id', value: job.id },
+    { label: 'Job type', value: job.jobType },
+    { label: 'Input file', value: job.inputFile ?? DASH },
+    {
+      label: 'Output file',
+      value: job.outputFile === undefined ? DASH : `${job.outputFile}${job.outputFileDerived ? ' (derived from the input name)' : ''}`,
+    },
+  ];
+  if (job.overtureRelease !== undefined) facts.push({ label: 'Overture release', value: job.overtureRelease });
+  if (job.orbisVersion !== undefined) facts.push({ label: 'Orbis version', value: job.orbisVersion });
+  if (job.overtureRelease === undefined && job.orbisVersion === undefined) facts.push({ label: 'Release', value: DASH });
+  facts.push(
+    { label: 'Created', value: formatInstant(job.createdAt, timeZone) },
+    { label: 'Last modified', value: formatInstant(job.modifiedAt, timeZone) },
+    { label: 'Duration', value: formatDuration(secondsBetween(job.createdAt, job.modifiedAt)) },
+  );
+  return facts;
+}
+
+/** The matching statistics in human units; empty when the API sent none. */
+export function statisticsFacts(statistics: FactSource['statistics']): Fact[] {
+  if (!statistics || Object.values(statistics).every((value) => value === undefined)) return [];
+  return [
+    { label: 'Roads matched', value: formatPercent(statistics.roadsMatchedPct) },
+    { label: 'Fully matched', value: formatPercent(statistics.roadsFullyMatchedPct) },
+    { label: 'Partially matched', value: formatPercent(statistics.roadsPartiallyMatchedPct) },
+    { label: 'Unmatched', value: formatPercent(statistics.roadsUnmatchedPct) },
+    { label: 'Confidence threshold', value: formatNumber(statistics.confidenceThreshold, 4) },
+    { label: 'Km processed', value: formatKm(statistics.kmsProcessed) },
+    { label: 'Roads processed', value: formatNumber(statistics.numRoadsProcessed) },
+    { label: 'Execution time', value: formatDuration(statistics.executionTimeSec) },
+  ];
+}
+
+/**
+ * One line naming a job's new status, e.g. "ROAD_MATCHING job 123 finished: 84.68% matched"; the
+ * email subject and the Slack fallback text both use it.
+ */
+export function headline(job: Pick<FactSource, 'id' | 'jobType' | 'statistics'>, status: string): string {
+  const base = `${job.jobType} job ${job.id} ${status}`;
+  const matched = job.statistics?.roadsMatchedPct;
+  return status === 'finished' && matched !== undefined ? `${base}: ${formatPercent(matched)} matched` : base;
+}

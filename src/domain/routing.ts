@@ -1,0 +1,123 @@
+import type { Config, RouteConfig } from '../config/schema.js';
+import type { Transition } from './transition.js';
+
+/**
+ * Who gets what: pure routing of a transition (or an operator alert) to destinations, one per
+ * (route, channel, endpoint). The result is what the pipeline turns into notify tasks, one each,
+ * so a destination is named, never resolved to a secret: Slack targets are webhook *names*, email
+ * targets are the route whose recipients are read from the config at send time.
+ *
+ * Rules, in order:
+ * 1. Silent transitions (first sync) go nowhere.
+ * 2. Each configured route, in file order, matches when every condition it sets holds: the job
+ *    type is in `jobTypes` (empty = any), the new status is in `statuses` (empty = NOTIFY_ON),
+ *    and `inputFile` (a regular expression) finds the input file name (a job without one does not
+ *    match a route that sets it). A matching route adds its Slack webhooks and, when
+ *    EMAIL_ON_TRANSITION is on and it names recipients, one email destination. `continue: false`
+ *    stops the search after a match.
+ * 3. When no route matched, the default route (`default`: SLACK_WEBHOOK_URL as webhook `default`,
+ *    EMAIL_TO as recipients) takes the transition if its status is in NOTIFY_ON. A route that
+ *    matches claims the transition even when it names no channel, so a route with empty `slack` and
+ *    `email` is how an operator drops a kind of transition on purpose.
+ * 4. A Slack webhook named by two matching routes gets the message once (the first route's).
+ * Operator alerts always go to the default route's channels, whatever the routes and
+ * EMAIL_ON_TRANSITION say: they concern gem-watch itself.
+ */
+
+/** One place a message goes; the routing half of the notify queue's task data. */
+export interface Destination {
+  /** Route name; `default` for the default route. */
+  route: string;
+  /** Channel name as registered: `slack` or `email`. */
+  channel: string;
+  /** Slack: a webhook name. Email: the literal `route` (recipients are the route's). */
+  target: string;
+}
+
+/** Name of the route built from SLACK_WEBHOOK_URL and EMAIL_TO. */
+export const DEFAULT_ROUTE = 'default';
+/** Name of the webhook SLACK_WEBHOOK_URL is known by. */
+export const DEFAULT_WEBHOOK = 'default';
+/** The email target: recipients come from the route's configuration. */
+export const EMAIL_ROUTE_TARGET = 'route';
+
+/** The parts of the configuration routing reads. */
+export type RoutingConfig = Pick<Config, 'routes'> & {
+  notify: Pick<Config['notify'], 'on'>;
+  slack: Pick<Config['slack'], 'webhookUrl' | 'webhooks'>;
+  email: Pick<Config['email'], 'smtpUrl' | 'to' | 'onTransition'>;
+};
+
+/** An operator alert, structurally; it names no job. */
+export interface AlertSubject {
+  kind: string;
+  state: 'down' | 'up';
+}
+
+function isTransition(subject: Transition | AlertSubject): subject is Transition {
+  return 'jobId' in subject && 'to' in subject;
+}
+
+/** True when the route's conditions all hold for the transition. */
+export function routeMatches(route: RouteConfig, transition: Transition, notifyOn: readonly string[]): boolean {
+  const { match } = route;
+  if (match.jobTypes.length > 0 && !match.jobTypes.includes(transition.jobType)) return false;
+  const statuses: readonly string[] = match.statuses.length > 0 ? match.statuses : notifyOn;
+  if (!statuses.includes(transition.to)) return false;
+  if (match.inputFile !== undefined) {
+    const input = transition.job.inputFile;
+    if (input === undefined || !new RegExp(match.inputFile).test(input)) return false;
+  }
+  return true;
+}
+
+function defaultDestinations(config: RoutingConfig, includeEmail: boolean): Destination[] {
+  const out: Destination[] = [];
+  if (config.slack.webhookUrl) out.push({ route: DEFAULT_ROUTE, channel: 'slack', target: DEFAULT_WEBHOOK });
+  if (includeEmail && config.email.smtpUrl && config.email.to.length > 0) {
+    out.push({ route: DEFAULT_ROUTE, channel: 'email', target: EMAIL_ROUTE_TARGET });
+  }
+  return out;
+}
+
+/**
+ * Where a transition or an operator alert goes. Pure; the same input always gives the same list in
+ * the same order, so task ids derived from it are stable across replicas.
+ */
+export function resolveDestinations(subject: Transition | AlertSubject, config: RoutingConfig): Destination[] {
+  if (!isTransition(subject)) return defaultDestinations(config, true);
+  if (subject.silent) return [];
+
+  const out: Destination[] = [];
+  const webhooksTaken = new Set<string>();
+  let matched = false;
+  for (const route of config.routes) {
+    if (!routeMatches(route, subject, config.notify.on)) continue;
+    matched = true;
+    for (const webhook of route.slack) {
+      if (webhooksTaken.has(webhook)) continue;
+      webhooksTaken.add(webhook);
+      out.push({ route: route.name, channel: 'slack', target: webhook });
+    }
+    if (config.email.onTransition && route.email.length > 0) {
+      out.push({ route: route.name, channel: 'email', target: EMAIL_ROUTE_TARGET });
+    }
+    if (!route.continue) break;
+  }
+  if (matched) return out;
+  if (!config.notify.on.includes(subject.to)) return [];
+  return defaultDestinations(config, config.email.onTransition);
+}
+
+/** The recipients of a route's email: EMAIL_TO for `default`, else the route's list; undefined if no such route. */
+export function routeRecipients(route: string, config: Pick<RoutingConfig, 'routes' | 'email'>): string[] | undefined {
+  if (route === DEFAULT_ROUTE) return [...config.email.to];
+  return config.routes.find((candidate) => candidate.name === route)?.email.slice();
+}
+
+/** The URL of a named webhook (`default` is SLACK_WEBHOOK_URL); undefined when not configured. */
+export function webhookUrl(name: string, config: Pick<RoutingConfig, 'slack'>): string | undefined {
+  if (name === DEFAULT_WEBHOOK && config.slack.webhookUrl) return config.slack.webhookUrl;
+  const url = config.slack.webhooks[name];
+  return url ? url : undefined;
+}

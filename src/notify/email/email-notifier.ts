@@ -1,0 +1,128 @@
+import nodemailer from 'nodemailer';
+import type { Config } from '../../config/schema.js';
+import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../domain/routing.js';
+import type { Logger } from '../../observability/logger.js';
+import { registerSecretUrl } from '../../observability/redact.js';
+import { renderEmailAlert, renderEmailTransition, type EmailContent } from '../../templates/email-message.js';
+import { UnknownDestinationError } from '../errors.js';
+import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../notifier.js';
+import { classifyEmailFailure } from './classify.js';
+
+export interface EmailNotifierOptions {
+  config: Config;
+  logger: Logger;
+}
+
+type PooledTransport = ReturnType<typeof createPool>;
+
+/**
+ * One pooled nodemailer transport for the whole process, from SMTP_URL: smtps:// speaks TLS from
+ * the start, smtp:// upgrades with STARTTLS whenever the server offers it (nodemailer's default).
+ * Timeouts come from the config, far below nodemailer's minutes, so a dead server fails a delivery
+ * in seconds and the queue retries it.
+ */
+function createPool(config: Config) {
+  const { email } = config;
+  return nodemailer.createTransport({
+    pool: true,
+    url: email.smtpUrl,
+    maxConnections: Math.max(1, Math.min(5, config.notify.concurrency)),
+    connectionTimeout: email.connectionTimeoutMs,
+    greetingTimeout: email.connectionTimeoutMs,
+    dnsTimeout: email.connectionTimeoutMs,
+    socketTimeout: email.socketTimeoutMs,
+    // Nothing in a message may make the transport read a file or fetch a URL.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    logger: false,
+  });
+}
+
+/** The domain of the sender, for Message-IDs; a safe fallback when it is unusual. */
+function messageIdDomain(from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1];
+  return domain && domain.length <= 200 ? domain : 'gem-watch.invalid';
+}
+
+/** Email through one pooled SMTP transport; the route's recipients are read at send time. */
+export class EmailNotifier implements Notifier {
+  readonly name = 'email';
+  private readonly config: Config;
+  private readonly logger: Logger;
+  private readonly transport: PooledTransport;
+
+  constructor(options: EmailNotifierOptions) {
+    this.config = options.config;
+    this.logger = options.logger.child({ channel: 'email' });
+    registerSecretUrl(this.config.email.smtpUrl, false);
+    this.transport = createPool(this.config);
+  }
+
+  endpoints(): Array<{ route: string; target: string }> {
+    const routes = this.config.email.to.length > 0 ? [DEFAULT_ROUTE] : [];
+    for (const route of this.config.routes) if (route.email.length > 0 && route.name !== DEFAULT_ROUTE) routes.push(route.name);
+    return routes.map((route) => ({ route, target: EMAIL_ROUTE_TARGET }));
+  }
+
+  private render(delivery: Delivery): EmailContent {
+    const { content } = delivery;
+    const timeZone = timeZoneFor(delivery.route, this.config);
+    if ('transition' in content) return renderEmailTransition(content.transition, { timeZone });
+    if ('alert' in content) return renderEmailAlert(content.alert, { timeZone });
+    if (content.rendered.email) return content.rendered.email;
+    throw new UnknownDestinationError('nothing rendered for email in this delivery', this.name);
+  }
+
+  async send(delivery: Delivery): Promise<DeliveryReceipt> {
+    if (delivery.target !== EMAIL_ROUTE_TARGET) {
+      throw new UnknownDestinationError(`email target "${delivery.target}" is not known (expected "${EMAIL_ROUTE_TARGET}")`, this.name);
+    }
+    const recipients = delivery.recipients ?? routeRecipients(delivery.route, this.config);
+    if (!recipients || recipients.length === 0) {
+      throw new UnknownDestinationError(`route "${delivery.route}" has no email recipients in the configuration`, this.name);
+    }
+    const message = this.render(delivery);
+    const key = delivery.idempotencyKey?.replace(/[^A-Za-z0-9._%+-]/g, '_');
+    try {
+      const info = await this.transport.sendMail({
+        from: this.config.email.from,
+        to: recipients,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        ...(key ? { messageId: `<${key}@${messageIdDomain(this.config.email.from)}>` } : {}),
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+        ...(delivery.signal ? { signal: delivery.signal } : {}),
+      });
+      const rejected = (info.rejected ?? []).length;
+      if (rejected > 0) {
+        this.logger.warn({ route: delivery.route, rejected, accepted: (info.accepted ?? []).length }, 'SMTP server refused some recipients; the others got the mail');
+      }
+      return { channel: this.name, target: delivery.route, detail: `${info.messageId ?? ''}${rejected > 0 ? ` (${rejected} recipient(s) refused)` : ''}`.trim() };
+    } catch (error) {
+      throw classifyEmailFailure(error);
+    }
+  }
+
+  /** Verifies the SMTP connection and login, for `gem-watch check`. Throws DeliveryError. */
+  async verify(): Promise<void> {
+    try {
+      await this.transport.verify();
+    } catch (error) {
+      throw classifyEmailFailure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}
+
+/** Registry entry: email is on when SMTP_URL is set. */
+export const emailChannel: ChannelFactory = {
+  name: 'email',
+  create(context: ChannelContext): Notifier | undefined {
+    if (!context.config.email.smtpUrl) return undefined;
+    return new EmailNotifier({ config: context.config, logger: context.logger });
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * The one error hierarchy of delivery. Every channel classifies each failure exactly once, at the
+ * edge where it knows the protocol (HTTP status, SMTP reply), into a `DeliveryError`; everything
+ * downstream (the notify processor, the backoff strategy, the operator tools) reads only
+ * `retryable`, `reason` and `retryAfterMs`, never a channel's raw error.
+ */
+
+/** Why a delivery failed, in words shared by every channel. */
+export const DELIVERY_FAILURE_REASONS = ['clientError', 'serverError', 'timeout', 'rateLimited', 'auth', 'badResponse'] as const;
+export type DeliveryFailureReason = (typeof DELIVERY_FAILURE_REASONS)[number];
+
+export interface DeliveryErrorOptions {
+  reason: DeliveryFailureReason;
+  /** True when the same message may go through later (network, 5xx, 429, SMTP 4xx). */
+  retryable: boolean;
+  /** Channel that failed (`slack`, `email`). */
+  channel: string;
+  /** Protocol status: HTTP status for Slack, SMTP reply code for email. */
+  status?: number;
+  /** Error word the service answered with, e.g. Slack's `channel_not_found`. Never a secret. */
+  code?: string;
+  /** For `rateLimited`: how long the service asked us to wait, in milliseconds. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+/**
+ * A delivery that did not happen. The message must never quote a secret (webhook URL, SMTP
+ * password): channels build it from the status and the service's error word, not from library
+ * messages, and `errorText` scrubs it again before it is stored.
+ */
+export class DeliveryError extends Error {
+  override readonly name: string = 'DeliveryError';
+  readonly reason: DeliveryFailureReason;
+  readonly retryable: boolean;
+  readonly channel: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options: DeliveryErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options.reason;
+    this.retryable = options.retryable;
+    this.channel = options.channel;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.code !== undefined) this.code = options.code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * A delivery that names something the configuration does not hold (a webhook name, a route, a
+ * channel): permanent, since retrying cannot make it appear. Usually the config changed between
+ * enqueueing and sending.
+ */
+export class UnknownDestinationError extends DeliveryError {
+  override readonly name: string = 'UnknownDestinationError';
+  constructor(message: string, channel: string) {
+    super(message, { reason: 'clientError', retryable: false, channel });
+  }
+}
+
+export function isDeliveryError(error: unknown): error is DeliveryError {
+  return error instanceof DeliveryError;
+}
+
+/** True for a classified failure that may succeed later. Unclassified errors count as retryable. */
+export function isRetryableDelivery(error: unknown): boolean {
+  return isDeliveryError(error) ? error.retryable : true;
+}
+
+/** True when the service asked us to slow down and said for how long. */
+export function isRateLimited(error: unknown): error is DeliveryError & { retryAfterMs: number } {
+  return isDeliveryError(error) && error.reason === 'rateLimited' && typeof error.retryAfterMs === 'number';
+}
+
+/**
+ * Reads an HTTP Retry-After header: delta-seconds or an HTTP date. Returns milliseconds, or
+ * undefined when absent or unreadable. `now` is injected so dates are testable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}

@@ -1,0 +1,95 @@
+import type { Config } from '../config/schema.js';
+import type { Transition } from '../domain/transition.js';
+import type { Logger } from '../observability/logger.js';
+import type { EmailContent } from '../templates/email-message.js';
+import type { SlackMessage } from '../templates/slack-message.js';
+
+/**
+ * The channel interface. A channel is one object with a `name` and one `send`; it renders what it
+ * is given with its own template, delivers it to one endpoint, and either resolves with a receipt
+ * or throws a classified `DeliveryError` (see errors.ts). Channels know nothing of queues, retries
+ * or Redis: the notify processor owns those.
+ */
+
+/** An operator alert, structurally the OperatorAlert of the notify queue. */
+export interface AlertContent {
+  kind: string;
+  state: 'down' | 'up';
+  title: string;
+  detail: string;
+  since: number;
+}
+
+/** What to say: the data to render, or a message already rendered per channel (the digest's case). */
+export type NotificationContent =
+  | { transition: Transition }
+  | { alert: AlertContent }
+  | { rendered: { slack?: SlackMessage; email?: EmailContent } };
+
+/** One delivery request: what, and to which endpoint of the channel. */
+export interface Delivery {
+  content: NotificationContent;
+  /** Route the destination belongs to (`default` for the default route). */
+  route: string;
+  /** Which endpoint of the channel: a webhook name for Slack, `route` for email. */
+  target: string;
+  /**
+   * Email only: recipients to use instead of the route's. For callers with their own list from the
+   * configuration (the digest's `digest.to`); never from API data.
+   */
+  recipients?: string[];
+  /**
+   * A stable id of this delivery (the notify task id). Email makes it the Message-ID, so a copy
+   * sent again through the crash window is recognisably the same message.
+   */
+  idempotencyKey?: string;
+  /** Aborts the delivery (shutdown); the channel fails it as a retryable timeout. */
+  signal?: AbortSignal;
+}
+
+/** What a channel reports of a delivery that happened. No secrets: it is logged and stored. */
+export interface DeliveryReceipt {
+  channel: string;
+  target: string;
+  /** Anything useful for the log: an SMTP message id, Slack's answer. */
+  detail?: string;
+}
+
+export interface Notifier {
+  /** Channel name, as used in destinations and task ids (`slack`, `email`). */
+  readonly name: string;
+  /** Delivers once, without retrying: retries belong to the queue. Throws DeliveryError. */
+  send(delivery: Delivery): Promise<DeliveryReceipt>;
+  /**
+   * Every endpoint the configuration gives this channel, as (route, target) pairs a Delivery can
+   * name: each webhook for Slack, each route with recipients for email. `test-notify` walks them.
+   */
+  endpoints(): Array<{ route: string; target: string }>;
+  /** Releases connections (the SMTP pool). */
+  close(): Promise<void>;
+}
+
+/** What a channel factory gets; everything a channel reads comes from here, nothing from globals. */
+export interface ChannelContext {
+  config: Config;
+  logger: Logger;
+  /** fetch for HTTP channels; tests may pass one that records. Default: globalThis.fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * A channel's entry in the registry: builds the notifier from the configuration, or returns
+ * undefined when the channel is not configured (no webhook, no SMTP URL).
+ */
+export interface ChannelFactory {
+  readonly name: string;
+  create(context: ChannelContext): Notifier | undefined;
+}
+
+/**
+ * The time zone a route's messages show times in: the route's own `timezone` (the one its mute
+ * windows use), and for the default route the digest's, which is the operators' zone.
+ */
+export function timeZoneFor(route: string, config: Pick<Config, 'routes' | 'digest'>): string {
+  return config.routes.find((candidate) => candidate.name === route)?.timezone ?? config.digest.timezone;
+}

@@ -1,0 +1,55 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { emailChannel } from './email/email-notifier.js';
+import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
+import { slackChannel } from './slack/slack-notifier.js';
+
+/**
+ * Every channel gem-watch knows. A new channel (a generic webhook, Teams) is one new folder with
+ * its notifier and a `ChannelFactory`, plus its line here: this list is the only place that names
+ * the channels, so nothing else changes.
+ */
+export const CHANNELS: readonly ChannelFactory[] = [slackChannel, emailChannel];
+
+/** The notifiers of the configured channels, by name. */
+export class NotifierRegistry {
+  private readonly byName: Map<string, Notifier>;
+
+  constructor(notifiers: Iterable<Notifier>) {
+    this.byName = new Map([...notifiers].map((notifier) => [notifier.name, notifier]));
+  }
+
+  /** The notifier of a channel, or undefined when it is not configured. */
+  get(name: string): Notifier | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Configured channels, in registry order. */
+  list(): Notifier[] {
+    return [...this.byName.values()];
+  }
+
+  /** Closes every channel (the SMTP pool); errors are ignored, this runs at shutdown. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.list().map((notifier) => notifier.close()));
+  }
+}
+
+export interface CreateNotifiersOptions {
+  /** fetch for HTTP channels; default globalThis.fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Channel list; default CHANNELS. Tests and extensions may add their own. */
+  channels?: readonly ChannelFactory[];
+}
+
+/** Builds a notifier for every channel the configuration turns on. Nothing connects yet. */
+export function createNotifiers(config: Config, logger: Logger, options: CreateNotifiersOptions = {}): NotifierRegistry {
+  const context: ChannelContext = { config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const notifiers: Notifier[] = [];
+  for (const channel of options.channels ?? CHANNELS) {
+    const notifier = channel.create(context);
+    if (notifier) notifiers.push(notifier);
+  }
+  logger.debug({ channels: notifiers.map((notifier) => notifier.name) }, 'notification channels configured');
+  return new NotifierRegistry(notifiers);
+}
