@@ -144,7 +144,7 @@ describe('buildDigest', () => {
     );
     // The anchor (2 h ago at 0%) and the samples fit 0.5%/min: 40% to go = 80 minutes.
     expect(model.running).toEqual([
-      { jobId: 'run', jobType: 'ROAD_MATCHING', inputFile: 'run.parquet', progress: 60, runningSince: NOW - 2 * HOUR, expectedEndAt: NOW + 80 * MIN, overdue: false },
+      { jobId: 'run', jobType: 'ROAD_MATCHING', inputFile: 'run.parquet', progress: 60, runningSince: NOW - 2 * HOUR, expectedEndAt: NOW + 80 * MIN, overdue: false, stalled: false },
     ]);
     expect(model.counts.running).toBe(1);
   });
@@ -173,6 +173,19 @@ describe('buildDigest', () => {
       NOW,
     );
     expect(model.running[0]!.overdue).toBe(true);
+    expect(model.running[0]).toMatchObject({ unchangedSince: NOW - 8 * HOUR, stalled: true });
+  });
+
+  it('calls a job stalled only after stalledAfterMs without progress', () => {
+    const samples: Array<[number, number]> = [
+      [NOW - 50 * MIN, 10],
+      [NOW - 40 * MIN, 30],
+      [NOW, 30],
+    ];
+    const running = (stalledAfterMs?: number) =>
+      buildDigest(input({ tracked: [tracked('s', 'running', { progress: samples })], stalledAfterMs }), NOW).running[0]!;
+    expect(running()).toMatchObject({ unchangedSince: NOW - 40 * MIN, stalled: false });
+    expect(running(30 * MIN).stalled).toBe(true);
   });
 
   it('lists queued jobs from their creation time, leaving out vanished jobs', () => {

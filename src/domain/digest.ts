@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type Job, type JobStatus } from '../gem/job.js';
-import { estimateEnd, latestProgress, type ProgressPoint } from './eta.js';
+import { estimateEnd, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
 import type { Transition } from './transition.js';
 
 /**
@@ -43,6 +43,8 @@ export interface DigestInput {
   tracked: readonly DigestTrackedJob[];
   /** IANA time zone the digest is written in. Default `UTC`. */
   timeZone?: string;
+  /** A running job whose progress has not moved for this long is shown as stalled, in ms. Default 1 hour. */
+  stalledAfterMs?: number;
 }
 
 /** How a job is named in every list. Strings are API text: escape before display. */
@@ -85,6 +87,10 @@ export interface DigestRunningJob extends DigestJobRef {
   expectedEndAt?: number;
   /** The expected end has passed. */
   overdue: boolean;
+  /** Epoch ms since which the progress has not moved, when known. */
+  unchangedSince?: number;
+  /** The progress has not moved for `stalledAfterMs` or longer. */
+  stalled: boolean;
 }
 
 export interface DigestQueuedJob extends DigestJobRef {
@@ -158,7 +164,7 @@ export function buildDigest(input: DigestInput, now: number): DigestModel {
   const live = input.tracked.filter((tracked) => tracked.vanishedAt === undefined);
   const running = live
     .filter((tracked) => tracked.status === 'running')
-    .map((tracked) => runningJob(tracked, now))
+    .map((tracked) => runningJob(tracked, now, input.stalledAfterMs ?? 3_600_000))
     .sort((a, b) => a.runningSince - b.runningSince || a.jobId.localeCompare(b.jobId));
   const queued = live
     .filter((tracked) => tracked.status === 'queued')
@@ -269,7 +275,7 @@ function secondsBetween(fromIso: string | undefined, toIso: string | undefined):
   return Number.isNaN(from) || Number.isNaN(to) || to < from ? undefined : (to - from) / 1000;
 }
 
-function runningJob(tracked: DigestTrackedJob, now: number): DigestRunningJob {
+function runningJob(tracked: DigestTrackedJob, now: number, stalledAfterMs: number): DigestRunningJob {
   // When gem-watch saw the job start (it was known before, as queued), progress was about 0 then:
   // that anchors the pace when only one sample exists. A job first seen already running has no
   // such anchor.
@@ -283,8 +289,14 @@ function runningJob(tracked: DigestTrackedJob, now: number): DigestRunningJob {
     progress: sampled ?? (own === undefined ? undefined : Math.min(100, Math.max(0, own))),
     runningSince: tracked.lastChangeAt,
     overdue: expectedEndAt !== undefined && expectedEndAt < now,
+    stalled: false,
   };
   if (expectedEndAt !== undefined) line.expectedEndAt = expectedEndAt;
+  const since = unchangedSince(tracked.progress, now);
+  if (since !== undefined) {
+    line.unchangedSince = since;
+    line.stalled = (line.progress ?? 0) < 100 && now - since >= stalledAfterMs;
+  }
   return line;
 }
 

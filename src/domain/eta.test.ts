@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { estimateEnd, expectedDurationFromSize, latestProgress, type ProgressPoint } from './eta.js';
+import { estimateEnd, expectedDurationFromSize, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-01-20T10:00:00Z');
@@ -182,5 +182,31 @@ describe('latestProgress', () => {
       ),
     ).toBe(30);
     expect(latestProgress([], T0)).toBeUndefined();
+  });
+});
+
+describe('unchangedSince', () => {
+  it('is the first of the latest samples that show the current progress', () => {
+    const samples: ProgressPoint[] = [
+      [T0, 10],
+      [T0 + 10 * MIN, 40],
+      [T0 + 20 * MIN, 40],
+      [T0 + 30 * MIN, 40],
+    ];
+    expect(unchangedSince(samples, T0 + 30 * MIN)).toBe(T0 + 10 * MIN);
+  });
+
+  it('is undefined while progress moves or with a single sample', () => {
+    expect(
+      unchangedSince(
+        [
+          [T0, 10],
+          [T0 + MIN, 20],
+        ],
+        T0 + MIN,
+      ),
+    ).toBeUndefined();
+    expect(unchangedSince([[T0, 10]], T0)).toBeUndefined();
+    expect(unchangedSince([], T0)).toBeUndefined();
   });
 });

@@ -77,6 +77,19 @@ export function latestProgress(samples: readonly ProgressPoint[], now: number): 
   return points[points.length - 1]?.[1];
 }
 
+/**
+ * Since when the progress has not moved: the time of the first of the latest samples that all show
+ * the current value, in epoch ms. Undefined unless at least two samples show it (one sample alone
+ * may have just arrived at that value). A job whose progress went back counts from the drop.
+ */
+export function unchangedSince(samples: readonly ProgressPoint[], now: number): number | undefined {
+  const points = usablePoints(samples, now);
+  let first = points.length - 1;
+  if (first < 1) return undefined;
+  while (first > 0 && points[first - 1]![1] === points[first]![1]) first -= 1;
+  return first < points.length - 1 ? points[first]![0] : undefined;
+}
+
 function isUsable(point: ProgressPoint, now: number): boolean {
   return Number.isFinite(point[0]) && Number.isFinite(point[1]) && point[0] <= now;
 }
