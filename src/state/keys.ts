@@ -38,6 +38,14 @@ export class Keys {
   outboxData(): string {
     return this.key('outbox', 'data');
   }
+  /** Hash: job id → "ms|jobType" for jobs gone from the API; forgotten after the retention. */
+  vanished(): string {
+    return this.key('vanished');
+  }
+  /** String: the newest poll slot started for a job type; older slots are skipped, never piled up. */
+  lastPollSlot(jobType: string): string {
+    return this.key('poll', 'slot', encodeIdPart(jobType));
+  }
   /** Hash: poll bookkeeping (last success, last failure). */
   pollHealth(): string {
     return this.key('poll', 'health');

@@ -1,0 +1,77 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JOB_STATUSES } from '../gem/job.js';
+
+/**
+ * gem-watch's Prometheus metrics, on a registry of its own (tests build several pipelines in one
+ * process). Label values are created at zero so a dashboard sees a series before the first event.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly polls = new Counter({
+    name: 'gemwatch_polls_total',
+    help: 'Poll cycles by job type and outcome (ok, failed, skipped).',
+    labelNames: ['job_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly apiCalls = new Counter({
+    name: 'gemwatch_api_calls_total',
+    help: 'GEM API calls by endpoint (list, detail) and outcome (HTTP status or error reason).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly pollDuration = new Histogram({
+    name: 'gemwatch_poll_duration_seconds',
+    help: 'Time from the start of a poll task to its detail tasks being queued.',
+    labelNames: ['job_type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly transitions = new Counter({
+    name: 'gemwatch_transitions_total',
+    help: 'Status transitions detected, by new status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'gemwatch_notifications_total',
+    help: 'Delivery attempts by channel and outcome (sent, retry, failed, skipped).',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly trackedJobs = new Gauge({
+    name: 'gemwatch_tracked_jobs',
+    help: 'Jobs gem-watch tracks, by status, as of the last poll.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'gemwatch_queue_depth',
+    help: 'BullMQ tasks waiting, delayed or active, by queue and state.',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly lastPollSuccess = new Gauge({
+    name: 'gemwatch_last_successful_poll_timestamp_seconds',
+    help: 'Unix time of the last successful poll in this process.',
+    registers: [this.registry],
+  });
+  readonly credentialsHealthy = new Gauge({
+    name: 'gemwatch_credentials_healthy',
+    help: '1 while GEM accepts the credentials, 0 after it refused them.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gemwatch_process_' });
+    for (const status of JOB_STATUSES) {
+      this.transitions.labels(status).inc(0);
+      this.trackedJobs.labels(status).set(0);
+    }
+    for (const endpoint of ['list', 'detail']) this.apiCalls.labels(endpoint, '200').inc(0);
+    for (const channel of ['slack', 'email']) {
+      for (const outcome of ['sent', 'retry', 'failed', 'skipped']) this.notifications.labels(channel, outcome).inc(0);
+    }
+    this.credentialsHealthy.set(1);
+  }
+}

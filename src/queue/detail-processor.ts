@@ -1,0 +1,87 @@
+import { diffJob } from '../domain/diff.js';
+import type { Transition } from '../domain/transition.js';
+import type { GemClient } from '../gem/client.js';
+import { isGemNotFoundError } from '../gem/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { DetailTaskData } from './names.js';
+
+/** Steps between detecting and dispatching, named so tests can crash the process at each one. */
+export type DetailStep = 'fetched' | 'saved' | 'enqueued' | 'dispatched';
+
+export interface DetailProcessorOptions {
+  client: GemClient;
+  store: StateStore;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  metrics: Metrics;
+  maxSamples: number;
+  now?: () => number;
+  /** Test seam: called after each step; a throw here is a crash at that line. */
+  afterStep?: (step: DetailStep, jobId: string) => void;
+}
+
+const MAX_CONFLICTS = 5;
+
+/**
+ * One job's detail fetch, diff and save. The detail endpoint is the source of truth (the list may
+ * lag it). The save is a compare-and-set; on conflict (another replica saved first) the stored state
+ * is read again and the diff redone, so only one writer ever records a given transition.
+ */
+export class DetailProcessor {
+  private readonly now: () => number;
+
+  constructor(private readonly options: DetailProcessorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Returns the transition recorded, if this call recorded one. */
+  async process(data: DetailTaskData): Promise<Transition | undefined> {
+    const { client, store, dispatcher, logger, metrics, afterStep } = this.options;
+    let detail;
+    try {
+      detail = await client.getJob(data.jobId, data.jobType);
+    } catch (error) {
+      if (isGemNotFoundError(error)) {
+        logger.info({ jobId: data.jobId, jobType: data.jobType }, 'job no longer exists (404); marked vanished');
+        await store.markVanished([data.jobId], data.jobType, this.now());
+        return undefined;
+      }
+      throw error;
+    }
+    const job = { ...detail.job, jobType: data.jobType };
+    if (detail.warnings.length > 0) logger.warn({ jobId: job.id, warnings: detail.warnings }, 'detail answer partly not understood');
+    if (job.status === 'unknown') logger.warn({ jobId: job.id, rawStatus: job.rawStatus.slice(0, 80) }, 'job has a status gem-watch does not know; stored as unknown');
+    afterStep?.('fetched', job.id);
+
+    for (let attempt = 0; attempt < MAX_CONFLICTS; attempt += 1) {
+      const now = this.now();
+      const stored = await store.get(job.id, data.jobType);
+      const result = diffJob(stored?.tracked, job, { now, maxSamples: this.options.maxSamples });
+      if (result.kind === 'unchanged') return undefined;
+      const transition = result.kind === 'transition' ? result.transition : undefined;
+      const outcome = await store.save({
+        jobType: data.jobType,
+        expectedIndex: stored?.indexValue ?? '',
+        tracked: result.tracked,
+        transition,
+        now,
+      });
+      if (!outcome.saved) continue;
+      if (!transition) return undefined;
+
+      metrics.transitions.labels(transition.to).inc();
+      logger.info(
+        { jobId: job.id, jobType: data.jobType, from: transition.from ?? null, to: transition.to, version: transition.version },
+        'job status changed',
+      );
+      afterStep?.('saved', job.id);
+      await dispatcher.dispatch(transition);
+      afterStep?.('dispatched', job.id);
+      return transition;
+    }
+    throw new Error(`job ${job.id}: state kept changing under ${MAX_CONFLICTS} attempts to save it`);
+  }
+}

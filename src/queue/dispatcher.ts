@@ -1,0 +1,61 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import { transitionKey, type Transition } from '../domain/transition.js';
+import type { Logger } from '../observability/logger.js';
+import type { StateStore } from '../state/state-store.js';
+import { notifyTaskId, type NotifyTaskData } from './names.js';
+
+/** Where one transition goes: a channel of a route. */
+export type Destination = Pick<NotifyTaskData, 'route' | 'channel' | 'target'>;
+
+/** Routing, as a function of the transition (pure; see domain/routing.ts). */
+export type ResolveDestinations = (transition: Transition) => Destination[];
+
+export interface DispatcherOptions {
+  notifyQueue: Queue<NotifyTaskData>;
+  store: StateStore;
+  resolve: ResolveDestinations;
+  /** Attempts, backoff and retention of notify tasks. */
+  jobOptions: JobsOptions;
+  logger: Logger;
+  /** Test seam: called after the tasks are added and before the outbox entry is removed. */
+  afterEnqueue?: (transition: Transition) => void;
+}
+
+/**
+ * Turns recorded transitions into notify tasks: one per destination, with ids derived from
+ * (job, version, route, channel, target), so enqueuing the same transition again, from a replay,
+ * a sweep or another replica, adds nothing. Only after the tasks exist is the transition's outbox
+ * entry removed; a crash in between leaves it for the sweeper.
+ */
+export class Dispatcher {
+  constructor(private readonly options: DispatcherOptions) {}
+
+  async dispatch(transition: Transition): Promise<number> {
+    const { notifyQueue, store, resolve, jobOptions } = this.options;
+    const destinations = transition.silent ? [] : resolve(transition);
+    if (destinations.length > 0) {
+      await notifyQueue.addBulk(
+        destinations.map((destination) => {
+          const data: NotifyTaskData = { transition, ...destination };
+          return { name: 'transition', data, opts: { ...jobOptions, jobId: notifyTaskId(data) } };
+        }),
+      );
+    }
+    this.options.afterEnqueue?.(transition);
+    await store.ackOutbox(transitionKey(transition));
+    return destinations.length;
+  }
+
+  /**
+   * Dispatches transitions left in the outbox longer than `graceMs`: their detail task died between
+   * recording and dispatching. Safe to run anywhere, any number of times.
+   */
+  async sweep(now: number, graceMs: number): Promise<number> {
+    const pending = await this.options.store.pendingOutbox(now - graceMs);
+    for (const { transition } of pending) {
+      this.options.logger.info({ jobId: transition.jobId, version: transition.version }, 'dispatching a transition left in the outbox');
+      await this.dispatch(transition);
+    }
+    return pending.length;
+  }
+}

@@ -1,0 +1,242 @@
+import { Queue, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Transition } from '../domain/transition.js';
+import type { GemClient } from '../gem/client.js';
+import { isGemApiError } from '../gem/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { errorText } from '../observability/redact.js';
+import { Keys } from '../state/keys.js';
+import { StateStore } from '../state/state-store.js';
+import { createRedis } from './connection.js';
+import { DetailProcessor, type DetailStep } from './detail-processor.js';
+import { Dispatcher, type ResolveDestinations } from './dispatcher.js';
+import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
+import { PollProcessor } from './poll-processor.js';
+import { PollScheduler } from './poll-scheduler.js';
+
+export type Role = 'all' | 'scheduler' | 'worker';
+
+/** The delivery side, supplied by the notify module. */
+export interface NotifyStage {
+  processor: (task: BullJob<NotifyTaskData>, token?: string) => Promise<unknown>;
+  /** Worker settings: concurrency, backoff strategy, limiter. */
+  workerOptions?: Partial<WorkerOptions>;
+  /** Attempts, backoff and retention of each notify task. */
+  jobOptions: JobsOptions;
+}
+
+export interface PipelineOptions {
+  config: Config;
+  client: GemClient;
+  logger: Logger;
+  metrics: Metrics;
+  resolve: ResolveDestinations;
+  notify: NotifyStage;
+  role?: Role;
+  /** Run the notify worker in this process. Default: when the role runs workers. */
+  runNotifyWorker?: boolean;
+  now?: () => number;
+  /** Test seam of the detail step; see DetailProcessor. */
+  afterDetailStep?: (step: DetailStep, jobId: string) => void;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The watch pipeline: cron ticks → poll tasks → detail tasks → atomic diff in Redis → notify tasks.
+ * Each stage is a BullMQ queue, so any replica may run any task and a crash only delays work.
+ */
+export class WatchPipeline {
+  readonly keys: Keys;
+  readonly redis: Redis;
+  readonly store: StateStore;
+  readonly pollQueue: Queue<PollTaskData>;
+  readonly detailQueue: Queue<DetailTaskData>;
+  readonly notifyQueue: Queue<NotifyTaskData>;
+  readonly dispatcher: Dispatcher;
+  readonly pollProcessor: PollProcessor;
+  readonly detailProcessor: DetailProcessor;
+  readonly scheduler: PollScheduler;
+  private readonly workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
+  private started = false;
+
+  constructor(private readonly options: PipelineOptions) {
+    const { config, logger, metrics } = options;
+    this.keys = new Keys(config.redis.prefix);
+    this.redis = this.connection('state');
+    this.store = new StateStore(this.redis, this.keys, { transitionsDays: config.retention.transitionsDays });
+    const queueOptions = { connection: this.connection('queues'), prefix: config.redis.prefix };
+    this.pollQueue = this.watchQueue(new Queue<PollTaskData>(QUEUE_NAMES.poll, queueOptions));
+    this.detailQueue = this.watchQueue(
+      new Queue<DetailTaskData>(QUEUE_NAMES.detail, {
+        ...queueOptions,
+        defaultJobOptions: {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1_000 },
+          removeOnComplete: { age: 3_600, count: 50_000 },
+          removeOnFail: { age: DAY_MS / 1000, count: 50_000 },
+        },
+      }),
+    );
+    this.notifyQueue = this.watchQueue(new Queue<NotifyTaskData>(QUEUE_NAMES.notify, queueOptions));
+    this.dispatcher = new Dispatcher({
+      notifyQueue: this.notifyQueue,
+      store: this.store,
+      resolve: options.resolve,
+      jobOptions: options.notify.jobOptions,
+      logger,
+      afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep?.('enqueued', transition.jobId)),
+    });
+    const common = { store: this.store, dispatcher: this.dispatcher, logger, metrics, client: options.client, now: options.now };
+    this.pollProcessor = new PollProcessor({
+      ...common,
+      redis: this.redis,
+      keys: this.keys,
+      detailQueue: this.detailQueue,
+      maxSamples: config.poll.progressSamples,
+      vanishedRetentionMs: config.retention.vanishedDays * DAY_MS,
+      outboxGraceMs: config.poll.outboxGraceMs,
+    });
+    this.detailProcessor = new DetailProcessor({
+      ...common,
+      maxSamples: config.poll.progressSamples,
+      afterStep: options.afterDetailStep,
+    });
+    this.scheduler = new PollScheduler({
+      queue: this.pollQueue,
+      jobTypes: config.gem.jobTypes,
+      cron: config.poll.cron,
+      keepSec: config.poll.keepPollTasksSec,
+      logger,
+    });
+  }
+
+  private connection(name: string): Redis {
+    const redis = createRedis(this.options.config.redis.url, this.options.logger, name);
+    this.connections.push(redis);
+    return redis;
+  }
+
+  private watchQueue<T extends Queue>(queue: T): T {
+    queue.on('error', (error) => this.options.logger.warn({ queue: queue.name, error: errorText(error) }, 'queue error'));
+    return queue;
+  }
+
+  private watchWorker(worker: Worker): Worker {
+    const { logger } = this.options;
+    worker.on('error', (error) => logger.warn({ queue: worker.name, error: errorText(error) }, 'worker error'));
+    worker.on('failed', (task, error) => {
+      if (!task) return;
+      const final = task.attemptsMade >= (task.opts.attempts ?? 1);
+      logger[final ? 'error' : 'warn'](
+        { queue: worker.name, task: task.id, attempt: task.attemptsMade, error: errorText(error), reason: isGemApiError(error) ? error.reason : undefined },
+        final ? 'task failed for good' : 'task failed; will retry',
+      );
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Starts the parts the role asks for. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { config, role = 'all' } = this.options;
+    if (role !== 'scheduler') {
+      this.watchWorker(
+        new Worker<PollTaskData>(QUEUE_NAMES.poll, (task) => this.pollProcessor.process(task.data).then(summarise), {
+          connection: this.connection('poll-worker'),
+          prefix: config.redis.prefix,
+          concurrency: Math.max(1, config.gem.jobTypes.length),
+        }),
+      );
+      const detailWorker: Worker<DetailTaskData> = new Worker<DetailTaskData>(
+        QUEUE_NAMES.detail,
+        async (task) => {
+          try {
+            const transition = await this.detailProcessor.process(task.data);
+            return transition ? { to: transition.to, version: transition.version } : null;
+          } catch (error) {
+            // GEM asked us to slow down: pause this queue for as long as it said, without spending
+            // one of the task's attempts.
+            if (isGemApiError(error) && error.reason === 'rateLimited') {
+              await detailWorker.rateLimit(error.retryAfterMs ?? 5_000);
+              throw Worker.RateLimitError();
+            }
+            throw error;
+          }
+        },
+        {
+          connection: this.connection('detail-worker'),
+          prefix: config.redis.prefix,
+          concurrency: config.poll.detailConcurrency,
+          limiter: { max: config.poll.rateLimit.max, duration: config.poll.rateLimit.durationMs },
+        },
+      );
+      this.watchWorker(detailWorker);
+      if (this.options.runNotifyWorker ?? true) {
+        this.watchWorker(
+          new Worker<NotifyTaskData>(QUEUE_NAMES.notify, this.options.notify.processor, {
+            concurrency: config.notify.concurrency,
+            ...this.options.notify.workerOptions,
+            connection: this.connection('notify-worker'),
+            prefix: config.redis.prefix,
+          }),
+        );
+      }
+    }
+    if (role !== 'worker') this.scheduler.start();
+  }
+
+  /** True when every worker this process started is running. */
+  workersRunning(): boolean {
+    return this.workers.every((worker) => worker.isRunning());
+  }
+
+  get workerList(): readonly Worker[] {
+    return this.workers;
+  }
+
+  /**
+   * One full cycle for every job type, in this process, without the cron: list, details, diff and
+   * dispatch. Returns the transitions recorded.
+   */
+  async pollOnce(): Promise<Transition[]> {
+    const found: Transition[] = [];
+    for (const jobType of this.options.config.gem.jobTypes) {
+      const plan = await this.pollProcessor.plan(jobType);
+      for (const job of plan.needDetail) {
+        const transition = await this.detailProcessor.process({ jobId: job.id, jobType, slot: Date.now() });
+        if (transition) found.push(transition);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Stops the cron, lets running tasks finish for up to `graceMs`, then closes workers, queues and
+   * connections. Tasks still running after the grace are left to BullMQ's stalled-job recovery.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.scheduler.stop();
+    const closing = Promise.all(this.workers.map((worker) => worker.close()));
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
+    if (timedOut) {
+      this.options.logger.warn({ graceMs }, 'tasks still running after the grace period; forcing workers closed');
+      await Promise.all(this.workers.map((worker) => worker.close(true)));
+    }
+    await Promise.all([this.pollQueue.close(), this.detailQueue.close(), this.notifyQueue.close()]);
+    await Promise.all(this.connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
+  }
+}
+
+function summarise(plan: Awaited<ReturnType<PollProcessor['process']>>): unknown {
+  if ('skipped' in plan) return plan;
+  return { listed: plan.listed, details: plan.needDetail.length, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
+}

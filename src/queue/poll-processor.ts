@@ -1,0 +1,175 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { diffJob } from '../domain/diff.js';
+import type { GemClient } from '../gem/client.js';
+import { canonicalStatus } from '../gem/normalize.js';
+import { isTerminal, type Job } from '../gem/job.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Keys } from '../state/keys.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Dispatcher } from './dispatcher.js';
+import { detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
+
+export interface PollProcessorOptions {
+  client: GemClient;
+  store: StateStore;
+  redis: Redis;
+  keys: Keys;
+  detailQueue: Queue<DetailTaskData>;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  metrics: Metrics;
+  /** Progress samples kept per running job. */
+  maxSamples: number;
+  /** A vanished job is forgotten after this long, in milliseconds. */
+  vanishedRetentionMs: number;
+  /** Outbox entries older than this are dispatched again, in milliseconds. */
+  outboxGraceMs: number;
+  now?: () => number;
+}
+
+/** What one poll of one job type decided. */
+export interface PollPlan {
+  jobType: string;
+  /** Jobs whose details must be fetched. */
+  needDetail: Job[];
+  /** Terminal jobs recorded silently by the first sync. */
+  recordedSilently: number;
+  /** Jobs newly gone from the list. */
+  vanished: number;
+  /** Entries of the list that could not be read. */
+  rejected: number;
+  listed: number;
+  firstSync: boolean;
+}
+
+const SILENT_BATCH = 500;
+
+// Marks the slot as the newest polled for its job type, unless a newer one already ran: a poll task
+// that waited behind newer ones (a replica that was stopped, a backlog) is skipped, so missed ticks
+// never pile up into a burst of API calls.
+const CLAIM_SLOT_LUA = `
+local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) < newest then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/**
+ * One poll of one job type: the list call, then a detail task only for jobs that need one (never
+ * seen, status in the list differs from the stored one, or not yet terminal). Terminal, unchanged
+ * jobs cost no call. The first poll of a job type with empty state records terminal history
+ * silently instead of announcing it.
+ */
+export class PollProcessor {
+  private readonly now: () => number;
+
+  constructor(private readonly options: PollProcessorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async process(data: PollTaskData): Promise<PollPlan | { skipped: true }> {
+    const { redis, keys, metrics } = this.options;
+    const claimed = await redis.eval(CLAIM_SLOT_LUA, 1, keys.lastPollSlot(data.jobType), data.slot, 7 * 86_400_000);
+    if (claimed === 0) {
+      metrics.polls.labels(data.jobType, 'skipped').inc();
+      this.options.logger.info({ jobType: data.jobType, slot: new Date(data.slot).toISOString() }, 'skipping a poll older than one already run');
+      return { skipped: true };
+    }
+    const stopTimer = metrics.pollDuration.labels(data.jobType).startTimer();
+    try {
+      const plan = await this.plan(data.jobType);
+      await this.enqueueDetails(plan, data.slot);
+      metrics.polls.labels(data.jobType, 'ok').inc();
+      metrics.lastPollSuccess.set(this.now() / 1000);
+      await redis.hset(keys.pollHealth(), 'lastSuccess', String(this.now()));
+      return plan;
+    } catch (error) {
+      metrics.polls.labels(data.jobType, 'failed').inc();
+      await redis.hset(keys.pollHealth(), 'lastFailure', String(this.now())).catch(() => {});
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  }
+
+  /** The list call and the decision of what to fetch; records first-sync history and vanished jobs. */
+  async plan(jobType: string): Promise<PollPlan> {
+    const { client, store, redis, keys, logger, dispatcher } = this.options;
+    const now = this.now();
+    await dispatcher.sweep(now, this.options.outboxGraceMs);
+
+    const list = await client.listJobs(jobType);
+    if (list.rejected.length > 0) logger.warn({ jobType, rejected: list.rejected.slice(0, 10), count: list.rejected.length }, 'list entries not understood');
+    if (list.warnings.length > 0) logger.debug({ jobType, warnings: list.warnings.slice(0, 10) }, 'list answer warnings');
+
+    const [index, synced, vanishedBefore] = await Promise.all([
+      store.readIndex(jobType),
+      redis.exists(keys.synced(jobType)),
+      store.vanishedIds(),
+    ]);
+    // The flag is set only after the first sync's history is recorded, so a crash half-way through
+    // resumes silently rather than announcing the rest of the history.
+    const firstSync = synced === 0;
+    const needDetail: Job[] = [];
+    const silent: Job[] = [];
+    const seen = new Set<string>();
+    for (const job of list.jobs) {
+      seen.add(job.id);
+      const stored = index.get(job.id);
+      if (stored === undefined) {
+        if (firstSync && isTerminal(job.status)) silent.push(job);
+        else needDetail.push(job);
+        continue;
+      }
+      const storedStatus = canonicalStatus(stored.slice(0, stored.lastIndexOf('|')));
+      if (storedStatus !== job.status || !isTerminal(storedStatus)) needDetail.push(job);
+    }
+
+    await this.recordSilently(jobType, silent, now);
+
+    const gone = [...index.keys()].filter((id) => !seen.has(id) && !vanishedBefore.has(id));
+    const back = [...seen].filter((id) => vanishedBefore.has(id));
+    await store.markVanished(gone, jobType, now);
+    await store.unmarkVanished(back);
+    if (gone.length > 0) logger.info({ jobType, count: gone.length }, 'jobs gone from the list; marked vanished');
+    await store.forgetVanished(now, this.options.vanishedRetentionMs);
+
+    if (synced === 0) await redis.set(keys.synced(jobType), String(now));
+    return {
+      jobType,
+      needDetail,
+      recordedSilently: silent.length,
+      vanished: gone.length,
+      rejected: list.rejected.length,
+      listed: list.jobs.length,
+      firstSync,
+    };
+  }
+
+  /**
+   * First sync: jobs that were already over when gem-watch first looked are history, recorded
+   * compactly (index entry only) and never announced, and they cost no detail call.
+   */
+  private async recordSilently(jobType: string, jobs: Job[], now: number): Promise<void> {
+    for (let start = 0; start < jobs.length; start += SILENT_BATCH) {
+      await Promise.all(
+        jobs.slice(start, start + SILENT_BATCH).map(async (job) => {
+          const result = diffJob(undefined, job, { now, maxSamples: this.options.maxSamples, silent: true });
+          if (result.kind !== 'transition') return;
+          await this.options.store.save({ jobType, expectedIndex: '', tracked: result.tracked, compact: true, now });
+        }),
+      );
+    }
+  }
+
+  private async enqueueDetails(plan: PollPlan, slot: number): Promise<void> {
+    if (plan.needDetail.length === 0) return;
+    await this.options.detailQueue.addBulk(
+      plan.needDetail.map((job) => {
+        const data: DetailTaskData = { jobId: job.id, jobType: plan.jobType, slot, listStatus: job.rawStatus.slice(0, 40) };
+        return { name: 'detail', data, opts: { jobId: detailTaskId(data) } };
+      }),
+    );
+  }
+}

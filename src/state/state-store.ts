@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Transition } from '../domain/transition.js';
+import { transitionKey } from '../domain/transition.js';
+import type { Job, JobStatus } from '../gem/job.js';
+import type { Keys } from './keys.js';
+import type { TrackedJob } from './tracked-job.js';
+
+const SAVE_JOB_LUA = readFileSync(new URL('./lua/save-job-6.lua', import.meta.url), 'utf8');
+
+interface SaveJobCommand {
+  gemwatchSaveJob(...args: Array<string | number>): Promise<number | string>;
+}
+
+export interface StateStoreOptions {
+  /** Days the transition stream keeps entries. */
+  transitionsDays: number;
+}
+
+/** The stored view of one job: its index entry and, when kept, its full snapshot. */
+export interface StoredJob {
+  /** The index entry as read, "status|version"; the compare-and-set expects it unchanged. */
+  indexValue: string;
+  tracked: TrackedJob;
+}
+
+export type SaveOutcome = { saved: false } | { saved: true; streamId?: string };
+
+const DAY_MS = 86_400_000;
+
+/** `finished|3` → status and version. */
+function parseIndex(value: string): { status: JobStatus; version: number } {
+  const bar = value.lastIndexOf('|');
+  return { status: value.slice(0, bar) as JobStatus, version: Number(value.slice(bar + 1)) || 0 };
+}
+
+function parseTracked(json: string): TrackedJob | undefined {
+  try {
+    const tracked = JSON.parse(json) as TrackedJob;
+    return Array.isArray(tracked.progress) ? tracked : { ...tracked, progress: [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * gem-watch's memory of jobs in Redis. Every write of a job goes through one Lua compare-and-set
+ * (lua/save-job-6.lua) that also appends the transition to the stream and the outbox, so a detected
+ * transition is either recorded completely or not at all.
+ */
+export class StateStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: Keys,
+    private readonly options: StateStoreOptions,
+  ) {
+    if (!('gemwatchSaveJob' in redis)) {
+      redis.defineCommand('gemwatchSaveJob', { numberOfKeys: 6, lua: SAVE_JOB_LUA });
+    }
+  }
+
+  /** The index of one job type: job id → "status|version". What the poll compares the list against. */
+  async readIndex(jobType: string): Promise<Map<string, string>> {
+    const entries = await this.redis.hgetall(this.keys.statusIndex(jobType));
+    return new Map(Object.entries(entries));
+  }
+
+  /** One job as stored, or undefined when never seen. */
+  async get(jobId: string, jobType: string): Promise<StoredJob | undefined> {
+    const [indexValue, json, vanished] = await this.redis
+      .multi()
+      .hget(this.keys.statusIndex(jobType), jobId)
+      .hget(this.keys.jobs(), jobId)
+      .hget(this.keys.vanished(), jobId)
+      .exec()
+      .then((replies) => (replies ?? []).map(([, value]) => value as string | null));
+    if (!indexValue) return undefined;
+    const { status, version } = parseIndex(indexValue);
+    const stored = json ? parseTracked(json) : undefined;
+    // A job recorded compactly (history from the first sync) has only its index entry.
+    const tracked: TrackedJob = stored ?? {
+      job: { id: jobId, jobType, status, rawStatus: status } satisfies Job,
+      status,
+      version,
+      firstSeenAt: 0,
+      lastChangeAt: 0,
+      lastFetchedAt: 0,
+      progress: [],
+    };
+    if (vanished) tracked.vanishedAt = Number(vanished.split('|')[0]);
+    return { indexValue, tracked };
+  }
+
+  /**
+   * Saves a job through the compare-and-set. `expectedIndex` is the index value read before the
+   * diff ('' for a new job). On `{ saved: false }` someone else wrote first: read and diff again.
+   */
+  async save(args: {
+    jobType: string;
+    expectedIndex: string;
+    tracked: TrackedJob;
+    transition?: Transition;
+    /** Keep only the index entry (silent history from the first sync). */
+    compact?: boolean;
+    now: number;
+  }): Promise<SaveOutcome> {
+    const { tracked, transition } = args;
+    const { vanishedAt: _vanished, ...snapshot } = tracked;
+    const announce = transition !== undefined && !transition.silent;
+    const result = await (this.redis as unknown as SaveJobCommand).gemwatchSaveJob(
+      this.keys.jobs(),
+      this.keys.statusIndex(args.jobType),
+      this.keys.transitions(),
+      this.keys.outbox(),
+      this.keys.outboxData(),
+      this.keys.vanished(),
+      tracked.job.id,
+      args.expectedIndex,
+      `${tracked.status}|${tracked.version}`,
+      args.compact ? '' : JSON.stringify(snapshot),
+      transition ? JSON.stringify(transition) : '',
+      String(args.now - this.options.transitionsDays * DAY_MS),
+      announce ? transitionKey(transition) : '',
+      String(args.now),
+    );
+    if (result === 0) return { saved: false };
+    return typeof result === 'string' ? { saved: true, streamId: result } : { saved: true };
+  }
+
+  /** Transitions recorded between two instants (epoch ms, inclusive), oldest first. */
+  async readTransitions(fromMs: number, toMs: number): Promise<Transition[]> {
+    const out: Transition[] = [];
+    let start = String(Math.max(0, Math.floor(fromMs)));
+    const end = String(Math.floor(toMs));
+    for (;;) {
+      const page = await this.redis.xrange(this.keys.transitions(), start, end, 'COUNT', 1000);
+      for (const [, fields] of page) {
+        const json = fields[fields.indexOf('t') + 1];
+        if (!json) continue;
+        try {
+          out.push(JSON.parse(json) as Transition);
+        } catch {
+          // A corrupt entry cannot be announced; skipping it keeps the rest readable.
+        }
+      }
+      if (page.length < 1000) return out;
+      start = `(${page[page.length - 1]![0]}`;
+    }
+  }
+
+  /** Every job kept with a full snapshot (active jobs and those whose transitions gem-watch saw). */
+  async listTracked(): Promise<TrackedJob[]> {
+    const [all, vanished] = await Promise.all([this.redis.hgetall(this.keys.jobs()), this.redis.hgetall(this.keys.vanished())]);
+    const out: TrackedJob[] = [];
+    for (const [id, json] of Object.entries(all)) {
+      const tracked = parseTracked(json);
+      if (!tracked) continue;
+      const gone = vanished[id];
+      if (gone) tracked.vanishedAt = Number(gone.split('|')[0]);
+      out.push(tracked);
+    }
+    return out;
+  }
+
+  /** Marks jobs as gone from the API (first time only). */
+  async markVanished(jobIds: string[], jobType: string, now: number): Promise<void> {
+    if (jobIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const id of jobIds) pipeline.hsetnx(this.keys.vanished(), id, `${now}|${jobType}`);
+    await pipeline.exec();
+  }
+
+  /** Jobs marked vanished whose mark is still there (they have not come back). */
+  async vanishedIds(): Promise<Map<string, { since: number; jobType: string }>> {
+    const all = await this.redis.hgetall(this.keys.vanished());
+    const out = new Map<string, { since: number; jobType: string }>();
+    for (const [id, value] of Object.entries(all)) {
+      const bar = value.indexOf('|');
+      out.set(id, { since: Number(value.slice(0, bar)), jobType: value.slice(bar + 1) });
+    }
+    return out;
+  }
+
+  /** A job seen in the list again is no longer vanished. */
+  async unmarkVanished(jobIds: string[]): Promise<void> {
+    if (jobIds.length > 0) await this.redis.hdel(this.keys.vanished(), ...jobIds);
+  }
+
+  /** Forgets jobs vanished longer than the retention. Returns how many. */
+  async forgetVanished(now: number, retentionMs: number): Promise<number> {
+    const vanished = await this.vanishedIds();
+    const pipeline = this.redis.pipeline();
+    let count = 0;
+    for (const [id, { since, jobType }] of vanished) {
+      if (now - since < retentionMs) continue;
+      pipeline.hdel(this.keys.statusIndex(jobType), id).hdel(this.keys.jobs(), id).hdel(this.keys.vanished(), id);
+      count += 1;
+    }
+    if (count > 0) await pipeline.exec();
+    return count;
+  }
+
+  /** Outbox entries detected before `before` (epoch ms) and not yet acknowledged, oldest first. */
+  async pendingOutbox(before: number, limit = 500): Promise<Array<{ member: string; transition: Transition }>> {
+    const members = await this.redis.zrangebyscore(this.keys.outbox(), '-inf', before, 'LIMIT', 0, limit);
+    if (members.length === 0) return [];
+    const values = await this.redis.hmget(this.keys.outboxData(), ...members);
+    const out: Array<{ member: string; transition: Transition }> = [];
+    members.forEach((member, index) => {
+      const json = values[index];
+      if (!json) return;
+      try {
+        out.push({ member, transition: JSON.parse(json) as Transition });
+      } catch {
+        // Unreadable: left for an operator; never silently dropped.
+      }
+    });
+    return out;
+  }
+
+  /** The transition's notification tasks exist: its outbox entry can go. */
+  async ackOutbox(member: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.outbox(), member).hdel(this.keys.outboxData(), member).exec();
+  }
+
+  /** How many transitions wait in the outbox. */
+  async outboxSize(): Promise<number> {
+    return this.redis.zcard(this.keys.outbox());
+  }
+}

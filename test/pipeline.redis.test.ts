@@ -1,0 +1,201 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/schema.js';
+import type { DetailStep } from '../src/queue/detail-processor.js';
+import type { WatchPipeline } from '../src/queue/pipeline.js';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { LogCapture, testConfig, testPipeline, waitFor } from './helpers/pipeline.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
+
+let redis: TestRedis;
+const sim = new GemSimulator({ apiKey: 'pipeline-key' });
+const open: WatchPipeline[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  await sim.start();
+});
+afterAll(async () => {
+  await sim.stop();
+  await redis.close();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((pipeline) => pipeline.stop(2_000)));
+  sim.clearJobs();
+  sim.setFaults(undefined);
+});
+
+function pipeline(config: Config, overrides: Parameters<typeof testPipeline>[1] = {}, logs?: LogCapture): WatchPipeline {
+  const created = testPipeline(config, overrides, logs?.logger);
+  open.push(created);
+  return created;
+}
+
+/** Notify task ids in the queue, whatever their state. */
+async function notifyTaskIds(p: WatchPipeline): Promise<string[]> {
+  const tasks = await p.notifyQueue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
+  return tasks.map((task) => task.id!).sort();
+}
+
+describe('watch pipeline', () => {
+  it('records history silently on the first sync, then announces running→finished and queued→failed once each', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '1', status: 'finished' });
+    sim.setStatus('1', 'finished');
+    sim.upsertJob({ id: '2', status: 'failed', message: 'old failure' });
+    sim.upsertJob({ id: '3', status: 'running', progress: 10 });
+    sim.upsertJob({ id: '4', status: 'queued' });
+    const p = pipeline(config);
+
+    const first = await p.pollOnce();
+    expect(first.map((t) => `${t.jobId}:${t.to}`).sort()).toEqual(['3:running', '4:queued']);
+    expect(await notifyTaskIds(p)).toEqual([]);
+
+    sim.setStatus('3', 'finished');
+    sim.setStatus('4', 'failed');
+    const second = await p.pollOnce();
+    expect(second.map((t) => `${t.jobId}:${t.from}->${t.to}`).sort()).toEqual(['3:running->finished', '4:queued->failed']);
+    expect(await notifyTaskIds(p)).toEqual([
+      'notify-3-v2-default-email-route',
+      'notify-3-v2-default-slack-default',
+      'notify-4-v2-default-email-route',
+      'notify-4-v2-default-slack-default',
+    ]);
+    const task = (await p.notifyQueue.getJob('notify-3-v2-default-slack-default'))!;
+    expect(task.data.transition!.job.statistics!.roadsMatchedPct).toBe(sim.getJob('3')!.statistics!.roadsMatchedPct);
+
+    // Nothing new: nothing more.
+    expect(await p.pollOnce()).toEqual([]);
+    expect(await notifyTaskIds(p)).toHaveLength(4);
+  });
+
+  it('updates progress without announcing it, keeping samples for the ETA', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '10', status: 'running', progress: 5 });
+    const p = pipeline(config);
+    await p.pollOnce();
+    sim.setStatus('10', 'running', { progress: 35 });
+    expect(await p.pollOnce()).toEqual([]);
+    sim.setStatus('10', 'running', { progress: 60 });
+    await p.pollOnce();
+    const stored = await p.store.get('10', 'ROAD_MATCHING');
+    expect(stored!.tracked.job.progress).toBe(60);
+    expect(stored!.tracked.progress.map(([, progress]) => progress)).toEqual([5, 35, 60]);
+    expect(await notifyTaskIds(p)).toEqual([]);
+  });
+
+  it('announces a job first seen already finished after the first sync, and not one that vanishes', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '20', status: 'running' });
+    const p = pipeline(config);
+    await p.pollOnce();
+
+    sim.upsertJob({ id: '21', status: 'finished' });
+    sim.setStatus('21', 'finished');
+    sim.removeJob('20');
+    const found = await p.pollOnce();
+    expect(found.map((t) => `${t.jobId}:${t.to}`)).toEqual(['21:finished']);
+    expect(await notifyTaskIds(p)).toEqual(['notify-21-v1-default-email-route', 'notify-21-v1-default-slack-default']);
+    expect((await p.store.vanishedIds()).has('20')).toBe(true);
+  });
+
+  it('stores and logs an unknown status instead of failing', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture();
+    sim.upsertJob({ id: '30', status: 'running' });
+    const p = pipeline(config, {}, logs);
+    await p.pollOnce();
+    sim.upsertJob({ id: '30', rawStatusOverride: 'PAUSED_BY_OPERATOR' });
+    const found = await p.pollOnce();
+    expect(found.map((t) => t.to)).toEqual(['unknown']);
+    expect((await p.store.get('30', 'ROAD_MATCHING'))!.tracked.job.rawStatus).toBe('PAUSED_BY_OPERATOR');
+    expect(logs.messages()).toContain('job has a status gem-watch does not know; stored as unknown');
+    expect(await notifyTaskIds(p)).toEqual([]);
+  });
+
+  it('makes at most job types + active detail calls with 1,000 terminal jobs and 5 active ones', async () => {
+    const config = testConfig(sim, redis.url);
+    for (let i = 0; i < 1000; i += 1) sim.upsertJob({ id: String(1000 + i), status: i % 10 === 0 ? 'failed' : 'finished' });
+    for (let i = 0; i < 5; i += 1) sim.upsertJob({ id: String(5000 + i), status: 'running', progress: i });
+    const p = pipeline(config);
+    await p.pollOnce();
+    const before = { ...sim.counts };
+    await p.pollOnce();
+    expect(sim.counts.list - before.list).toBe(1);
+    expect(sim.counts.detail - before.detail).toBeLessThanOrEqual(config.gem.jobTypes.length + 5);
+  });
+
+  it('gives one task per transition when the same poll runs twice and two pipelines poll one Redis at once', async () => {
+    const config = testConfig(sim, redis.url);
+    for (let i = 0; i < 20; i += 1) sim.upsertJob({ id: String(600 + i), status: 'running', progress: 50 });
+    const a = pipeline(config);
+    const b = pipeline(config);
+    await a.pollOnce();
+    for (let i = 0; i < 20; i += 1) sim.setStatus(String(600 + i), i % 2 ? 'failed' : 'finished');
+
+    a.start();
+    b.start();
+    const slot = new Date(Date.now() + 60_000);
+    await Promise.all([a.scheduler.tick(slot), b.scheduler.tick(slot), a.scheduler.tick(slot)]);
+    // The same poll replayed: processed directly by both, besides the queued one.
+    await Promise.all([
+      a.pollProcessor.plan('ROAD_MATCHING').then((plan) => Promise.all(plan.needDetail.map((job) => a.detailProcessor.process({ jobId: job.id, jobType: 'ROAD_MATCHING', slot: 1 })))),
+      b.pollProcessor.plan('ROAD_MATCHING').then((plan) => Promise.all(plan.needDetail.map((job) => b.detailProcessor.process({ jobId: job.id, jobType: 'ROAD_MATCHING', slot: 2 })))),
+    ]);
+    await waitFor(async () => (await notifyTaskIds(a)).length >= 40, '40 notify tasks');
+    await waitFor(async () => {
+      const counts = await a.detailQueue.getJobCounts('waiting', 'active', 'delayed');
+      return counts.waiting + counts.active + counts.delayed === 0;
+    }, 'detail queue drained');
+    const ids = await notifyTaskIds(a);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+    const transitions = await a.store.readTransitions(0, Date.now() + 1000);
+    const terminal = transitions.filter((t) => t.to === 'finished' || t.to === 'failed');
+    expect(terminal).toHaveLength(20);
+  });
+
+  it.each<DetailStep>(['fetched', 'saved', 'enqueued', 'dispatched'])(
+    'gives exactly one task per destination when the process dies after the %s step',
+    async (step) => {
+      const config = testConfig(sim, redis.url, {});
+      const zeroGrace = { ...config, poll: { ...config.poll, outboxGraceMs: 0 } };
+      sim.upsertJob({ id: '70', status: 'running', progress: 90 });
+      const first = pipeline(zeroGrace);
+      await first.pollOnce();
+      sim.setStatus('70', 'finished');
+
+      let crashed = false;
+      const crashing = pipeline(zeroGrace, {
+        afterDetailStep: (at) => {
+          if (at === step && !crashed) {
+            crashed = true;
+            throw new Error(`crash after ${at}`);
+          }
+        },
+      });
+      await expect(crashing.pollOnce()).rejects.toThrow(`crash after ${step}`);
+
+      // A restarted process polls again: the outbox sweep or the fresh diff finishes the job.
+      const restarted = pipeline(zeroGrace);
+      await restarted.pollOnce();
+      await restarted.pollOnce();
+      expect(await notifyTaskIds(restarted)).toEqual(['notify-70-v2-default-email-route', 'notify-70-v2-default-slack-default']);
+      expect(await restarted.store.outboxSize()).toBe(0);
+    },
+  );
+
+  it('keeps every key under the prefix', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '80', status: 'running' });
+    const p = pipeline(config);
+    await p.pollOnce();
+    sim.setStatus('80', 'finished');
+    await p.pollOnce();
+    const client = redis.client();
+    const keys = await client.keys(`*`);
+    await client.quit();
+    const ours = keys.filter((key) => key.includes(config.redis.prefix));
+    expect(ours.length).toBeGreaterThan(3);
+    for (const key of ours) expect(key.startsWith(`${config.redis.prefix}:`)).toBe(true);
+  });
+});
