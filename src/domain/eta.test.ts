@@ -147,6 +147,7 @@ describe('estimateEnd', () => {
           expect(end === undefined || Number.isFinite(end)).toBe(true);
         },
       ),
+      { numRuns: 5000 },
     );
   });
 });

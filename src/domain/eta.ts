@@ -58,7 +58,9 @@ export function estimateEnd(samples: readonly ProgressPoint[], now: number, opti
   if (!(pace > 0) || !Number.isFinite(pace)) return undefined;
   // Counted from the latest sample, not from the fitted line: the reported progress is the truth,
   // the fit only tells the pace.
-  return Math.round(last[0] + (100 - last[1]) / pace);
+  const end = Math.round(last[0] + (100 - last[1]) / pace);
+  // A vanishing pace or absurd timestamps overflow: that is no estimate, not an instant.
+  return Number.isFinite(end) ? end : undefined;
 }
 
 /**
