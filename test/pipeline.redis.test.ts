@@ -154,6 +154,32 @@ describe('watch pipeline', () => {
     expect(terminal).toHaveLength(20);
   });
 
+  it('records a transition once when another replica saves it between our read and our save', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '50', status: 'running', progress: 40 });
+    const other = pipeline(config);
+    await other.pollOnce();
+    sim.setStatus('50', 'finished');
+
+    let interleaved = false;
+    let others: unknown;
+    const slow = pipeline(config, {
+      afterDetailStep: async (step) => {
+        if (step === 'diffed' && !interleaved) {
+          interleaved = true;
+          // Our diff is made from what we read; the other replica records the same change before we save.
+          others = await other.detailProcessor.process({ jobId: '50', jobType: 'ROAD_MATCHING', slot: 1 });
+        }
+      },
+    });
+    const mine = await slow.detailProcessor.process({ jobId: '50', jobType: 'ROAD_MATCHING', slot: 2 });
+    const results = [mine, others];
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const transitions = await slow.store.readTransitions(0, Date.now() + 1000);
+    expect(transitions.filter((t) => t.jobId === '50' && t.to === 'finished')).toHaveLength(1);
+    expect(await notifyTaskIds(slow)).toHaveLength(2);
+  });
+
   it.each<DetailStep>(['fetched', 'saved', 'enqueued', 'dispatched'])(
     'gives exactly one task per destination when the process dies after the %s step',
     async (step) => {

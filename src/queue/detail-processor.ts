@@ -9,7 +9,7 @@ import type { Dispatcher } from './dispatcher.js';
 import type { DetailTaskData } from './names.js';
 
 /** Steps between detecting and dispatching, named so tests can crash the process at each one. */
-export type DetailStep = 'fetched' | 'saved' | 'enqueued' | 'dispatched';
+export type DetailStep = 'fetched' | 'diffed' | 'saved' | 'enqueued' | 'dispatched';
 
 export interface DetailProcessorOptions {
   client: GemClient;
@@ -19,8 +19,8 @@ export interface DetailProcessorOptions {
   metrics: Metrics;
   maxSamples: number;
   now?: () => number;
-  /** Test seam: called after each step; a throw here is a crash at that line. */
-  afterStep?: (step: DetailStep, jobId: string) => void;
+  /** Test seam: awaited after each step; a throw here is a crash at that line. */
+  afterStep?: (step: DetailStep, jobId: string) => void | Promise<void>;
 }
 
 const MAX_CONFLICTS = 5;
@@ -54,7 +54,7 @@ export class DetailProcessor {
     const job = { ...detail.job, jobType: data.jobType };
     if (detail.warnings.length > 0) logger.warn({ jobId: job.id, warnings: detail.warnings }, 'detail answer partly not understood');
     if (job.status === 'unknown') logger.warn({ jobId: job.id, rawStatus: job.rawStatus.slice(0, 80) }, 'job has a status gem-watch does not know; stored as unknown');
-    afterStep?.('fetched', job.id);
+    await afterStep?.('fetched', job.id);
 
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt += 1) {
       const now = this.now();
@@ -62,6 +62,7 @@ export class DetailProcessor {
       const result = diffJob(stored?.tracked, job, { now, maxSamples: this.options.maxSamples });
       if (result.kind === 'unchanged') return undefined;
       const transition = result.kind === 'transition' ? result.transition : undefined;
+      await afterStep?.('diffed', job.id);
       const outcome = await store.save({
         jobType: data.jobType,
         expectedIndex: stored?.indexValue ?? '',
@@ -77,9 +78,9 @@ export class DetailProcessor {
         { jobId: job.id, jobType: data.jobType, from: transition.from ?? null, to: transition.to, version: transition.version },
         'job status changed',
       );
-      afterStep?.('saved', job.id);
+      await afterStep?.('saved', job.id);
       await dispatcher.dispatch(transition);
-      afterStep?.('dispatched', job.id);
+      await afterStep?.('dispatched', job.id);
       return transition;
     }
     throw new Error(`job ${job.id}: state kept changing under ${MAX_CONFLICTS} attempts to save it`);

@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   jobOptions: JobsOptions;
   logger: Logger;
   /** Test seam: called after the tasks are added and before the outbox entry is removed. */
-  afterEnqueue?: (transition: Transition) => void;
+  afterEnqueue?: (transition: Transition) => void | Promise<void>;
 }
 
 /**
@@ -41,7 +41,7 @@ export class Dispatcher {
         }),
       );
     }
-    this.options.afterEnqueue?.(transition);
+    await this.options.afterEnqueue?.(transition);
     await store.ackOutbox(transitionKey(transition));
     return destinations.length;
   }

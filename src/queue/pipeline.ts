@@ -39,7 +39,7 @@ export interface PipelineOptions {
   runNotifyWorker?: boolean;
   now?: () => number;
   /** Test seam of the detail step; see DetailProcessor. */
-  afterDetailStep?: (step: DetailStep, jobId: string) => void;
+  afterDetailStep?: (step: DetailStep, jobId: string) => void | Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -88,7 +88,7 @@ export class WatchPipeline {
       resolve: options.resolve,
       jobOptions: options.notify.jobOptions,
       logger,
-      afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep?.('enqueued', transition.jobId)),
+      afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep!('enqueued', transition.jobId)),
     });
     const common = { store: this.store, dispatcher: this.dispatcher, logger, metrics, client: options.client, now: options.now };
     this.pollProcessor = new PollProcessor({
