@@ -64,4 +64,23 @@ export class Keys {
   healthFlag(name: string): string {
     return this.key('health', encodeIdPart(name));
   }
+
+  // --- Digest (issue 6): the protocol is in docs/architecture-digest.md ---
+
+  /** String: epoch ms where the last digest sent (or skipped as empty) ended; the next one starts there. */
+  digestLastEnd(): string {
+    return this.key('digest', 'last-end');
+  }
+  /** String with a lease: the replica sending digests now (`<due ms>:<token>`); one at a time. */
+  digestLock(): string {
+    return this.key('digest', 'lock');
+  }
+  /** String: JSON of the digest period being sent and the channels already done; survives a crash. */
+  digestPending(): string {
+    return this.key('digest', 'pending');
+  }
+  /** List: the latest digests sent or skipped, newest first, JSON; bounded. */
+  digestLog(): string {
+    return this.key('digest', 'log');
+  }
 }
