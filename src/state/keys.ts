@@ -58,6 +58,20 @@ export class Keys {
     return this.key('delivered', taskId);
   }
 
+  // --- Delivery (issue 4): see docs/architecture-delivery.md ---
+
+  /** String with PX: a delivery in flight; a second worker on the same task waits instead of sending twice. */
+  deliveryLock(taskId: string): string {
+    return this.key('delivering', taskId);
+  }
+  /**
+   * String with PX: epoch ms (Redis clock) before which the next message to one channel endpoint
+   * (a Slack webhook) must not go: its rate limit, and a Retry-After it sent.
+   */
+  rateGate(channel: string, target: string): string {
+    return this.key('rate', encodeIdPart(channel), encodeIdPart(target));
+  }
+
   // --- Health flags shared by all replicas (issue 5: credentials; later polling) ---
 
   /** Hash: ok ('1'/'0'), reason, since (epoch ms) of one named health flag such as `auth`. */
