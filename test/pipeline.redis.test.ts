@@ -144,7 +144,7 @@ describe('watch pipeline', () => {
     await waitFor(async () => (await notifyTaskIds(a)).length >= 40, '40 notify tasks');
     await waitFor(async () => {
       const counts = await a.detailQueue.getJobCounts('waiting', 'active', 'delayed');
-      return counts.waiting + counts.active + counts.delayed === 0;
+      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0;
     }, 'detail queue drained');
     const ids = await notifyTaskIds(a);
     expect(ids).toHaveLength(40);

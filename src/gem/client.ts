@@ -20,6 +20,11 @@ export interface GemClientOptions {
   maxBodyBytes?: number;
   /** Called after every request with its endpoint and outcome (HTTP status or error reason). */
   onRequest?: (endpoint: 'list' | 'detail', outcome: string) => void;
+  /**
+   * Told whether GEM accepted the credentials, after every call that got that far: `ok` true on an
+   * answer other than 401/403, false with the GemAuthError otherwise. Feeds credential health.
+   */
+  onCredentials?: (ok: boolean, error: unknown, startedAt: number) => void | Promise<void>;
 }
 
 export interface ListResult {
@@ -98,8 +103,23 @@ export class GemClient {
     });
   }
 
-  /** One request with the current token; after a 401, one refresh and one more try. */
+  /** One request, reporting to `onCredentials` whether GEM accepted the credentials. */
   private async request(endpoint: 'list' | 'detail', url: string, extraHeaders: Record<string, string>): Promise<unknown> {
+    const startedAt = Date.now();
+    const report = this.options.onCredentials;
+    try {
+      const body = await this.requestOnce(endpoint, url, extraHeaders);
+      await report?.(true, undefined, startedAt);
+      return body;
+    } catch (error) {
+      if (error instanceof GemAuthError) await report?.(false, error, startedAt);
+      else if (error instanceof GemApiError && error.status !== undefined) await report?.(true, undefined, startedAt);
+      throw error;
+    }
+  }
+
+  /** One request with the current token; after a 401, one refresh and one more try. */
+  private async requestOnce(endpoint: 'list' | 'detail', url: string, extraHeaders: Record<string, string>): Promise<unknown> {
     const token = await this.token(endpoint);
     const first = await this.send(endpoint, url, extraHeaders, token);
     if (first.status !== 401 || token === undefined) return this.read(endpoint, first);

@@ -2,7 +2,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { transitionKey, type Transition } from '../domain/transition.js';
 import type { Logger } from '../observability/logger.js';
 import type { StateStore } from '../state/state-store.js';
-import { notifyTaskId, type NotifyTaskData } from './names.js';
+import { notifyTaskId, type NotifyTaskData, type OperatorAlert } from './names.js';
 
 /** Where one transition goes: a channel of a route. */
 export type Destination = Pick<NotifyTaskData, 'route' | 'channel' | 'target'>;
@@ -10,10 +10,14 @@ export type Destination = Pick<NotifyTaskData, 'route' | 'channel' | 'target'>;
 /** Routing, as a function of the transition (pure; see domain/routing.ts). */
 export type ResolveDestinations = (transition: Transition) => Destination[];
 
+/** Routing of operator alerts (the default route's channels). */
+export type ResolveAlertDestinations = (alert: OperatorAlert) => Destination[];
+
 export interface DispatcherOptions {
   notifyQueue: Queue<NotifyTaskData>;
   store: StateStore;
   resolve: ResolveDestinations;
+  resolveAlert?: ResolveAlertDestinations;
   /** Attempts, backoff and retention of notify tasks. */
   jobOptions: JobsOptions;
   logger: Logger;
@@ -43,6 +47,22 @@ export class Dispatcher {
     }
     await this.options.afterEnqueue?.(transition);
     await store.ackOutbox(transitionKey(transition));
+    return destinations.length;
+  }
+
+  /**
+   * Queues an operator alert (credentials refused, polling failing) to the default route. The task
+   * id carries the alert's kind, state and start, so the replica that saw the change adds it once.
+   */
+  async dispatchAlert(alert: OperatorAlert): Promise<number> {
+    const destinations = this.options.resolveAlert?.(alert) ?? [];
+    if (destinations.length === 0) return 0;
+    await this.options.notifyQueue.addBulk(
+      destinations.map((destination) => {
+        const data: NotifyTaskData = { alert, ...destination };
+        return { name: 'alert', data, opts: { ...this.options.jobOptions, jobId: notifyTaskId(data) } };
+      }),
+    );
     return destinations.length;
   }
 

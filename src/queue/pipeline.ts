@@ -11,7 +11,7 @@ import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
 import { createRedis } from './connection.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
-import { Dispatcher, type ResolveDestinations } from './dispatcher.js';
+import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
 import { PollProcessor } from './poll-processor.js';
 import { PollScheduler } from './poll-scheduler.js';
@@ -33,6 +33,7 @@ export interface PipelineOptions {
   logger: Logger;
   metrics: Metrics;
   resolve: ResolveDestinations;
+  resolveAlert?: ResolveAlertDestinations;
   notify: NotifyStage;
   role?: Role;
   /** Run the notify worker in this process. Default: when the role runs workers. */
@@ -86,6 +87,7 @@ export class WatchPipeline {
       notifyQueue: this.notifyQueue,
       store: this.store,
       resolve: options.resolve,
+      resolveAlert: options.resolveAlert,
       jobOptions: options.notify.jobOptions,
       logger,
       afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep!('enqueued', transition.jobId)),
