@@ -4,7 +4,12 @@ import { maskOpaque } from './mask.js';
 import type { FetchedToken, TokenSource } from './token-source.js';
 
 export interface AzureTokenProviderOptions {
-  /** Scope asked for. Default `https://gem.core.orbis.tomtom.com/user_impersonation`, as TomTom documents it. */
+  /**
+   * Scope asked for. Default `https://gem.core.orbis.tomtom.com/user_impersonation`, as TomTom
+   * documents it. Note: AzureCliCredential and managed identity turn a scope into a resource by
+   * dropping a trailing `/.default` only, so with them `https://gem.core.orbis.tomtom.com/.default`
+   * may be the form Entra ID accepts; MSAL-based credentials use the scope as given.
+   */
   scope?: string;
   /**
    * `default` = DefaultAzureCredential (environment, workload or managed identity, then developer
