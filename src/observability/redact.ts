@@ -48,9 +48,15 @@ export function registerSecretUrl(url: string | undefined, wholeUrlIsSecret: boo
   if (wholeUrlIsSecret && parsed.pathname.length > 1) registerSecret(parsed.pathname);
 }
 
-/** Replaces every registered secret in a text, and any `Bearer <token>` whatever the token. */
+/**
+ * Replaces every registered secret in a text, any `Bearer <token>` whatever the token, and any
+ * JWT-shaped run: tokens fetched at run time (the az command, Azure identity) change every hour and
+ * are not registered one by one.
+ */
 export function scrub(text: string): string {
-  let out = text.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REPLACEMENT}`);
+  let out = text
+    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REPLACEMENT}`)
+    .replace(/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REPLACEMENT);
   if (pattern) out = out.replace(pattern, REPLACEMENT);
   return out;
 }

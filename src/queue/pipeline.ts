@@ -34,7 +34,8 @@ export interface PipelineOptions {
   metrics: Metrics;
   resolve: ResolveDestinations;
   resolveAlert?: ResolveAlertDestinations;
-  notify: NotifyStage;
+  /** Builds the delivery side, given the pipeline's Redis connection and keys. */
+  notify: (context: { redis: Redis; keys: Keys }) => NotifyStage;
   role?: Role;
   /** Run the notify worker in this process. Default: when the role runs workers. */
   runNotifyWorker?: boolean;
@@ -60,6 +61,7 @@ export class WatchPipeline {
   readonly pollProcessor: PollProcessor;
   readonly detailProcessor: DetailProcessor;
   readonly scheduler: PollScheduler;
+  readonly notifyStage: NotifyStage;
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private started = false;
@@ -83,12 +85,13 @@ export class WatchPipeline {
       }),
     );
     this.notifyQueue = this.watchQueue(new Queue<NotifyTaskData>(QUEUE_NAMES.notify, queueOptions));
+    this.notifyStage = options.notify({ redis: this.redis, keys: this.keys });
     this.dispatcher = new Dispatcher({
       notifyQueue: this.notifyQueue,
       store: this.store,
       resolve: options.resolve,
       resolveAlert: options.resolveAlert,
-      jobOptions: options.notify.jobOptions,
+      jobOptions: this.notifyStage.jobOptions,
       logger,
       afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep!('enqueued', transition.jobId)),
     });
@@ -181,9 +184,9 @@ export class WatchPipeline {
       this.watchWorker(detailWorker);
       if (this.options.runNotifyWorker ?? true) {
         this.watchWorker(
-          new Worker<NotifyTaskData>(QUEUE_NAMES.notify, this.options.notify.processor, {
+          new Worker<NotifyTaskData>(QUEUE_NAMES.notify, this.notifyStage.processor, {
             concurrency: config.notify.concurrency,
-            ...this.options.notify.workerOptions,
+            ...this.notifyStage.workerOptions,
             connection: this.connection('notify-worker'),
             prefix: config.redis.prefix,
           }),

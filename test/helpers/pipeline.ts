@@ -84,10 +84,10 @@ export function testPipeline(config: Config, overrides: Partial<PipelineOptions>
     logger: logger ?? new LogCapture('warn').logger,
     metrics: new Metrics(),
     resolve: simpleRouting(config),
-    notify: {
+    notify: () => ({
       processor: async () => undefined,
       jobOptions: { removeOnComplete: { age: 86_400 } },
-    },
+    }),
     runNotifyWorker: false,
     ...overrides,
   });

@@ -1,0 +1,115 @@
+import nodemailer from 'nodemailer';
+import { Redis } from 'ioredis';
+import type { Config } from './config/schema.js';
+import { createTokenProvider } from './gem/auth/create-token-provider.js';
+import { GemClient } from './gem/client.js';
+import { isGemApiError } from './gem/errors.js';
+import type { Logger } from './observability/logger.js';
+import { errorText } from './observability/redact.js';
+import { createNotifiers } from './notify/registry.js';
+import { sampleTransition } from './notify/sample-data.js';
+
+export interface CheckOptions {
+  /** Also post a test message to each Slack webhook. */
+  send: boolean;
+  out: NodeJS.WritableStream;
+  logger: Logger;
+}
+
+type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
+
+const MIN_REDIS = [6, 2];
+
+/**
+ * `gem-watch check`: the configuration is valid by the time this runs; this tries every outside
+ * part the daemon needs, prints one line each, and returns false when any failed. Slack is only
+ * posted to with `--send`, since a check must not page anyone by default.
+ */
+export async function runChecks(config: Config, options: CheckOptions): Promise<boolean> {
+  const { out } = options;
+  let failed = false;
+  const line = (verdict: Verdict, what: string, detail: string) => {
+    if (verdict === 'fail') failed = true;
+    out.write(`${verdict.toUpperCase().padEnd(4)}  ${what.padEnd(10)} ${detail}\n`);
+  };
+  line('ok', 'config', `valid; watching ${config.gem.jobTypes.join(', ')} on "${config.poll.cron}"`);
+
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const info = await redis.info();
+    const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
+    const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    const [major = 0, minor = 0] = version.split('.').map(Number);
+    const oldRedis = major < MIN_REDIS[0]! || (major === MIN_REDIS[0] && minor < MIN_REDIS[1]!);
+    line(oldRedis ? 'fail' : 'ok', 'redis', `version ${version}${oldRedis ? ' (gem-watch needs 6.2 or later)' : ''}`);
+    line(
+      policy === 'noeviction' ? 'ok' : 'warn',
+      'redis',
+      policy === 'noeviction'
+        ? 'maxmemory-policy noeviction'
+        : `maxmemory-policy ${policy}: Redis may evict queue and state keys; set noeviction`,
+    );
+  } catch (error) {
+    line('fail', 'redis', `cannot reach Redis: ${errorText(error)}`);
+  } finally {
+    redis.disconnect();
+  }
+
+  const client = new GemClient({
+    baseUrl: config.gem.baseUrl,
+    apiKey: config.gem.apiKey,
+    tokenProvider: createTokenProvider(config.gem.auth, options.logger),
+    listPath: config.gem.listPath,
+    detailPath: config.gem.detailPath,
+    apiVersion: config.gem.apiVersion,
+    timeoutMs: config.gem.timeoutMs,
+  });
+  for (const jobType of config.gem.jobTypes) {
+    try {
+      const list = await client.listJobs(jobType);
+      line('ok', 'gem api', `${jobType}: credentials accepted, ${list.jobs.length} job(s) listed`);
+    } catch (error) {
+      const reason = isGemApiError(error) ? ` [${error.reason}]` : '';
+      line('fail', 'gem api', `${jobType}: ${errorText(error)}${reason}`);
+    }
+  }
+
+  if (config.email.smtpUrl) {
+    const transport = nodemailer.createTransport({
+      url: config.email.smtpUrl,
+      connectionTimeout: config.email.connectionTimeoutMs,
+      greetingTimeout: config.email.connectionTimeoutMs,
+      socketTimeout: config.email.socketTimeoutMs,
+      logger: false,
+    });
+    try {
+      await transport.verify();
+      line('ok', 'smtp', `server accepts connections and login; mail goes to ${config.email.to.length} default recipient(s)`);
+    } catch (error) {
+      line('fail', 'smtp', errorText(error));
+    } finally {
+      transport.close();
+    }
+  } else {
+    line('skip', 'smtp', 'SMTP_URL not set: email is off');
+  }
+
+  const notifiers = createNotifiers(config, options.logger);
+  const slack = notifiers.get('slack');
+  if (!slack) line('skip', 'slack', 'SLACK_WEBHOOK_URL not set and no webhooks configured: Slack is off');
+  else if (!options.send) line('skip', 'slack', `${slack.endpoints().length} webhook(s) configured; add --send to post a test message`);
+  else {
+    for (const endpoint of slack.endpoints()) {
+      try {
+        await slack.send({ content: { transition: sampleTransition('finished', Date.now()) }, route: endpoint.route, target: endpoint.target });
+        line('ok', 'slack', `test message posted to webhook "${endpoint.target}"`);
+      } catch (error) {
+        line('fail', 'slack', `webhook "${endpoint.target}": ${errorText(error)}`);
+      }
+    }
+  }
+  await notifiers.close();
+  return !failed;
+}
