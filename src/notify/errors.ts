@@ -87,3 +87,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
+
+/**
+ * The reason a stored failure text starts with (`[serverError] …`, as the notify processor stores
+ * it in BullMQ's failedReason), or `unknown`.
+ */
+export function storedFailureReason(failedReason: string | undefined): DeliveryFailureReason | 'unknown' {
+  const word = /^\[(\w+)\]/.exec(failedReason ?? '')?.[1];
+  return word !== undefined && (DELIVERY_FAILURE_REASONS as readonly string[]).includes(word) ? (word as DeliveryFailureReason) : 'unknown';
+}

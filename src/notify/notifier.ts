@@ -58,6 +58,11 @@ export interface DeliveryReceipt {
 export interface Notifier {
   /** Channel name, as used in destinations and task ids (`slack`, `email`). */
   readonly name: string;
+  /**
+   * At most this many messages a second to one target, across all replicas (Slack: about one per
+   * webhook). Undefined = no limit. The notify processor enforces it with a Redis rate gate.
+   */
+  readonly perTargetPerSecond?: number;
   /** Delivers once, without retrying: retries belong to the queue. Throws DeliveryError. */
   send(delivery: Delivery): Promise<DeliveryReceipt>;
   /**

@@ -22,6 +22,7 @@ export interface SlackNotifierOptions {
  */
 export class SlackNotifier implements Notifier {
   readonly name = 'slack';
+  readonly perTargetPerSecond: number;
   private readonly config: Config;
   private readonly logger: Logger;
   private readonly fetchImpl: typeof globalThis.fetch;
@@ -30,6 +31,7 @@ export class SlackNotifier implements Notifier {
     this.config = options.config;
     this.logger = options.logger.child({ channel: 'slack' });
     this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.perTargetPerSecond = this.config.notify.slackPerSecond;
     // loadConfig registers these too; a notifier built from a hand-made config must not leak either.
     registerSecretUrl(this.config.slack.webhookUrl, true);
     for (const url of Object.values(this.config.slack.webhooks)) registerSecretUrl(url, true);

@@ -1,0 +1,335 @@
+import { randomBytes } from 'node:crypto';
+import { DelayedError, UnrecoverableError, type BackoffStrategy, type Job, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
+import type { NotificationContent, Notifier } from '../notify/notifier.js';
+import { RateGate } from '../notify/rate-gate.js';
+import type { Logger } from '../observability/logger.js';
+import { errorText, scrub } from '../observability/redact.js';
+import type { Keys } from '../state/keys.js';
+import { notifyTaskId, type NotifyTaskData } from './names.js';
+
+/**
+ * The notify queue's processor: one task = one message to one destination. The protocol (see
+ * docs/architecture-delivery.md):
+ *
+ *   lock the task → delivered marker set? done → rate gate open? else park (no attempt spent)
+ *   → send → SET the delivered marker → complete
+ *
+ * The marker is written before BullMQ completes the task, so a crash or a lost completion after a
+ * successful post makes the retry find the marker instead of posting again. Retryable failures are
+ * thrown so BullMQ's attempts and our backoff apply; permanent ones become UnrecoverableError.
+ * Nothing stored (failedReason, stack, return value) carries a secret: every text is scrubbed.
+ */
+
+/** The backoff `type` notify tasks carry; the Worker must get `notifyWorkerOptions().settings`. */
+export const NOTIFY_BACKOFF_TYPE = 'gem-notify';
+
+/** Fraction of a backoff delay taken off at random, so retries of one outage spread out. */
+const BACKOFF_JITTER = 0.2;
+
+/** What a finished task returns (BullMQ keeps it as the job's return value). */
+export interface NotifyResult {
+  outcome: 'delivered' | 'already-delivered';
+  route: string;
+  channel: string;
+  target: string;
+  /** Channel's receipt: SMTP message id, Slack's answer. */
+  detail?: string;
+  /** Epoch ms of the successful send (for `already-delivered`, of the original). */
+  at: number;
+}
+
+/** One step of a delivery, for metrics and the notification log (issue 8). */
+export interface DeliveryOutcomeEvent {
+  taskId: string;
+  route: string;
+  channel: string;
+  target: string;
+  outcome: 'delivered' | 'already-delivered' | 'deferred' | 'retrying' | 'failed';
+  /** 1-based attempt this event belongs to. */
+  attempt: number;
+  reason?: DeliveryFailureReason;
+  /** Scrubbed error text. */
+  error?: string;
+  /** Transition (job id + version) or alert the task is about. */
+  subject: string;
+  at: number;
+}
+
+/** The channels the processor may use; NotifierRegistry fits. */
+export interface NotifierLookup {
+  get(name: string): Notifier | undefined;
+}
+
+export interface NotifyProcessorOptions {
+  config: Config;
+  notifiers: NotifierLookup;
+  /** Client for delivery markers, locks and rate gates (not BullMQ's blocking connection). */
+  redis: Redis;
+  keys: Keys;
+  logger: Logger;
+  /** Called after each step; errors in it are logged, never fail a delivery. */
+  onOutcome?: (event: DeliveryOutcomeEvent) => void | Promise<void>;
+  /** Clock, epoch ms; default Date.now. */
+  now?: () => number;
+}
+
+export interface NotifyBackoffOptions {
+  /** First retry delay in ms; doubles each attempt. Default config `notify.backoffMs` (1,000). */
+  baseMs: number;
+  /** Longest delay in ms. Default config `notify.maxBackoffMs` (300,000). */
+  maxMs: number;
+  /** Random source in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * The notify queue's backoff: capped exponential with jitter, base·2^(n−1) capped at `maxMs`, less
+ * up to 20% at random (so never above the cap, and the first retry comes within `baseMs`). For a
+ * rate-limited failure it is exactly the Retry-After the service sent: not earlier, which would
+ * only burn another attempt, and not later.
+ */
+export function notifyBackoffStrategy(options: NotifyBackoffOptions): BackoffStrategy {
+  const random = options.random ?? Math.random;
+  return (attemptsMade: number, _type?: string, error?: Error) => {
+    if (isRateLimited(error)) return Math.max(1, Math.ceil(error.retryAfterMs));
+    const exponent = Math.max(0, attemptsMade - 1);
+    const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(exponent, 40));
+    return Math.max(1, Math.round(ceiling * (1 - BACKOFF_JITTER * random())));
+  };
+}
+
+/**
+ * Options of the notify Worker (besides connection and prefix): the concurrency from config and the
+ * backoff strategy. Without these `settings` BullMQ cannot retry a notify task (its backoff type is
+ * custom), so always spread them into the Worker's options.
+ */
+export function notifyWorkerOptions(config: Config, random?: () => number): Pick<WorkerOptions, 'concurrency' | 'settings'> {
+  return {
+    concurrency: config.notify.concurrency,
+    settings: {
+      backoffStrategy: notifyBackoffStrategy({ baseMs: config.notify.backoffMs, maxMs: config.notify.maxBackoffMs, ...(random ? { random } : {}) }),
+    },
+  };
+}
+
+/**
+ * Options for every notify task `add`: attempts from config, our backoff, bounded history.
+ * Completed tasks are kept a day (their deterministic ids turn a re-add into a no-op; the delivered
+ * marker covers longer); failed ones for `retention.deliveriesDays`, for `notifications --failed`.
+ */
+export function notifyJobOptions(config: Config): JobsOptions {
+  return {
+    attempts: config.notify.attempts,
+    backoff: { type: NOTIFY_BACKOFF_TYPE },
+    removeOnComplete: { age: 86_400, count: 10_000 },
+    removeOnFail: { age: Math.round(config.retention.deliveriesDays * 86_400), count: 10_000 },
+    stackTraceLimit: 3,
+  };
+}
+
+/** A task's data, checked: anything malformed is a permanent failure, never a crash. */
+function checkTask(data: unknown): NotifyTaskData | string {
+  if (!data || typeof data !== 'object') return 'task data is not an object';
+  const task = data as Partial<NotifyTaskData>;
+  for (const field of ['route', 'channel', 'target'] as const) {
+    if (typeof task[field] !== 'string' || task[field] === '') return `task data has no ${field}`;
+  }
+  if (task.transition) {
+    const t = task.transition;
+    if (typeof t.jobId !== 'string' || typeof t.to !== 'string' || typeof t.version !== 'number' || !t.job || typeof t.job !== 'object') {
+      return 'task transition is malformed';
+    }
+  } else if (task.alert) {
+    const a = task.alert;
+    if (typeof a.kind !== 'string' || (a.state !== 'down' && a.state !== 'up') || typeof a.title !== 'string' || typeof a.since !== 'number') {
+      return 'task alert is malformed';
+    }
+  } else {
+    return 'task has neither a transition nor an alert';
+  }
+  return task as NotifyTaskData;
+}
+
+function subjectOf(task: NotifyTaskData): string {
+  return task.transition ? `${task.transition.jobId} v${task.transition.version} ${task.transition.to}` : `alert ${task.alert!.kind} ${task.alert!.state}`;
+}
+
+/** The error BullMQ stores: reason first, scrubbed, with a stack that quotes nothing else. */
+function storedError(error: DeliveryError): DeliveryError {
+  const stored = new DeliveryError(`[${error.reason}] ${errorText(error)}`, {
+    reason: error.reason,
+    retryable: error.retryable,
+    channel: error.channel,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.code !== undefined ? { code: error.code } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  });
+  stored.stack = scrub(stored.stack ?? stored.message);
+  return stored;
+}
+
+function permanent(message: string): UnrecoverableError {
+  const error = new UnrecoverableError(scrub(message));
+  error.stack = scrub(error.stack ?? error.message);
+  return error;
+}
+
+/** compare-and-delete: releases a lock only if this holder still owns it. */
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Builds the notify processor. Give the Worker `notifyWorkerOptions(config)` too.
+ */
+export function createNotifyProcessor(options: NotifyProcessorOptions): Processor<NotifyTaskData, NotifyResult> {
+  const { config, notifiers, redis, keys } = options;
+  const logger = options.logger.child({ component: 'notify' });
+  const now = options.now ?? Date.now;
+  const gate = new RateGate(redis, keys);
+  const markerTtlMs = Math.round(config.retention.deliveriesDays * 86_400_000);
+  // Long enough for the slowest send (connect + socket timeout), so it only expires on a crash.
+  const lockTtlMs = 2 * Math.max(config.slack.timeoutMs, config.email.connectionTimeoutMs + config.email.socketTimeoutMs) + 5_000;
+
+  const report = async (event: DeliveryOutcomeEvent) => {
+    if (!options.onOutcome) return;
+    try {
+      await options.onOutcome(event);
+    } catch (error) {
+      logger.warn({ err: error }, 'delivery outcome hook failed');
+    }
+  };
+
+  /** Parks the task as delayed until `at` without spending an attempt (BullMQ's DelayedError). */
+  const park = async (job: Job<NotifyTaskData, NotifyResult>, token: string | undefined, waitMs: number): Promise<never> => {
+    if (!token) throw new DeliveryError(`cannot park task without a worker token`, { reason: 'serverError', retryable: true, channel: job.data.channel });
+    await job.moveToDelayed(now() + Math.max(1, Math.ceil(waitMs)), token);
+    throw new DelayedError();
+  };
+
+  return async function processNotifyTask(job: Job<NotifyTaskData, NotifyResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<NotifyResult> {
+    const checked = checkTask(job.data);
+    if (typeof checked === 'string') {
+      logger.error({ jobId: job.id }, `notify task ${job.id ?? '?'} is malformed and is given up: ${checked}`);
+      throw permanent(`[clientError] ${checked}`);
+    }
+    const task = checked;
+    const taskId = notifyTaskId(task);
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? config.notify.attempts;
+    const base = { taskId, route: task.route, channel: task.channel, target: task.target, subject: subjectOf(task) };
+    const log = logger.child(base);
+
+    const notifier = notifiers.get(task.channel);
+    if (!notifier) {
+      const message = `[clientError] channel "${task.channel}" is not configured; the delivery is given up`;
+      log.error(message);
+      await report({ ...base, outcome: 'failed', attempt, reason: 'clientError', error: message, at: now() });
+      throw permanent(message);
+    }
+
+    // One sender per task at a time, even if BullMQ hands a stalled task to a second worker.
+    const lockKey = keys.deliveryLock(taskId);
+    const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const locked = await redis.set(lockKey, holder, 'PX', lockTtlMs, 'NX');
+    if (locked !== 'OK') {
+      const ttl = await redis.pttl(lockKey);
+      log.info('another worker is sending this notification; waiting for it');
+      await report({ ...base, outcome: 'deferred', attempt, at: now() });
+      return park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
+    }
+    const release = async () => {
+      try {
+        await redis.eval(RELEASE_LOCK, 1, lockKey, holder);
+      } catch (error) {
+        log.warn({ err: error }, 'could not release the delivery lock; it expires by itself');
+      }
+    };
+
+    try {
+      const marker = await redis.get(keys.delivered(taskId));
+      if (marker !== null) {
+        const previous = safeJson(marker);
+        log.info('notification already delivered; not sending it again');
+        await report({ ...base, outcome: 'already-delivered', attempt, at: now() });
+        return {
+          outcome: 'already-delivered',
+          route: task.route,
+          channel: task.channel,
+          target: task.target,
+          at: typeof previous?.at === 'number' ? previous.at : now(),
+          ...(typeof previous?.detail === 'string' ? { detail: previous.detail } : {}),
+        };
+      }
+
+      if (notifier.perTargetPerSecond !== undefined && notifier.perTargetPerSecond > 0) {
+        const waitMs = await gate.acquire(task.channel, task.target, 1_000 / notifier.perTargetPerSecond);
+        if (waitMs > 0) {
+          log.debug({ waitMs }, 'endpoint rate limit: parked');
+          await report({ ...base, outcome: 'deferred', attempt, at: now() });
+          await release();
+          return park(job, token, waitMs);
+        }
+      }
+
+      const content: NotificationContent = task.transition ? { transition: task.transition } : { alert: task.alert! };
+      let detail: string | undefined;
+      try {
+        const receipt = await notifier.send({ content, route: task.route, target: task.target, idempotencyKey: taskId, ...(signal ? { signal } : {}) });
+        detail = receipt.detail === undefined ? undefined : scrub(receipt.detail);
+      } catch (error) {
+        throw await failed(error);
+      }
+
+      const at = now();
+      // The marker goes in before BullMQ completes the task: a crash from here on finds it on retry.
+      try {
+        await redis.set(keys.delivered(taskId), JSON.stringify({ at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) }), 'PX', markerTtlMs);
+      } catch (error) {
+        const message = `[serverError] delivered, but the delivery marker could not be written (${errorText(error)}); not retried, so it is not sent twice`;
+        log.error(message);
+        throw permanent(message);
+      }
+      log.info({ attempt, detail }, 'notification delivered');
+      await report({ ...base, outcome: 'delivered', attempt, at });
+      return { outcome: 'delivered', route: task.route, channel: task.channel, target: task.target, at, ...(detail ? { detail } : {}) };
+    } finally {
+      await release();
+    }
+
+    /** Classifies, logs and reports a failed send; returns what to throw to BullMQ. */
+    async function failed(error: unknown): Promise<Error> {
+      const classified = isDeliveryError(error)
+        ? error
+        : new DeliveryError(`${task.channel} failed unexpectedly: ${errorText(error)}`, { reason: 'serverError', retryable: true, channel: task.channel, cause: error });
+      const text = errorText(classified);
+      if (isRateLimited(classified)) {
+        // Every task for this endpoint waits out the Retry-After, not only this one.
+        await gate.hold(task.channel, task.target, classified.retryAfterMs).catch((holdError: unknown) => log.warn({ err: holdError }, 'could not record the Retry-After'));
+      }
+      if (!classified.retryable) {
+        log.error({ reason: classified.reason, status: classified.status, attempt }, `notification failed permanently, not retried: ${text}`);
+        await report({ ...base, outcome: 'failed', attempt, reason: classified.reason, error: text, at: now() });
+        return permanent(`[${classified.reason}] ${text}`);
+      }
+      const last = attempt >= attempts;
+      if (last) {
+        log.error({ reason: classified.reason, status: classified.status, attempt, attempts }, `notification failed on its last attempt, given up: ${text}`);
+      } else {
+        log.warn({ reason: classified.reason, status: classified.status, attempt, attempts, retryAfterMs: classified.retryAfterMs }, `notification failed, will retry: ${text}`);
+      }
+      await report({ ...base, outcome: last ? 'failed' : 'retrying', attempt, reason: classified.reason, error: text, at: now() });
+      return storedError(classified);
+    }
+  };
+}
+
+function safeJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
