@@ -1,0 +1,50 @@
+import { buildDigest, type DigestModel, type DigestPeriod } from '../domain/digest.js';
+import { digestSubject } from '../templates/digest-format.js';
+import { renderDigestHtml } from '../templates/digest-html.js';
+import { renderDigestSlack, type DigestSlackMessage } from '../templates/digest-slack.js';
+import { renderDigestText } from '../templates/digest-text.js';
+import type { DigestSource } from './digest-source.js';
+
+export interface ComposeDigestOptions {
+  source: DigestSource;
+  /** [start, end), epoch ms. */
+  period: DigestPeriod;
+  /** IANA time zone of the dates shown. */
+  timeZone: string;
+  /** Epoch ms; dates the ETA of running jobs. */
+  now: number;
+  /** A running job without progress this long is shown as stalled, in ms. Default 1 hour. */
+  stalledAfterMs?: number;
+}
+
+/** A digest ready to send: the model, the e-mail parts and the Slack summary. */
+export interface ComposedDigest {
+  model: DigestModel;
+  email: { subject: string; text: string; html: string };
+  slack: DigestSlackMessage;
+}
+
+/**
+ * Reads what the digest of `period` needs (its transitions, those of the period of the same length
+ * before it, and the tracked jobs now), builds the model and renders every part.
+ */
+export async function composeDigest(options: ComposeDigestOptions): Promise<ComposedDigest> {
+  const { source, period } = options;
+  if (!(period.end > period.start)) throw new RangeError(`empty digest period: ${period.start} – ${period.end}`);
+  const previousPeriod = { start: period.start - (period.end - period.start), end: period.start };
+  // The source's bounds are inclusive; the periods are half-open.
+  const [transitions, previousTransitions, tracked] = await Promise.all([
+    source.readTransitions(period.start, period.end - 1),
+    source.readTransitions(previousPeriod.start, previousPeriod.end - 1),
+    source.listTracked(),
+  ]);
+  const model = buildDigest(
+    { period, previousPeriod, transitions, previousTransitions, tracked, timeZone: options.timeZone, stalledAfterMs: options.stalledAfterMs },
+    options.now,
+  );
+  return {
+    model,
+    email: { subject: digestSubject(model), text: renderDigestText(model), html: renderDigestHtml(model) },
+    slack: renderDigestSlack(model),
+  };
+}

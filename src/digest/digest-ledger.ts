@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../state/keys.js';
+import { DigestStateError } from './digest-state-error.js';
+
+/**
+ * The digest's state in Redis, shared by every replica (protocol: docs/architecture-digest.md):
+ * - `digest:last-end`: where the last digest sent, or skipped as empty, ended; the next starts there.
+ * - `digest:lock`: a lease on sending; one replica at a time works on digests.
+ * - `digest:pending`: the period being sent and the channels already done. Written before the first
+ *   send, so a crash leaves the exact period behind for whoever comes next.
+ * - `digest:log`: the latest digests, for people and the status page.
+ * Every write made while working (pending, completion) checks the lease first, in one Lua script, so
+ * a replica that lost its lease cannot overwrite the work of the one that took it over.
+ */
+
+/** A digest period being sent. */
+export interface PendingDigest {
+  /** [start, end), epoch ms. */
+  start: number;
+  end: number;
+  /** Channels already delivered (`email`, `slack`). */
+  done: string[];
+  /** Sent even when empty (`digest --now`). */
+  force?: boolean;
+}
+
+/** One line of the digest log. */
+export interface DigestLogEntry {
+  start: number;
+  end: number;
+  outcome: 'sent' | 'skipped-empty';
+  channels: string[];
+  /** Epoch ms it was completed. */
+  at: number;
+  subject?: string;
+}
+
+/** KEYS[1] lock. ARGV[1] token. Deletes the lock if it is ours. Returns 1 if deleted. */
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** KEYS[1] lock. ARGV[1] token, ARGV[2] lease ms. Extends the lease if it is ours. Returns 1 if so. */
+const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+/** KEYS[1] lock, KEYS[2] pending. ARGV[1] token, ARGV[2] pending JSON. Writes it if the lock is ours. */
+const WRITE_PENDING = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1`;
+
+/**
+ * KEYS[1] lock, KEYS[2] last-end, KEYS[3] pending, KEYS[4] log.
+ * ARGV[1] token, ARGV[2] period end ms, ARGV[3] log entry JSON, ARGV[4] log length kept.
+ * If the lock is ours: last-end moves forward to the period end (never back), pending is cleared and
+ * the entry logged, at once. Returns 1 if done, 0 if the lock is not ours.
+ */
+const COMPLETE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local current = redis.call('GET', KEYS[2])
+if (not current) or tonumber(current) < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+redis.call('DEL', KEYS[3])
+redis.call('LPUSH', KEYS[4], ARGV[3])
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
+return 1`;
+
+export interface DigestLedgerOptions {
+  /** Entries kept in the digest log. Default 100. */
+  logMax?: number;
+}
+
+export class DigestLedger {
+  private readonly logMax: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    options: DigestLedgerOptions = {},
+  ) {
+    this.logMax = options.logMax ?? 100;
+  }
+
+  /** Where the last digest ended and the period being sent, if any. */
+  async read(): Promise<{ lastEnd?: number; pending?: PendingDigest }> {
+    const [lastEnd, pending] = await this.redis.mget(this.keys.digestLastEnd(), this.keys.digestPending());
+    const out: { lastEnd?: number; pending?: PendingDigest } = {};
+    if (lastEnd !== null && lastEnd !== undefined && Number.isFinite(Number(lastEnd))) out.lastEnd = Number(lastEnd);
+    if (pending !== null && pending !== undefined) out.pending = parsePending(pending);
+    return out;
+  }
+
+  /** Sets where the first digest starts, unless anything is set already. True if this call set it. */
+  async initialise(lastEnd: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.digestLastEnd(), String(lastEnd), 'NX')) === 'OK';
+  }
+
+  /** Takes the sending lease for `leaseMs`; the token to pass on, or undefined when another holds it. */
+  async acquire(due: number, leaseMs: number): Promise<string | undefined> {
+    const token = `${due}:${randomUUID()}`;
+    const ok = await this.redis.set(this.keys.digestLock(), token, 'PX', leaseMs, 'NX');
+    return ok === 'OK' ? token : undefined;
+  }
+
+  /** Extends our lease; false when it was lost (expired, taken over). */
+  async extend(token: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.eval(EXTEND, 1, this.keys.digestLock(), token, leaseMs)) === 1;
+  }
+
+  /** Gives the lease back if it is still ours. */
+  async release(token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.keys.digestLock(), token);
+  }
+
+  /** Records the period being sent; false (and nothing written) when the lease is not ours. */
+  async writePending(token: string, pending: PendingDigest): Promise<boolean> {
+    return (await this.redis.eval(WRITE_PENDING, 2, this.keys.digestLock(), this.keys.digestPending(), token, JSON.stringify(pending))) === 1;
+  }
+
+  /** Marks the period done: last-end moves to its end, pending is cleared, the log gets a line. */
+  async complete(token: string, entry: DigestLogEntry): Promise<boolean> {
+    const result = await this.redis.eval(
+      COMPLETE,
+      4,
+      this.keys.digestLock(),
+      this.keys.digestLastEnd(),
+      this.keys.digestPending(),
+      this.keys.digestLog(),
+      token,
+      String(entry.end),
+      JSON.stringify(entry),
+      String(this.logMax),
+    );
+    return result === 1;
+  }
+
+  /** The latest digests, newest first. */
+  async recent(count = 10): Promise<DigestLogEntry[]> {
+    const lines = await this.redis.lrange(this.keys.digestLog(), 0, Math.max(0, count - 1));
+    return lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as DigestLogEntry];
+      } catch {
+        return [];
+      }
+    });
+  }
+}
+
+/** A pending record that cannot be read is a fault to report, not a period to guess. */
+function parsePending(json: string): PendingDigest {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new DigestStateError('the pending digest record in Redis is not JSON', { cause: error });
+  }
+  const record = value as Partial<PendingDigest> | null;
+  if (
+    !record ||
+    typeof record.start !== 'number' ||
+    typeof record.end !== 'number' ||
+    !(record.end > record.start) ||
+    !Array.isArray(record.done)
+  ) {
+    throw new DigestStateError('the pending digest record in Redis is malformed');
+  }
+  return { start: record.start, end: record.end, done: record.done.filter((item): item is string => typeof item === 'string'), force: record.force === true };
+}
