@@ -42,9 +42,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const providerKind = resolveProviderKind(config.gem.auth);
   const notifiers = createNotifiers(config, logger, options.fetch ? { fetch: options.fetch } : {});
 
-  // The client reports credential outcomes to `credentials`, which is created once the pipeline's
-  // Redis exists; until then there is nothing to report.
-  let credentials: CredentialHealth | undefined;
+  // The client reports credential outcomes to the credential health, which needs the pipeline's
+  // Redis and so is created after the client; until then there is nothing to report.
+  const health: { current?: CredentialHealth } = {};
   const client = new GemClient({
     baseUrl: config.gem.baseUrl,
     apiKey: config.gem.apiKey,
@@ -55,7 +55,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     timeoutMs: config.gem.timeoutMs,
     onRequest: (endpoint, outcome) => metrics.apiCalls.labels(endpoint, outcome).inc(),
     onCredentials: (ok, error, startedAt) =>
-      ok ? credentials?.recordSuccess(startedAt) : credentials?.recordFailure(error, startedAt),
+      ok ? health.current?.recordSuccess(startedAt) : health.current?.recordFailure(error, startedAt),
   });
 
   const notifyStage = createNotifyStage({ config, logger, metrics, notifiers });
@@ -70,7 +70,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     notify: notifyStage,
   });
 
-  credentials = new CredentialHealth({
+  const credentials = new CredentialHealth({
     flag: new HealthFlag(pipeline.redis, pipeline.keys, 'auth'),
     logger,
     onChange: async (change) => {
@@ -78,6 +78,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await pipeline.dispatcher.dispatchAlert(credentialAlert(change, providerKind));
     },
   });
+  health.current = credentials;
 
   return {
     config,
@@ -88,8 +89,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     notifiers,
     credentials,
     async start() {
-      await credentials!.sync().catch(() => true);
-      metrics.credentialsHealthy.set(credentials!.healthy ? 1 : 0);
+      await credentials.sync().catch(() => true);
+      metrics.credentialsHealthy.set(credentials.healthy ? 1 : 0);
       pipeline.start();
       logger.info(
         { role: options.role ?? 'all', jobTypes: config.gem.jobTypes, cron: config.poll.cron, channels: notifiers.list().map((n) => n.name) },
