@@ -1,0 +1,396 @@
+import { Queue, Worker, type Job, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { capturedLogger, notifyConfig, type NotifyConfigOptions } from './helpers/notify-config.js';
+import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+import { blockKitProblems, startSlackSink, type SlackSink } from './helpers/slack-sink.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import type { Config } from '../src/config/schema.js';
+import { resolveDestinations } from '../src/domain/routing.js';
+import type { Transition } from '../src/domain/transition.js';
+import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
+import { sampleTransition } from '../src/notify/sample-data.js';
+import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData, type OperatorAlert } from '../src/queue/names.js';
+import { createNotifyProcessor, notifyJobOptions, notifyWorkerOptions, type DeliveryOutcomeEvent, type NotifyResult } from '../src/queue/notify-processor.js';
+import { Keys } from '../src/state/keys.js';
+
+/**
+ * Delivery end to end, as the pipeline drives it: transitions are routed, one notify task per
+ * destination is added with its deterministic id and `notifyJobOptions`, and a real BullMQ Worker
+ * with the notify processor delivers them to the Slack sink and to smtp-server, over a real Redis.
+ * Every wait is on a condition; the only time assertions are lower bounds read off the sink's own
+ * clock (a Retry-After honoured, a rate limit kept).
+ */
+
+const NOW = Date.UTC(2026, 0, 20, 10, 25);
+const WEBHOOK_SECRET = 'T0SECRET/B0SECRET/webhookTokenQ1w2E3r4T5y6';
+const SMTP_PASSWORD = 'Sm7p-pa55/word';
+const API_KEY = 'gem-api-key-5ecret-value';
+const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script>';
+
+let redis: TestRedis;
+let slackSink: SlackSink;
+let smtpSink: SmtpSink;
+const logs = capturedLogger('debug');
+const prefixes: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  slackSink = await startSlackSink();
+  smtpSink = await startSmtpSink({ auth: { user: 'gem-watch', pass: SMTP_PASSWORD } });
+});
+
+afterAll(async () => {
+  // The whole file's logs and everything left in Redis must be free of secrets.
+  const client = redis.client();
+  try {
+    const secrets = [WEBHOOK_SECRET, 'webhookTokenQ1w2E3r4T5y6', SMTP_PASSWORD, encodeURIComponent(SMTP_PASSWORD), API_KEY];
+    const stored = await dumpRedis(client, prefixes);
+    expect(stored.length).toBeGreaterThan(1_000);
+    expect(logs.lines.length).toBeGreaterThan(20);
+    for (const secret of secrets) {
+      expect(stored).not.toContain(secret);
+      for (const line of logs.lines) expect(line).not.toContain(secret);
+    }
+  } finally {
+    client.disconnect();
+    await slackSink.close();
+    await smtpSink.close();
+    await redis.close();
+  }
+});
+
+/** Every value under the test prefixes, as text: strings, hashes, lists, sets, sorted sets, streams. */
+async function dumpRedis(client: Redis, wanted: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const prefix of wanted) {
+    let cursor = '0';
+    do {
+      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of found) {
+        const type = await client.type(key);
+        parts.push(key);
+        if (type === 'string') parts.push((await client.get(key)) ?? '');
+        else if (type === 'hash') parts.push(JSON.stringify(await client.hgetall(key)));
+        else if (type === 'list') parts.push(JSON.stringify(await client.lrange(key, 0, -1)));
+        else if (type === 'set') parts.push(JSON.stringify(await client.smembers(key)));
+        else if (type === 'zset') parts.push(JSON.stringify(await client.zrange(key, 0, -1)));
+        else if (type === 'stream') parts.push(JSON.stringify(await client.xrange(key, '-', '+')));
+      }
+    } while (cursor !== '0');
+  }
+  return parts.join('\n');
+}
+
+interface Harness {
+  config: Config;
+  queue: Queue<NotifyTaskData, NotifyResult>;
+  keys: Keys;
+  notifiers: NotifierRegistry;
+  events: DeliveryOutcomeEvent[];
+  /** Routes a transition or alert and adds one task per destination, as the pipeline does. */
+  enqueue(subject: Transition | OperatorAlert): Promise<string[]>;
+  /** Resolves when every task in `ids` is completed or failed. */
+  settled(ids: string[]): Promise<void>;
+  job(id: string): Promise<Job<NotifyTaskData, NotifyResult>>;
+  close(): Promise<void>;
+}
+
+const open: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((harness) => harness.close()));
+  slackSink.reset();
+  smtpSink.reset();
+});
+
+async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function harness(
+  options: { config?: NotifyConfigOptions; wrap?: (processor: Processor<NotifyTaskData, NotifyResult>) => Processor<NotifyTaskData, NotifyResult> } = {},
+): Promise<Harness> {
+  const prefix = uniquePrefix('notify');
+  prefixes.push(prefix);
+  const config = notifyConfig({
+    slackWebhookUrl: slackSink.webhookUrl(WEBHOOK_SECRET),
+    smtpUrl: smtpSink.url(),
+    ...options.config,
+    env: { GEM_API_KEY: API_KEY, GEM_WATCH_PREFIX: prefix, REDIS_URL: redis.url, ...options.config?.env },
+    // Fast retries for tests; the shipped defaults are 1 s doubling to 5 min.
+    yaml: { notify: { backoffMs: 50, maxBackoffMs: 400, slackPerSecond: 50, attempts: 6 }, ...options.config?.yaml },
+  });
+  const keys = new Keys(prefix);
+  const notifiers = createNotifiers(config, logs.logger);
+  const client = redis.client();
+  const queueConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const events: DeliveryOutcomeEvent[] = [];
+  const queue = new Queue<NotifyTaskData, NotifyResult>(QUEUE_NAMES.notify, { connection: queueConnection, prefix });
+  queue.on('error', (error) => logs.logger.error({ err: error }, 'queue error'));
+  const processor = createNotifyProcessor({ config, notifiers, redis: client, keys, logger: logs.logger, onOutcome: (event) => void events.push(event) });
+  const worker = new Worker<NotifyTaskData, NotifyResult>(QUEUE_NAMES.notify, options.wrap ? options.wrap(processor) : processor, {
+    connection: workerConnection,
+    prefix,
+    ...notifyWorkerOptions(config),
+  });
+  worker.on('error', (error) => logs.logger.error({ err: error }, 'worker error'));
+
+  const h: Harness = {
+    config,
+    queue,
+    keys,
+    notifiers,
+    events,
+    async enqueue(subject) {
+      const destinations = resolveDestinations(subject, config);
+      const tasks = destinations.map((destination) => {
+        const data: NotifyTaskData = 'jobId' in subject ? { transition: subject, ...destination } : { alert: subject, ...destination };
+        return { name: 'jobId' in subject ? 'transition' : 'alert', data, opts: { ...notifyJobOptions(config), jobId: notifyTaskId(data) } };
+      });
+      await queue.addBulk(tasks);
+      return tasks.map((task) => task.opts.jobId);
+    },
+    async settled(ids) {
+      await until(async () => {
+        const states = await Promise.all(ids.map(async (id) => (await queue.getJob(id))?.getState()));
+        return states.every((state) => state === 'completed' || state === 'failed');
+      }, `tasks ${ids.join(', ')} to settle`);
+    },
+    async job(id) {
+      const job = await queue.getJob(id);
+      if (!job) throw new Error(`no task ${id}`);
+      return job;
+    },
+    async close() {
+      await worker.close();
+      await queue.close();
+      await notifiers.close();
+      queueConnection.disconnect();
+      workerConnection.disconnect();
+      client.disconnect();
+    },
+  };
+  open.push(h);
+  return h;
+}
+
+function withJob(status: 'finished' | 'failed', jobId: string, patch: Partial<Transition['job']> = {}): Transition {
+  const transition = sampleTransition(status, NOW, jobId);
+  return { ...transition, job: { ...transition.job, ...patch } };
+}
+
+/** Texts of all blocks and the fallback of a recorded Slack payload. */
+function slackText(body: unknown): string {
+  return JSON.stringify(body);
+}
+
+describe('notify queue delivery', () => {
+  it('announces a finished and a failed transition once each in Slack and by email, with the statistics', async () => {
+    const h = await harness();
+    const finished = withJob('finished', 'job-100');
+    const failed = withJob('failed', 'job-200');
+    const ids = [...(await h.enqueue(finished)), ...(await h.enqueue(failed))];
+    expect(ids).toEqual([
+      'notify-job.100-v3-default-slack-default',
+      'notify-job.100-v3-default-email-route',
+      'notify-job.200-v3-default-slack-default',
+      'notify-job.200-v3-default-email-route',
+    ].map((id) => id.replace('job.', 'job%2d')));
+    await h.settled(ids);
+
+    const posts = slackSink.accepted();
+    expect(posts).toHaveLength(2);
+    const finishedPost = slackText(posts.find((post) => post.raw.includes('job-100'))?.body);
+    for (const statistic of ['84.68%', '80.12%', '4.56%', '15.32%', '12,345.6 km', '271,828', '2 h 42 min', 'sample_roads_matched.parquet']) {
+      expect(finishedPost).toContain(statistic);
+    }
+    expect(slackText(posts.find((post) => post.raw.includes('job-200'))?.body)).toContain('Input check failed');
+
+    expect(smtpSink.mails).toHaveLength(2);
+    const subjects = smtpSink.mails.map((mail) => mail.parsed.subject).sort();
+    expect(subjects).toEqual(['[gem-watch] ROAD_MATCHING job job-100 finished: 84.68% matched', '[gem-watch] ROAD_MATCHING job job-200 failed']);
+    const finishedMail = smtpSink.mails.find((mail) => mail.parsed.subject?.includes('job-100'));
+    expect(finishedMail?.parsed.text).toContain('Roads matched:');
+    expect(finishedMail?.parsed.html).toContain('271,828');
+    expect(finishedMail?.envelope.to).toEqual(['ops@example.com']);
+
+    // A replay (a second replica, a re-dispatch) adds the same ids: nothing new goes out.
+    await h.enqueue(finished);
+    await h.enqueue(failed);
+    // A replay after the completed tasks were removed is stopped by the delivered markers.
+    for (const id of ids) await (await h.job(id)).remove();
+    const again = [...(await h.enqueue(finished)), ...(await h.enqueue(failed))];
+    await h.settled(again);
+    expect(slackSink.accepted()).toHaveLength(2);
+    expect(smtpSink.mails).toHaveLength(2);
+    expect((await h.job(again[0]!)).returnvalue).toMatchObject({ outcome: 'already-delivered' });
+    expect(h.events.filter((event) => event.outcome === 'already-delivered')).toHaveLength(4);
+  });
+
+  it('honours a 429 Retry-After of 2 s: the next attempt comes no earlier', async () => {
+    const h = await harness({ config: { smtpUrl: '' } });
+    slackSink.failNext(1, { status: 429, retryAfterSec: 2 });
+    const ids = await h.enqueue(withJob('finished', 'job-429'));
+    await h.settled(ids);
+    const [limited, delivered] = slackSink.requests;
+    expect(slackSink.requests).toHaveLength(2);
+    expect(limited?.answer).toBe(429);
+    expect(delivered?.answer).toBe(200);
+    expect(delivered!.at - limited!.at).toBeGreaterThanOrEqual(2_000);
+    expect(await (await h.job(ids[0]!)).getState()).toBe('completed');
+  });
+
+  it('holds every task for a rate-limited webhook until its Retry-After, not only the one refused', async () => {
+    const h = await harness({ config: { smtpUrl: '' } });
+    slackSink.failNext(1, { status: 429, retryAfterSec: 1 });
+    const ids = [...(await h.enqueue(withJob('finished', 'job-a'))), ...(await h.enqueue(withJob('finished', 'job-b'))), ...(await h.enqueue(withJob('finished', 'job-c')))];
+    await h.settled(ids);
+    const limited = slackSink.requests.find((request) => request.answer === 429)!;
+    const later = slackSink.requests.filter((request) => request.at > limited.at);
+    expect(slackSink.accepted()).toHaveLength(3);
+    for (const request of later) expect(request.at - limited.at).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('retries a 500 until Slack takes the message', async () => {
+    const h = await harness({ config: { smtpUrl: '' } });
+    slackSink.failNext(2, { status: 500 });
+    const ids = await h.enqueue(withJob('failed', 'job-500'));
+    await h.settled(ids);
+    expect(slackSink.requests.map((request) => request.answer)).toEqual([500, 500, 200]);
+    const job = await h.job(ids[0]!);
+    expect(await job.getState()).toBe('completed');
+    expect(job.attemptsMade).toBe(3);
+  });
+
+  it('does not retry a 404 channel_not_found, and says so in one clear log line', async () => {
+    const h = await harness({ config: { smtpUrl: '' } });
+    slackSink.failNext(1, { status: 404, body: 'channel_not_found' });
+    const ids = await h.enqueue(withJob('finished', 'job-404'));
+    await h.settled(ids);
+    const job = await h.job(ids[0]!);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(slackSink.requests).toHaveLength(1);
+    expect(job.failedReason).toBe('[clientError] Slack webhook "default" answered 404 channel_not_found (not retried)');
+    const line = logs.lines.find((text) => text.includes('job-404') && text.includes('failed permanently'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line!)).toMatchObject({ level: 50, channel: 'slack', target: 'default', reason: 'clientError', status: 404 });
+  });
+
+  it('retries SMTP 451 and delivers; gives up on 550 at once', async () => {
+    const h = await harness({ config: { slackWebhookUrl: '' } });
+    smtpSink.refuseNext(1, { code: 451 });
+    const retried = await h.enqueue(withJob('finished', 'job-451'));
+    await h.settled(retried);
+    expect(await (await h.job(retried[0]!)).getState()).toBe('completed');
+    expect(smtpSink.attempts.filter((attempt) => attempt.stage === 'data').map((attempt) => attempt.code)).toEqual([451, 250]);
+    expect(smtpSink.mails).toHaveLength(1);
+
+    smtpSink.reset();
+    smtpSink.refuseNext(1, { code: 550, message: 'mailbox unavailable' });
+    const refused = await h.enqueue(withJob('failed', 'job-550'));
+    await h.settled(refused);
+    const job = await h.job(refused[0]!);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/^\[clientError\] SMTP server answered 550 mailbox unavailable/);
+    expect(smtpSink.attempts.filter((attempt) => attempt.stage === 'data')).toHaveLength(1);
+    expect(smtpSink.mails).toHaveLength(0);
+  });
+
+  it('keeps delivering email once while Slack is down, and Slack once when it is back', async () => {
+    const h = await harness();
+    slackSink.failNext(4, { status: 503 });
+    const ids = await h.enqueue(withJob('failed', 'job-outage'));
+    await h.settled(ids);
+    expect(slackSink.requests.map((request) => request.answer)).toEqual([503, 503, 503, 503, 200]);
+    expect(smtpSink.mails).toHaveLength(1);
+    expect(smtpSink.attempts.filter((attempt) => attempt.stage === 'data')).toHaveLength(1);
+    const emailTask = await h.job(ids.find((id) => id.endsWith('email-route'))!);
+    expect(emailTask.attemptsMade).toBe(1);
+  });
+
+  it('makes a hostile file name inert in Slack and in email', async () => {
+    const h = await harness();
+    const ids = await h.enqueue(withJob('failed', 'job-hostile', { inputFile: HOSTILE, message: HOSTILE }));
+    await h.settled(ids);
+    const [post] = slackSink.accepted();
+    expect(post?.raw).not.toMatch(/<!channel>|<https:|<script>/);
+    expect(post?.raw).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt; &lt;script&gt;x&lt;/script&gt;');
+    expect(post?.body).not.toHaveProperty('link_names');
+    const [mail] = smtpSink.mails;
+    expect(mail?.parsed.html).not.toMatch(/<script>|<a /i);
+    expect(mail?.parsed.html).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(mail?.parsed.text).toContain(HOSTILE);
+  });
+
+  it('posts a valid payload for a 5,000-character file name', async () => {
+    const h = await harness({ config: { smtpUrl: '' } });
+    const ids = await h.enqueue(withJob('failed', 'job-long', { inputFile: 'x'.repeat(5_000), outputFile: '<'.repeat(5_000), message: '&'.repeat(5_000) }));
+    await h.settled(ids);
+    const [post] = slackSink.requests;
+    expect(post?.answer).toBe(200);
+    expect(blockKitProblems(post?.body)).toEqual([]);
+  });
+
+  it('keeps one message a second per webhook without spending attempts', async () => {
+    const h = await harness({ config: { smtpUrl: '', yaml: { notify: { backoffMs: 50, maxBackoffMs: 400, slackPerSecond: 4, attempts: 6 } } } });
+    const ids: string[] = [];
+    for (const name of ['r1', 'r2', 'r3', 'r4']) ids.push(...(await h.enqueue(withJob('finished', name))));
+    await h.settled(ids);
+    const times = slackSink.accepted().map((request) => request.at);
+    expect(times).toHaveLength(4);
+    // 4 per second = one per 250 ms by Redis's clock; the sink's clock may see the gaps a few ms shorter.
+    for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(200);
+    for (const id of ids) expect((await h.job(id)).attemptsMade).toBe(1);
+    expect(h.events.some((event) => event.outcome === 'deferred')).toBe(true);
+  });
+
+  it('does not post again when the task fails after the post (the crash window the marker closes)', async () => {
+    let crashes = 0;
+    const h = await harness({
+      config: { smtpUrl: '' },
+      wrap: (processor) => async (job, token, signal) => {
+        const result = await processor(job, token, signal);
+        if (crashes === 0) {
+          crashes += 1;
+          throw new Error('simulated crash after the post, before the task completed');
+        }
+        return result;
+      },
+    });
+    const ids = await h.enqueue(withJob('finished', 'job-crash'));
+    await h.settled(ids);
+    expect(crashes).toBe(1);
+    expect(slackSink.requests).toHaveLength(1);
+    const job = await h.job(ids[0]!);
+    expect(job.attemptsMade).toBe(2);
+    expect(job.returnvalue).toMatchObject({ outcome: 'already-delivered' });
+    expect(await h.queue.client.then((client) => client.exists(h.keys.delivered(ids[0]!)))).toBe(1);
+  });
+
+  it('sends operator alerts to the default route, email included', async () => {
+    const h = await harness({ config: { env: { EMAIL_ON_TRANSITION: 'false' } } });
+    const alert: OperatorAlert = { kind: 'polling', state: 'down', title: 'polling failing for 15 minutes', detail: 'GEM answers 503', since: NOW };
+    const ids = await h.enqueue(alert);
+    expect(ids).toEqual([`notify-alert-polling-down-${NOW}-default-slack-default`, `notify-alert-polling-down-${NOW}-default-email-route`]);
+    await h.settled(ids);
+    expect(slackText(slackSink.accepted()[0]?.body)).toContain('gem-watch alert: polling failing for 15 minutes');
+    expect(smtpSink.mails[0]?.parsed.subject).toBe('[gem-watch] ALERT: polling failing for 15 minutes');
+  });
+
+  it('gives up a malformed task and a task for a channel that is not configured, without crashing', async () => {
+    const h = await harness({ config: { slackWebhookUrl: '' } });
+    await h.queue.add('transition', { route: 'default', channel: 'slack', target: 'default', transition: withJob('finished', 'job-x') }, { ...notifyJobOptions(h.config), jobId: 'no-channel' });
+    await h.queue.add('transition', { route: 'default', channel: 'email', target: 'route' } as NotifyTaskData, { ...notifyJobOptions(h.config), jobId: 'malformed' });
+    await h.settled(['no-channel', 'malformed']);
+    expect((await h.job('no-channel')).failedReason).toBe('[clientError] channel "slack" is not configured; the delivery is given up');
+    expect((await h.job('malformed')).failedReason).toBe('[clientError] task has neither a transition nor an alert');
+  });
+});
