@@ -237,7 +237,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       const ttl = await redis.pttl(lockKey);
       log.info('another worker is sending this notification; waiting for it');
       await report({ ...base, outcome: 'deferred', attempt, at: now() });
-      return park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
+      return await park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
     }
     const release = async () => {
       try {
@@ -269,7 +269,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
           log.debug({ waitMs }, 'endpoint rate limit: parked');
           await report({ ...base, outcome: 'deferred', attempt, at: now() });
           await release();
-          return park(job, token, waitMs);
+          return await park(job, token, waitMs);
         }
       }
 
