@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
 import { errorText } from '../observability/redact.js';
 import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
@@ -76,7 +77,10 @@ export async function testNotify(options: TestNotifyOptions): Promise<TestNotify
 
   const results: TestNotifyResult[] = [];
   for (const notifier of channels) {
-    const endpoints = notifier.endpoints().filter((endpoint) => options.target === undefined || endpoint.target === options.target || endpoint.route === options.target);
+    // --target names a webhook for Slack, and a route for email (whose target is always `route`).
+    const endpoints = notifier
+      .endpoints()
+      .filter((endpoint) => options.target === undefined || endpoint.target === options.target || (endpoint.target === EMAIL_ROUTE_TARGET && endpoint.route === options.target));
     for (const endpoint of endpoints) {
       try {
         const receipt = await notifier.send({ content, route: endpoint.route, target: endpoint.target });
