@@ -289,6 +289,26 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(await redis.get(keys.digestPending())).toBeNull();
   });
 
+  it('backs off a failed send for every replica alike', async () => {
+    const a = replica({ retryMinMs: 5 * MIN });
+    const b = replica({ retryMinMs: 5 * MIN });
+    await a.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-b', 'backoff.parquet', DAY1 - 2 * HOUR));
+    smtp.refuseNext(1, { code: 451 });
+    expect((await a.runDue(DAY1)).kind).toBe('failed');
+    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({
+      failures: 1,
+      retryAt: DAY1 + 5 * MIN,
+      lastError: expect.stringContaining('451'),
+    });
+    const attempts = smtp.attempts.length;
+    expect(await b.runDue(DAY1 + MIN)).toEqual({ kind: 'idle' });
+    expect(smtp.attempts.length).toBe(attempts);
+    expect((await b.runDue(DAY1 + 5 * MIN)).kind).toBe('done');
+    expect(smtp.mails).toHaveLength(1);
+    expect(await redis.get(keys.digestPending())).toBeNull();
+  });
+
   it('keeps the period of a failed send when the next slot arrives: two digests, no overlap', async () => {
     const scheduler = replica();
     await scheduler.runDue(DAY1 - HOUR);

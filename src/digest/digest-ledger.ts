@@ -23,6 +23,12 @@ export interface PendingDigest {
   done: string[];
   /** Sent even when empty (`digest --now`). */
   force?: boolean;
+  /** Failed attempts so far. */
+  failures?: number;
+  /** Epoch ms before which no replica retries (shared backoff after a failed send). */
+  retryAt?: number;
+  /** The last failure, scrubbed, for people and the status page. */
+  lastError?: string;
 }
 
 /** One line of the digest log. */
@@ -161,5 +167,14 @@ function parsePending(json: string): PendingDigest {
   ) {
     throw new DigestStateError('the pending digest record in Redis is malformed');
   }
-  return { start: record.start, end: record.end, done: record.done.filter((item): item is string => typeof item === 'string'), force: record.force === true };
+  const pending: PendingDigest = {
+    start: record.start,
+    end: record.end,
+    done: record.done.filter((item): item is string => typeof item === 'string'),
+    force: record.force === true,
+  };
+  if (typeof record.failures === 'number') pending.failures = record.failures;
+  if (typeof record.retryAt === 'number') pending.retryAt = record.retryAt;
+  if (typeof record.lastError === 'string') pending.lastError = record.lastError;
+  return pending;
 }

@@ -51,7 +51,7 @@ export interface DigestSchedulerOptions {
    * died holding the lease), in ms. Default 1 minute.
    */
   checkEveryMs?: number;
-  /** First delay before retrying a failed send, in ms; doubles per failure. Default 1 minute. */
+  /** First delay before any replica retries a failed send, in ms; doubles per failure. Default 1 minute. */
   retryMinMs?: number;
   /** Longest delay between retries of a failed send, in ms. Default 30 minutes. */
   retryMaxMs?: number;
@@ -78,6 +78,12 @@ export type DigestRunResult =
   | { kind: 'failed'; error: string; channel?: string; digests: DigestDone[] };
 
 type Channel = 'email' | 'slack';
+
+/** What a run is at, for the failure record: the period and the channel being sent. */
+interface DeliveryState {
+  period?: PendingDigest;
+  channel?: Channel;
+}
 
 export class DigestScheduler {
   private readonly slots: CronSlots;
@@ -198,7 +204,12 @@ export class DigestScheduler {
       }
       return { kind: 'initialised', from: due };
     }
-    if (pending) return this.work(now, Math.max(due ?? 0, pending.end), 'due');
+    if (pending) {
+      // A failed send backs off for every replica alike; a new slot does not wait for it.
+      const newSlot = due !== undefined && due > pending.end;
+      if (pending.retryAt !== undefined && now < pending.retryAt && !newSlot) return { kind: 'idle' };
+      return this.work(now, Math.max(due ?? 0, pending.end), 'due');
+    }
     if (due === undefined || lastEnd === undefined || lastEnd >= due) return { kind: 'idle' };
     return this.work(now, due, 'due');
   }
@@ -211,7 +222,7 @@ export class DigestScheduler {
     const token = await this.ledger.acquire(target, this.leaseMs);
     if (!token) return { kind: 'busy', digests: [] };
     const digests: DigestDone[] = [];
-    const state: { channel?: Channel } = {};
+    const state: DeliveryState = {};
     try {
       for (;;) {
         const { lastEnd, pending } = await this.ledger.read();
@@ -234,6 +245,7 @@ export class DigestScheduler {
     } catch (error) {
       const result: DigestRunResult = { kind: 'failed', error: errorText(error), digests };
       if (state.channel) result.channel = state.channel;
+      if (state.period) await this.recordFailure(token, state.period, result.error, now);
       return result;
     } finally {
       await this.ledger.release(token).catch((error: unknown) => {
@@ -242,8 +254,22 @@ export class DigestScheduler {
     }
   }
 
+  /**
+   * Keeps the failure in the pending record, with the time before which no replica retries: the
+   * backoff is shared, so N replicas do not each hammer a broken SMTP server.
+   */
+  private async recordFailure(token: string, period: PendingDigest, error: string, now: number): Promise<void> {
+    const failures = (period.failures ?? 0) + 1;
+    const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(30, failures - 1));
+    const record: PendingDigest = { ...period, failures, retryAt: now + delay, lastError: error.slice(0, 500) };
+    await this.ledger.writePending(token, record).catch((writeError: unknown) => {
+      this.logger.warn({ error: errorText(writeError) }, 'digest: could not record the failure; retried on the next check');
+    });
+  }
+
   /** Sends one period on every channel not yet done, then completes it. Undefined if the lease was lost. */
-  private async deliver(token: string, period: PendingDigest, now: number, state: { channel?: Channel }): Promise<DigestDone | undefined> {
+  private async deliver(token: string, period: PendingDigest, now: number, state: DeliveryState): Promise<DigestDone | undefined> {
+    state.period = period;
     const range = { start: period.start, end: period.end };
     const composed = await composeDigest({
       source: this.options.source,
@@ -266,6 +292,7 @@ export class DigestScheduler {
         }
         state.channel = undefined;
         current = { ...current, done: [...current.done, channel] };
+        state.period = current;
         // A crash before this line sends this channel again: at least once, never lost.
         if (!(await this.ledger.writePending(token, current))) {
           this.logger.warn({ channel }, 'digest: the lease was lost while sending; the replica that took it over finishes the period');
@@ -307,26 +334,19 @@ export class DigestScheduler {
   }
 
   private settle(result: DigestRunResult): void {
-    if (result.kind !== 'failed') {
-      this.failures = 0;
-      this.retryAt = 0;
-      return;
+    this.failures = 0;
+    this.retryAt = 0;
+    if (result.kind === 'failed') {
+      // The backoff of a failed send lives in the pending record, shared by every replica.
+      this.logger.warn({ channel: result.channel, error: result.error }, 'digest: sending failed; the period stays pending and is retried');
     }
-    this.backoff();
-    this.logger.warn(
-      { channel: result.channel, error: result.error, retryAt: new Date(this.retryAt).toISOString() },
-      'digest: sending failed; the period stays pending and is retried',
-    );
   }
 
+  /** Redis itself failed (no pending record to hold a backoff): this replica backs off on its own. */
   private settleError(error: unknown): void {
-    this.backoff();
-    this.logger.warn({ error: errorText(error), retryAt: new Date(this.retryAt).toISOString() }, 'digest: run failed; retried later');
-  }
-
-  private backoff(): void {
     this.failures += 1;
     const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(30, this.failures - 1));
     this.retryAt = this.clock() + delay;
+    this.logger.warn({ error: errorText(error), retryAt: new Date(this.retryAt).toISOString() }, 'digest: run failed; retried later');
   }
 }
