@@ -50,6 +50,7 @@ describe('renderEmailTransition', () => {
 
   it('never lets API text add a header line to the subject', () => {
     const mail = renderEmailTransition(withJob({ id: '1\r\nBcc: victim@example.com\r\n\r\nbody', jobType: 'A\u0000B\u2028C' }));
+    // eslint-disable-next-line no-control-regex
     expect(mail.subject).not.toMatch(/[\r\n\u0000-\u001f\u2028\u2029]/);
     expect(mail.subject).toContain('Bcc: victim@example.com');
   });
