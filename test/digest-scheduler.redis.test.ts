@@ -232,7 +232,7 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
       expect(part).toContain('your_data.parquet');
       expect(part).toContain('84.68%');
       expect(part).toContain('67.5%');
-      expect(part).toContain('141,977.6 km');
+      expect(part).toContain('141,977.6');
       expect(part).toContain('32,456');
       expect(part).toContain('2 h 42 min');
       expect(part).toContain('bad_input.parquet');
@@ -243,7 +243,8 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
       expect(part).toContain('2026-01-20 09:10 UTC');
       expect(part).toContain('in 1 h 10 min');
     }
-    expect(text).toMatch(/matched 84\.68% \[#{17}-{3}\]/);
+    expect(text).toMatch(/matched 84\.68% \[#{17}-{3}\] · fully 67\.5% · 141,977\.6 km · 32,456 roads · 2 h 42 min/);
+    expect(String(html)).toMatch(/>141,977\.6<\/td>.*>32,456<\/td>.*>2 h 42 min<\/td>/);
     expect(String(html)).toContain('width="85"');
   });
 

@@ -144,7 +144,7 @@ describe('buildDigest', () => {
     );
     // The anchor (2 h ago at 0%) and the samples fit 0.5%/min: 40% to go = 80 minutes.
     expect(model.running).toEqual([
-      { jobId: 'run', jobType: 'ROAD_MATCHING', inputFile: 'run.parquet', progress: 60, runningSince: NOW - 2 * HOUR, expectedEndAt: NOW + 80 * MIN, overdue: false, stalled: false },
+      { jobId: 'run', jobType: 'ROAD_MATCHING', inputFile: 'run.parquet', progress: 60, runningSince: NOW - 2 * HOUR, expectedEndAt: NOW + 80 * MIN, overdue: false, unchangedSince: NOW, stalled: false },
     ]);
     expect(model.counts.running).toBe(1);
   });

@@ -87,7 +87,7 @@ export interface DigestRunningJob extends DigestJobRef {
   expectedEndAt?: number;
   /** The expected end has passed. */
   overdue: boolean;
-  /** Epoch ms since which the progress has not moved, when known. */
+  /** Epoch ms since which the progress has not moved (the latest change seen), when there are samples. */
   unchangedSince?: number;
   /** The progress has not moved for `stalledAfterMs` or longer. */
   stalled: boolean;

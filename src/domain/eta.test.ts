@@ -197,17 +197,17 @@ describe('unchangedSince', () => {
     expect(unchangedSince(samples, T0 + 30 * MIN)).toBe(T0 + 10 * MIN);
   });
 
-  it('is undefined while progress moves or with a single sample', () => {
+  it('is the latest sample when samples record only changes, as the pipeline stores them', () => {
     expect(
       unchangedSince(
         [
           [T0, 10],
           [T0 + MIN, 20],
         ],
-        T0 + MIN,
+        T0 + 90 * MIN,
       ),
-    ).toBeUndefined();
-    expect(unchangedSince([[T0, 10]], T0)).toBeUndefined();
+    ).toBe(T0 + MIN);
+    expect(unchangedSince([[T0, 10]], T0)).toBe(T0);
     expect(unchangedSince([], T0)).toBeUndefined();
   });
 });

@@ -80,16 +80,17 @@ export function latestProgress(samples: readonly ProgressPoint[], now: number): 
 }
 
 /**
- * Since when the progress has not moved: the time of the first of the latest samples that all show
- * the current value, in epoch ms. Undefined unless at least two samples show it (one sample alone
- * may have just arrived at that value). A job whose progress went back counts from the drop.
+ * Since when the progress has not moved, in epoch ms: the time of the first of the latest samples
+ * that all show the current value. The pipeline stores a sample only when the progress changes
+ * (src/domain/diff.ts), so this is usually simply the latest sample's time; repeated values, if a
+ * producer keeps them, are looked through. Undefined without samples.
  */
 export function unchangedSince(samples: readonly ProgressPoint[], now: number): number | undefined {
   const points = usablePoints(samples, now);
   let first = points.length - 1;
-  if (first < 1) return undefined;
+  if (first < 0) return undefined;
   while (first > 0 && points[first - 1]![1] === points[first]![1]) first -= 1;
-  return first < points.length - 1 ? points[first]![0] : undefined;
+  return points[first]![0];
 }
 
 function isUsable(point: ProgressPoint, now: number): boolean {

@@ -147,7 +147,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
     headRow([['Job', 'left'], ['Matched', 'left'], ['Km', 'right'], ['Roads', 'right'], ['Duration', 'right']]),
     model.finished.map((job) => {
       const fully = job.fullyMatchedPct === undefined ? '' : `<div style="font-size:12px;color:${MUTED}">fully ${formatPercent(job.fullyMatchedPct)}</div>`;
-      return `<tr>${jobCell(job, ` · ${esc(formatInstant(job.finishedAt, tz))}`)}${cell(`<div style="font-weight:600">${formatPercent(job.matchedPct)}</div>${htmlBar(job.matchedPct, COLOURS.finished)}${fully}`)}${cell(esc(formatKm(job.kmProcessed)), 'right')}${cell(formatNumber(job.roadsProcessed), 'right')}${cell(formatDuration(job.durationSec), 'right')}</tr>`;
+      return `<tr>${jobCell(job, ` · ${esc(formatInstant(job.finishedAt, tz))}`, '46%')}${cell(`<div style="font-weight:600">${formatPercent(job.matchedPct)}</div>${htmlBar(job.matchedPct, COLOURS.finished)}${fully}`)}${cell(formatNumber(job.kmProcessed, 1), 'right')}${cell(formatNumber(job.roadsProcessed), 'right')}${cell(formatDuration(job.durationSec), 'right')}</tr>`;
     }),
     maxRows,
     5,
