@@ -112,4 +112,82 @@ program
     }),
   );
 
+program
+  .command('test-notify')
+  .description('send a sample message, built from sample data, through each configured channel')
+  .option('--channel <name>', 'only this channel (slack, email)')
+  .option('--target <name>', 'only this webhook name (Slack) or route (email)')
+  .addOption(new Option('--sample <kind>', 'what to send').choices(['finished', 'failed', 'alert']).default('finished'))
+  .action(
+    action(async (options: { channel?: string; target?: string; sample: 'finished' | 'failed' | 'alert' }) => {
+      const cfg = config();
+      const { createNotifiers } = await import('./notify/registry.js');
+      const { testNotify, UnknownChannelError } = await import('./notify/operations.js');
+      const notifiers = createNotifiers(cfg, quietLogger(cfg));
+      try {
+        const results = await testNotify({ notifiers, channel: options.channel, target: options.target, sample: options.sample });
+        if (results.length === 0) process.stdout.write('no channel is configured (set SLACK_WEBHOOK_URL or SMTP_URL)\n');
+        for (const r of results) {
+          process.stdout.write(`${r.ok ? 'OK  ' : 'FAIL'}  ${r.channel} ${r.target} (route ${r.route}): ${r.detail}\n`);
+        }
+        return results.every((r) => r.ok) ? EXIT.ok : EXIT.failure;
+      } catch (error) {
+        if (error instanceof UnknownChannelError) {
+          process.stderr.write(`gem-watch: ${error.message}\n`);
+          return EXIT.config;
+        }
+        throw error;
+      } finally {
+        await notifiers.close();
+      }
+    }),
+  );
+
+program
+  .command('notifications')
+  .description('list deliveries that failed for good; --retry re-queues them')
+  .option('--failed', 'list failed deliveries (the default)')
+  .option('--retry [ids...]', 're-queue failed deliveries (all, or these task ids) with fresh attempts')
+  .option('--json', 'print JSON')
+  .action(
+    action(async (options: { failed?: boolean; retry?: boolean | string[]; json?: boolean }) => {
+      const cfg = config();
+      const { Queue } = await import('bullmq');
+      const { createRedis } = await import('./queue/connection.js');
+      const { QUEUE_NAMES } = await import('./queue/names.js');
+      const { Keys } = await import('./state/keys.js');
+      const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
+      const logger = quietLogger(cfg);
+      const redis = createRedis(cfg.redis.url, logger, 'cli', { maxRetriesPerRequest: 1 });
+      const queue = new Queue(QUEUE_NAMES.notify, { connection: redis, prefix: cfg.redis.prefix });
+      queue.on('error', () => {});
+      try {
+        if (options.retry) {
+          const ids = Array.isArray(options.retry) ? options.retry : undefined;
+          const result = await retryFailedDeliveries({ queue, ids, redis, keys: new Keys(cfg.redis.prefix) });
+          if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          else {
+            process.stdout.write(`re-queued ${result.retried.length} deliver${result.retried.length === 1 ? 'y' : 'ies'}\n`);
+            if (result.alreadyDelivered.length > 0) process.stdout.write(`left alone (already delivered): ${result.alreadyDelivered.join(', ')}\n`);
+            if (result.notFound.length > 0) process.stdout.write(`not failed tasks: ${result.notFound.join(', ')}\n`);
+          }
+          return EXIT.ok;
+        }
+        const failed = await listFailedDeliveries({ queue });
+        if (options.json) process.stdout.write(`${JSON.stringify(failed, null, 2)}\n`);
+        else if (failed.length === 0) process.stdout.write('no failed deliveries\n');
+        else {
+          for (const f of failed) {
+            const at = f.failedAt ? new Date(f.failedAt).toISOString() : '';
+            process.stdout.write(`${at}  ${f.channel}/${f.target} (route ${f.route})  ${f.subject}  after ${f.attemptsMade} attempt(s): ${f.failedReason}\n  id ${f.id}\n`);
+          }
+        }
+        return EXIT.ok;
+      } finally {
+        await queue.close();
+        redis.disconnect();
+      }
+    }),
+  );
+
 await program.parseAsync(process.argv);

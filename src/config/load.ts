@@ -121,6 +121,9 @@ function crossChecks(config: Config): string[] {
   const names = new Set<string>();
   for (const [index, route] of config.routes.entries()) {
     if (names.has(route.name)) problems.push(`routes[${index}].name: "${route.name}" is used twice`);
+    if (route.name === 'default') {
+      problems.push(`routes[${index}].name: "default" is reserved for the route built from SLACK_WEBHOOK_URL and EMAIL_TO`);
+    }
     names.add(route.name);
     for (const webhook of route.slack) {
       if (webhook !== 'default' && !(webhook in config.slack.webhooks)) {

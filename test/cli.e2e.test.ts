@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
+import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, from source, with exactly this environment. */
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let redis: TestRedis;
+let slack: SlackSink;
+const sim = new GemSimulator({ apiKey: 'cli-key-123456', bearerToken: 'cli-token-abcdef' });
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  slack = await startSlackSink();
+  await sim.start();
+  env = {
+    GEM_API_KEY: 'cli-key-123456',
+    GEM_BEARER_TOKEN: 'cli-token-abcdef',
+    GEM_API_BASE_URL: sim.baseUrl,
+    GEM_JOB_TYPES: 'ROAD_MATCHING',
+    REDIS_URL: redis.url,
+    GEM_WATCH_PREFIX: uniquePrefix('cli'),
+    SLACK_WEBHOOK_URL: slack.webhookUrl('cli-secret-webhook-path'),
+  };
+});
+afterAll(async () => {
+  await sim.stop();
+  await slack.close();
+  await redis.close();
+});
+
+describe('gem-watch CLI', () => {
+  it('check names GEM_API_KEY and exits 2 when the key is empty', async () => {
+    const run = await cli(['check'], { GEM_API_KEY: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/GEM_API_KEY/);
+  });
+
+  it('check names a bad POLL_CRON and a bad SMTP_URL in the same run, without echoing the password', async () => {
+    const run = await cli(['check'], { GEM_API_KEY: 'k-1234', POLL_CRON: '61 * * * *', SMTP_URL: 'ftp://user:pa55word-x@mail' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/POLL_CRON/);
+    expect(run.stderr).toMatch(/SMTP_URL/);
+    expect(run.stderr).not.toContain('pa55word-x');
+  });
+
+  it('check passes against a reachable Redis and GEM, and fails with exit 3 when GEM refuses the key', async () => {
+    const ok = await cli(['check'], env);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: credentials accepted/);
+    expect(ok.stdout).toMatch(/OK\s+redis\s+version/);
+
+    const refused = await cli(['check'], { ...env, GEM_API_KEY: 'wrong-key-0000' });
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/FAIL\s+gem api/);
+    expect(refused.stdout + refused.stderr).not.toContain('wrong-key-0000');
+  });
+
+  it('poll-once prints the transitions it found, and status lists the tracked jobs', async () => {
+    sim.upsertJob({ id: '501', status: 'running', progress: 20, inputFile: 'roads_eu.parquet' });
+    const first = await cli(['poll-once'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/ROAD_MATCHING\t501\t\(new\) -> running/);
+
+    sim.setStatus('501', 'finished');
+    const second = await cli(['poll-once'], env);
+    expect(second.stdout).toMatch(/501\trunning -> finished\tv2/);
+
+    const status = await cli(['status', '--all'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^ID\s+TYPE\s+STATUS/m);
+    expect(status.stdout).toMatch(/501\s+ROAD_MATCHING\s+finished/);
+  });
+
+  it('test-notify posts a sample message to Slack and never prints the webhook', async () => {
+    slack.reset();
+    const run = await cli(['test-notify', '--channel', 'slack'], env);
+    expect(run.code).toBe(0);
+    expect(slack.accepted()).toHaveLength(1);
+    expect(run.stdout + run.stderr).not.toContain('cli-secret-webhook-path');
+  });
+
+  it('test-notify exits 2 for a channel that is not configured', async () => {
+    const run = await cli(['test-notify', '--channel', 'email'], env);
+    expect(run.code).toBe(2);
+  });
+
+  it('notifications --failed says when nothing failed', async () => {
+    const run = await cli(['notifications', '--failed'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/no failed deliveries/);
+  });
+});
