@@ -4,9 +4,10 @@ import { credentialAlert } from './gem/auth/credential-alert.js';
 import { CredentialHealth } from './gem/auth/credential-health.js';
 import { createTokenProvider, resolveProviderKind } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
+import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { errorText } from './observability/redact.js';
+import { installShutdownHandlers } from './lifecycle.js';
 import { createNotifiers, type NotifierRegistry } from './notify/registry.js';
 import { createNotifyStage } from './notify/notify-stage.js';
 import { WatchPipeline, type Role } from './queue/pipeline.js';
@@ -18,6 +19,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** fetch for Slack (tests route it elsewhere); default globalThis.fetch. */
   fetch?: typeof globalThis.fetch;
+  /** Serve /healthz, /readyz, /metrics, the status page and /queues on http.host:http.port. Default true. */
+  http?: boolean;
 }
 
 /** Everything one gem-watch process runs, built but not started. */
@@ -29,6 +32,8 @@ export interface App {
   pipeline: WatchPipeline;
   notifiers: NotifierRegistry;
   credentials: CredentialHealth;
+  /** The health, metrics and status server; undefined when `http: false`. */
+  http: HttpServer | undefined;
   start(): Promise<void>;
   /** Graceful: stops the cron, lets tasks finish for up to `graceMs`, closes everything. */
   stop(graceMs?: number): Promise<void>;
@@ -80,6 +85,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   });
   health.current = credentials;
 
+  const http = options.http === false ? undefined : new HttpServer({ config, logger, metrics, sources: pipeline, credentials });
+
   return {
     config,
     logger,
@@ -88,9 +95,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     pipeline,
     notifiers,
     credentials,
+    http,
     async start() {
       await credentials.sync().catch(() => true);
       metrics.credentialsHealthy.set(credentials.healthy ? 1 : 0);
+      // Listening first: a port already taken stops the start before any worker takes a task.
+      await http?.start();
       pipeline.start();
       logger.info(
         { role: options.role ?? 'all', jobTypes: config.gem.jobTypes, cron: config.poll.cron, channels: notifiers.list().map((n) => n.name) },
@@ -98,8 +108,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       );
     },
     async stop(graceMs = 10_000) {
+      // /readyz turns 503 at once so a load balancer stops sending; /healthz answers to the end.
+      http?.beginShutdown();
       await pipeline.stop(graceMs);
       await notifiers.close();
+      await http?.stop();
     },
   };
 }
@@ -110,45 +123,15 @@ export interface DaemonOptions extends AppOptions {
 }
 
 /**
- * Runs gem-watch until SIGTERM or SIGINT. The first signal stops gracefully. A second one forces
- * exit, but only a second or more after the first: Ctrl-C in a terminal reaches npm, its shell and
- * node at once, and that single press must still be graceful.
+ * Runs gem-watch until SIGTERM or SIGINT. The first signal stops gracefully: the cron stops,
+ * in-flight tasks get `graceMs` to finish, then workers, queues and connections close; if that is
+ * not over `graceMs` + 10 s after the signal the process exits 1. A second signal forces exit, but
+ * only a second or more after the first (see installShutdownHandlers).
  */
 export async function runDaemon(config: Config, options: DaemonOptions = {}): Promise<void> {
   const app = createApp(config, options);
-  const { logger } = app;
-  let stoppingSince: number | undefined;
-
-  const shutdown = (signal: string) => {
-    if (stoppingSince !== undefined) {
-      if (Date.now() - stoppingSince >= 1_000) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      return;
-    }
-    stoppingSince = Date.now();
-    logger.info({ signal, graceMs: options.graceMs ?? 10_000 }, 'stopping gracefully');
-    app
-      .stop(options.graceMs)
-      .then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      })
-      .catch((error: unknown) => {
-        logger.error({ error: errorText(error) }, 'error while stopping');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ error: errorText(reason) }, 'unhandled promise rejection');
-  });
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception; stopping');
-    shutdown('uncaughtException');
-  });
-
-  await app.start();
+  const graceMs = options.graceMs ?? 10_000;
+  const started = app.start();
+  installShutdownHandlers({ logger: app.logger, stop: () => app.stop(graceMs), deadlineMs: graceMs + 10_000, started });
+  await started;
 }

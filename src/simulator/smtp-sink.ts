@@ -98,7 +98,6 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
   const refusals: Array<SmtpRefusal & { remaining: number }> = [];
   const waiters = new Set<() => void>();
   let connections = 0;
-  let sink: SmtpSink<P>;
 
   const notify = () => {
     for (const waiter of [...waiters]) waiter();
@@ -188,7 +187,7 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
   const port = (server.server.address() as AddressInfo).port;
   const tls = options.secure || options.starttls;
 
-  sink = {
+  const sink: SmtpSink<P> = {
     port,
     url(credentials = options.auth) {
       const login = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.pass)}@` : '';
