@@ -5,7 +5,6 @@ import {
   etaRelative,
   kmChange,
   matchedChange,
-  MESSAGE_MAX,
   oneLine,
   periodLabel,
   periodLength,
@@ -24,8 +23,14 @@ import { formatDuration, formatInstant, formatKm, formatNumber, formatPercent } 
  */
 
 export interface DigestHtmlOptions {
-  /** Rows shown per section before "and N more". Default 100 (Gmail clips messages past ~100 KB). */
-  maxRows?: number;
+  /**
+   * Job rows shown in all sections together; the rest are counted ("and N more"). Gmail clips a
+   * message past ~102 KB and a row with its inline styles is about 1 KB, so the default of 60 keeps
+   * the largest digest near 75 KB. Default 60.
+   */
+  rowBudget?: number;
+  /** Rows every non-empty section gets before the budget's rest goes to sections in order. Default 8. */
+  rowFloor?: number;
 }
 
 const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif";
@@ -43,6 +48,8 @@ const COLOURS = {
 } as const;
 
 const BAR_WIDTH = 100;
+/** Characters of a failure message shown; the job's own alert carries it whole. */
+const HTML_MESSAGE_MAX = 300;
 
 function esc(text: string | undefined): string {
   return text === undefined ? '—' : escapeHtml(text);
@@ -52,28 +59,27 @@ function esc(text: string | undefined): string {
 export function htmlBar(pct: number | undefined, colour: string): string {
   if (pct === undefined || !Number.isFinite(pct)) return '';
   const filled = Math.round((Math.min(100, Math.max(0, pct)) / 100) * BAR_WIDTH);
+  // Attributes carry the geometry and colour (every client reads them, Outlook needs them); the
+  // style only stops the &nbsp; from making the row taller. Kept terse: one bar per row adds up.
   const cell = (width: number, background: string) =>
-    `<td width="${width}" height="8" bgcolor="${background}" style="width:${width}px;height:8px;background:${background};font-size:0;line-height:0;mso-line-height-rule:exactly">&nbsp;</td>`;
+    `<td width="${width}" height="8" bgcolor="${background}" style="font-size:0;line-height:0">&nbsp;</td>`;
   const cells = [filled > 0 ? cell(filled, colour) : '', filled < BAR_WIDTH ? cell(BAR_WIDTH - filled, TRACK) : ''].join('');
-  return (
-    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="${BAR_WIDTH}" ` +
-    `style="width:${BAR_WIDTH}px;border-collapse:collapse;margin-top:4px"><tr>${cells}</tr></table>`
-  );
+  return `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="${BAR_WIDTH}" style="margin-top:4px"><tr>${cells}</tr></table>`;
 }
 
 /** File name in bold, then "TYPE · id" small: both API text, both escaped. */
 function jobCell(job: DigestJobRef, extra = '', width = '40%'): string {
   const name = job.inputFile === undefined ? `Job ${oneLine(job.jobId)}` : oneLine(job.inputFile);
   return (
-    `<td valign="top" width="${width}" style="width:${width};padding:8px 8px 8px 0;border-top:1px solid ${LINE}">` +
     // break-word (not break-all): long names wrap where they must, words stay whole where they can.
-    `<div style="font-weight:600;color:${INK};word-break:break-word;overflow-wrap:anywhere">${esc(name)}</div>` +
-    `<div style="font-size:12px;color:${MUTED};word-break:break-word;overflow-wrap:anywhere">${esc(oneLine(job.jobType))} · ${esc(oneLine(job.jobId))}${extra}</div></td>`
+    `<td valign="top" width="${width}" style="padding:8px 8px 8px 0;border-top:1px solid ${LINE};word-break:break-word;overflow-wrap:anywhere">` +
+    `<b>${esc(name)}</b>` +
+    `<div style="font-size:12px;color:${MUTED}">${esc(oneLine(job.jobType))} · ${esc(oneLine(job.jobId))}${extra}</div></td>`
   );
 }
 
 function cell(content: string, align: 'left' | 'right' = 'left', nowrap = true): string {
-  return `<td valign="top" align="${align}" style="padding:8px 0 8px 8px;border-top:1px solid ${LINE};text-align:${align}${nowrap ? ';white-space:nowrap' : ''}">${content}</td>`;
+  return `<td valign="top" align="${align}" style="padding:8px 0 8px 8px;border-top:1px solid ${LINE}${nowrap ? ';white-space:nowrap' : ''}">${content}</td>`;
 }
 
 function headRow(labels: Array<[string, 'left' | 'right']>): string {
@@ -87,8 +93,24 @@ function headRow(labels: Array<[string, 'left' | 'right']>): string {
 
 function moreRow(hidden: number, columns: number): string {
   return hidden > 0
-    ? `<tr><td colspan="${columns}" style="padding:8px 0;border-top:1px solid ${LINE};color:${MUTED};font-size:13px">… and ${formatNumber(hidden)} more</td></tr>`
+    ? `<tr><td colspan="${columns}" style="padding:8px 0;border-top:1px solid ${LINE};color:${MUTED};font-size:13px">… and ${formatNumber(hidden)} more (<code>gem-watch status --all</code> lists every job)</td></tr>`
     : '';
+}
+
+/**
+ * Rows per section within a total budget: each section first gets up to `floor` rows (so many
+ * finished jobs never hide the running ones), then what is left goes to the sections in order
+ * (failures first).
+ */
+export function allocateRows(counts: readonly number[], budget: number, floor: number): number[] {
+  const shown = counts.map((count) => Math.min(count, floor));
+  let left = Math.max(0, budget - shown.reduce((sum, n) => sum + n, 0));
+  for (let i = 0; i < counts.length && left > 0; i++) {
+    const extra = Math.min(left, counts[i]! - shown[i]!);
+    shown[i]! += extra;
+    left -= extra;
+  }
+  return shown;
 }
 
 function section(title: string, count: number, colour: string, head: string, rows: string[], maxRows: number, columns: number): string {
@@ -118,25 +140,29 @@ function totalRow(label: string, value: string, note: string | undefined, extra 
 function endedRows(jobs: DigestEndedJob[], model: DigestModel): string[] {
   return jobs.map((job) => {
     const badge = `<span style="display:inline-block;padding:1px 6px;border-radius:10px;font-size:11px;font-weight:600;color:#ffffff;background:${COLOURS[job.status]}">${job.status.toUpperCase()}</span>`;
-    const message = job.message === undefined ? `<span style="color:${MUTED}">no message from the API</span>` : esc(truncate(job.message.trim(), MESSAGE_MAX));
+    const message = job.message === undefined ? `<span style="color:${MUTED}">no message from the API</span>` : esc(truncate(job.message.trim(), HTML_MESSAGE_MAX));
     return `<tr>${jobCell(job, '', '30%')}${cell(badge)}${cell(esc(formatInstant(job.endedAt, model.timeZone)))}${cell(`<div style="white-space:pre-wrap;word-break:break-word">${message}</div>`, 'left', false)}</tr>`;
   });
 }
 
 /** Renders the digest as a complete HTML document for the text/html part of the e-mail. */
 export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions = {}): string {
-  const maxRows = options.maxRows ?? 100;
   const tz = model.timeZone;
   const { counts, totals } = model;
 
   const ended = [...model.failed, ...model.cancelled].sort((a, b) => a.endedAt - b.endedAt);
+  const [endedRowsShown, finishedRows, runningRows, queuedRows] = allocateRows(
+    [ended.length, model.finished.length, model.running.length, model.queued.length],
+    options.rowBudget ?? 60,
+    options.rowFloor ?? 8,
+  ) as [number, number, number, number];
   const endedSection = section(
     'Failed and cancelled',
     ended.length,
     COLOURS.failed,
     headRow([['Job', 'left'], ['Status', 'left'], ['When', 'left'], ['Message', 'left']]),
     endedRows(ended, model),
-    maxRows,
+    endedRowsShown,
     4,
   );
 
@@ -149,7 +175,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
       const fully = job.fullyMatchedPct === undefined ? '' : `<div style="font-size:12px;color:${MUTED}">fully ${formatPercent(job.fullyMatchedPct)}</div>`;
       return `<tr>${jobCell(job, ` · ${esc(formatInstant(job.finishedAt, tz))}`, '46%')}${cell(`<div style="font-weight:600">${formatPercent(job.matchedPct)}</div>${htmlBar(job.matchedPct, COLOURS.finished)}${fully}`)}${cell(formatNumber(job.kmProcessed, 1), 'right')}${cell(formatNumber(job.roadsProcessed), 'right')}${cell(formatDuration(job.durationSec), 'right')}</tr>`;
     }),
-    maxRows,
+    finishedRows,
     5,
   );
 
@@ -167,7 +193,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
       const stallLine = stall === undefined ? '' : `<div style="font-size:12px;color:${COLOURS.queued}">${stall}</div>`;
       return `<tr>${jobCell(job)}${cell(`<div style="font-weight:600">${formatPercent(job.progress)}</div>${htmlBar(job.progress, COLOURS.running)}${stallLine}`)}${cell(esc(formatInstant(job.runningSince, tz)))}${cell(eta)}</tr>`;
     }),
-    maxRows,
+    runningRows,
     4,
   );
 
@@ -180,7 +206,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
       (job) =>
         `<tr>${jobCell(job)}${cell(esc(formatInstant(job.queuedSince, tz)))}${cell(formatDuration((model.generatedAt - job.queuedSince) / 1000), 'right')}</tr>`,
     ),
-    maxRows,
+    queuedRows,
     3,
   );
 

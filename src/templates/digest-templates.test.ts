@@ -3,7 +3,7 @@ import { buildDigest, type DigestInput } from '../domain/digest.js';
 import { HOSTILE_FILE_NAME, sampleDigestInput } from '../domain/digest-sample.js';
 import type { Transition } from '../domain/transition.js';
 import { digestSubject } from './digest-format.js';
-import { htmlBar, renderDigestHtml } from './digest-html.js';
+import { allocateRows, htmlBar, renderDigestHtml } from './digest-html.js';
 import { renderDigestSlack, type DigestSlackBlock } from './digest-slack.js';
 import { renderDigestText, textBar } from './digest-text.js';
 
@@ -80,9 +80,37 @@ describe('digest HTML', () => {
   });
 
   it('caps long lists and says how many are left out', () => {
-    const big = renderDigestHtml(sample({ transitions: manyFinished(130, 'bulk.parquet') }), { maxRows: 100 });
-    expect(big.match(/bulk\.parquet/g)).toHaveLength(100);
-    expect(big).toContain('… and 30 more');
+    const big = renderDigestHtml(sample({ transitions: manyFinished(130, 'bulk.parquet') }), { rowBudget: 100 });
+    // The 3 running and 2 queued jobs keep their rows; the finished section takes the rest.
+    expect(big.match(/bulk\.parquet/g)).toHaveLength(95);
+    expect(big).toContain('… and 35 more');
+    expect(big).toContain('poland_roads.parquet');
+    expect(big).toContain('austria_roads.parquet');
+  });
+
+  it('shares the row budget: every section keeps a few rows, failures get the rest first', () => {
+    expect(allocateRows([100, 100, 100, 100], 60, 8)).toEqual([36, 8, 8, 8]);
+    expect(allocateRows([2, 100, 3, 0], 60, 8)).toEqual([2, 55, 3, 0]);
+    expect(allocateRows([1, 2, 3, 4], 60, 8)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('stays below the size at which Gmail clips a message, however busy the day', () => {
+    const base = sampleDigestInput(END);
+    const running = base.tracked.find((t) => t.status === 'running')!;
+    const queued = base.tracked.find((t) => t.status === 'queued')!;
+    const model = buildDigest(
+      {
+        ...base,
+        transitions: [...manyFinished(1000, `${'long_name_'.repeat(15)}.parquet`), ...manyFinished(1000, 'x.parquet').map((t) => ({ ...t, jobId: `f-${t.jobId}`, to: 'failed' as const, job: { ...t.job, id: `f-${t.jobId}`, message: 'm'.repeat(5000) } }))],
+        tracked: [
+          ...Array.from({ length: 1000 }, (_, i) => ({ ...running, job: { ...running.job, id: `r-${i}` } })),
+          ...Array.from({ length: 1000 }, (_, i) => ({ ...queued, job: { ...queued.job, id: `q-${i}` } })),
+        ],
+      },
+      NOW,
+    );
+    const bytes = Buffer.byteLength(renderDigestHtml(model));
+    expect(bytes).toBeLessThan(100_000);
   });
 
   it('says so when nothing happened', () => {
