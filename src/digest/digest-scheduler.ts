@@ -239,6 +239,8 @@ export class DigestScheduler {
         const done = await this.deliver(token, period, now, state);
         if (!done) return { kind: 'busy', digests };
         digests.push(done);
+        // Completed: a failure from here on must not write this period back as pending.
+        state.period = undefined;
         if (period.end >= target) break;
       }
       return digests.length > 0 ? { kind: 'done', digests } : { kind: 'idle' };
