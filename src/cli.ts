@@ -190,4 +190,18 @@ program
     }),
   );
 
+program
+  .command('demo')
+  .description('run gem-watch against a local GEM simulator, Slack and SMTP sinks, with nothing configured')
+  .option('--out <dir>', 'where each mail is written as .eml and .html', 'demo-out')
+  .action(async (options: { out: string }) => {
+    const { runDemo } = await import('./demo/run-demo.js');
+    try {
+      await runDemo({ outDir: options.out });
+    } catch (error) {
+      process.stderr.write(`gem-watch demo: ${errorText(error)}\n`);
+      process.exit(EXIT.failure);
+    }
+  });
+
 await program.parseAsync(process.argv);

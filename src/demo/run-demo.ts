@@ -1,0 +1,209 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../config/load.js';
+import { installShutdownHandlers } from '../lifecycle.js';
+import { createApp, type App } from '../main.js';
+import { createLogger } from '../observability/logger.js';
+import { GemSimulator } from '../simulator/gem-simulator.js';
+import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
+import { startSmtpSink, type SmtpSinkMail } from '../simulator/smtp-sink.js';
+import { DemoJobs } from './demo-jobs.js';
+import { startDemoRedis, type DemoRedis } from './demo-redis.js';
+import { decodeHeader, findText, splitPart } from './mime.js';
+import { formatSlackForConsole } from './slack-console.js';
+
+export interface DemoOptions {
+  /** Where each mail is written as .eml and .html. Default demo-out (relative to the working directory). */
+  outDir: string;
+  /** Where the demo talks. Default process.stdout. */
+  out?: NodeJS.WritableStream;
+  /** REDIS_URL, HTTP_PORT and LOG_LEVEL are read from here. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** ANSI styling. Default: when `out` is a terminal. */
+  color?: boolean;
+  /** How often the cron polls and the simulated jobs move, in milliseconds. Default 2,000. */
+  tickMs?: number;
+}
+
+/** Port of the status page when it is free (the configuration's default), else any free one. */
+const PREFERRED_HTTP_PORT = 9464;
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** "[gem-watch] ROAD_MATCHING job 7 finished: 84.68% matched" → "road_matching-job-7-finished-84-68-matched". */
+function slug(subject: string): string {
+  const words = subject
+    .replace(/^\[gem-watch\]\s*/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return words.slice(0, 60).replace(/-+$/, '') || 'mail';
+}
+
+/** Deletes the demo's keys from a Redis it did not start (REDIS_URL), by its unique prefix. */
+async function forgetPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * `gem-watch demo`: the GEM simulator with jobs moving through their statuses, the real pipeline
+ * (createApp) polling it every two seconds, a local Slack sink printing each message to the console
+ * and an SMTP sink writing each mail as .eml and .html under `outDir`, plus the status page. Runs
+ * until SIGINT/SIGTERM, then stops everything it started, Redis included.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const out = options.out ?? process.stdout;
+  const env = options.env ?? process.env;
+  const color = options.color ?? (out as NodeJS.WriteStream).isTTY === true;
+  const tickMs = options.tickMs ?? 2_000;
+  const style = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const dim = style('2');
+  const bold = style('1');
+  const print = (text: string) => out.write(`${text}\n`);
+  const clock = () => new Date().toISOString().slice(11, 19);
+
+  // Everything started so far, stopped in reverse order.
+  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+  let redis: DemoRedis | undefined;
+  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', pretty: 'auto' });
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    const running = closers.splice(0).reverse();
+    for (const closer of running) {
+      await closer.close().catch((error: unknown) => print(`demo: could not stop ${closer.name}: ${(error as Error).message}`));
+    }
+    if (running.length > 0) print('demo stopped; nothing left running.');
+  };
+  let startedResolve!: () => void;
+  const started = new Promise<void>((resolve) => (startedResolve = resolve));
+  installShutdownHandlers({
+    logger,
+    stop: stopAll,
+    deadlineMs: 20_000,
+    started,
+    // A forced exit still takes the redis-server down with it.
+    beforeExit: () => redis?.kill(),
+  });
+
+  try {
+    mkdirSync(options.outDir, { recursive: true });
+    redis = await startDemoRedis(env);
+    const ownRedis = redis;
+    process.once('exit', () => ownRedis.kill());
+    closers.push({ name: 'Redis', close: () => ownRedis.stop() });
+
+    const sim = new GemSimulator({ apiKey: 'demo-api-key' });
+    await sim.start();
+    closers.push({ name: 'the GEM simulator', close: () => sim.stop() });
+    const jobs = new DemoJobs(sim, {
+      onChange: (job, from, to) => {
+        if (!stopping) print(dim(`${clock()}  GEM  ${job.jobType} job ${job.id} ${from ?? 'submitted'} → ${to}  (${job.inputFile})`));
+      },
+    });
+    jobs.seed();
+    closers.push({ name: 'the job script', close: async () => jobs.stop() });
+
+    const slack = await startSlackSink({
+      onMessage: (request: SlackSinkRequest) => {
+        print(`\n${bold(`${clock()}  Slack message`)} ${dim(`(webhook ${request.path.split('/').slice(0, 3).join('/')}/…)`)}`);
+        print(formatSlackForConsole(request.body, { color }));
+        print('');
+      },
+    });
+    closers.push({ name: 'the Slack sink', close: () => slack.close() });
+
+    let mails = 0;
+    const smtp = await startSmtpSink({
+      onMail: (mail: SmtpSinkMail) => {
+        mails += 1;
+        const subject = decodeHeader(splitPart(mail.raw).headers.get('subject'));
+        const base = join(options.outDir, `${String(mails).padStart(3, '0')}-${slug(subject)}`);
+        writeFileSync(`${base}.eml`, mail.raw);
+        const html = findText(mail.raw, 'text/html');
+        if (html !== undefined) writeFileSync(`${base}.html`, html);
+        const shown = relative(process.cwd(), base) || base;
+        print(`${bold(`${clock()}  Email`)} to ${mail.envelope.to.join(', ')}: “${subject}”\n      → ${shown}.eml${html === undefined ? '' : ` and ${shown}.html`}`);
+      },
+    });
+    closers.push({ name: 'the SMTP sink', close: () => smtp.close() });
+
+    const prefix = env.REDIS_URL ? `gemwatch-demo-${Date.now().toString(36)}` : 'gemwatch-demo';
+    if (env.REDIS_URL) {
+      const url = env.REDIS_URL;
+      closers.push({ name: 'the demo keys', close: () => forgetPrefix(url, prefix) });
+    }
+    const httpPort = env.HTTP_PORT ?? ((await portIsFree(PREFERRED_HTTP_PORT)) ? String(PREFERRED_HTTP_PORT) : '0');
+    const seconds = Math.max(1, Math.round(tickMs / 1000));
+    const config = loadConfig({
+      env: {
+        GEM_API_KEY: sim.apiKey,
+        GEM_API_BASE_URL: sim.baseUrl,
+        GEM_JOB_TYPES: 'ROAD_MATCHING,LANE_LEVEL_MATCHING',
+        POLL_CRON: `*/${seconds} * * * * *`,
+        REDIS_URL: redis.url,
+        GEM_WATCH_PREFIX: prefix,
+        SLACK_WEBHOOK_URL: slack.webhookUrl(),
+        SMTP_URL: smtp.url(),
+        EMAIL_FROM: 'gem-watch@demo.invalid',
+        EMAIL_TO: 'data-team@demo.invalid',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: httpPort,
+        LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      },
+    });
+    const app: App = createApp(config, { logger });
+    closers.push({ name: 'the pipeline', close: () => app.stop(3_000) });
+    await app.start();
+
+    print(
+      [
+        bold('gem-watch demo'),
+        `  GEM API      a local simulator at ${sim.baseUrl}, jobs moving every ${seconds} s`,
+        `  Redis        ${redis.description}`,
+        `  Polling      every ${seconds} s (POLL_CRON "${config.poll.cron}"), the real pipeline`,
+        '  Slack        a local sink: each message is printed below',
+        `  Email        a local SMTP sink: each mail is written to ${options.outDir}/ as .eml and .html`,
+        `  Status page  ${app.http?.url}/   (queues: ${app.http?.url}/queues, metrics: ${app.http?.url}/metrics)`,
+        '',
+        'Two jobs ended before gem-watch first looked: they are recorded, not announced. The others are',
+        'announced when they finish or fail. Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+
+    // The story starts once the first poll has seen the jobs, so none ends unseen.
+    const probe = app.pipeline.redis;
+    const until = Date.now() + 60_000;
+    while (!stopping && Date.now() < until && !(await probe.hget(app.pipeline.keys.pollHealth(), 'lastSuccess'))) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (!stopping) jobs.start(tickMs);
+  } catch (error) {
+    // Whatever did start is stopped before the error is reported.
+    await stopAll();
+    throw error;
+  } finally {
+    startedResolve();
+  }
+}
