@@ -59,7 +59,7 @@ const muteWindow = z
     days: z.array(z.number().int().min(0).max(6)).default([]),
     /** "HH:MM", local time. */
     start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
-    /** "HH:MM", local time; earlier than start means the window crosses midnight. */
+    /** "HH:MM", local time; earlier than start means the window crosses midnight, equal means a whole day. */
     end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
   })
   .strict();
@@ -267,6 +267,27 @@ export const configSchema = z
         burstWindowSec: z.number().min(0).default(30),
         /** Polling failing this long raises one alert to the default route, in minutes. */
         pollFailureMinutes: z.number().min(1).default(15),
+        /**
+         * A grouped message waits at most this long after its first member arrived, even while the
+         * burst goes on (what follows starts the next group), in seconds. Default 120.
+         */
+        burstMaxSec: z.number().min(1).optional(),
+        /**
+         * What named routes set for themselves, for the default route (SLACK_WEBHOOK_URL, EMAIL_TO):
+         * quality thresholds, quiet hours and whether failures break through them. Unset = none.
+         * (Optional, like `burstMaxSec`, so configurations built by hand without them stay valid.)
+         */
+        defaultRoute: z
+          .object({
+            thresholds: qualityThresholds.default({}),
+            /** Time zone of `mute`; default `digest.timezone`. */
+            timezone: timezone.optional(),
+            mute: z.array(muteWindow).default([]),
+            /** Failures (and stuck or overdue jobs) are delivered even inside a mute window or silence. */
+            failuresBreakThrough: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -1,7 +1,10 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DeliveryPolicy } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { NotifyTaskData } from '../queue/names.js';
 import type { NotifyStage } from '../queue/pipeline.js';
 import {
   createNotifyProcessor,
@@ -10,6 +13,7 @@ import {
   type DeliveryOutcomeEvent,
 } from '../queue/notify-processor.js';
 import type { Keys } from '../state/keys.js';
+import { NotificationLog } from './notification-log.js';
 import type { NotifierRegistry } from './registry.js';
 
 export interface NotifyStageOptions {
@@ -17,8 +21,16 @@ export interface NotifyStageOptions {
   logger: Logger;
   metrics: Metrics;
   notifiers: NotifierRegistry;
-  /** Further listeners of delivery outcomes (the notification log). */
+  /** Further listeners of delivery outcomes, besides the metrics and the notification log. */
   onOutcome?: (event: DeliveryOutcomeEvent) => void | Promise<void>;
+}
+
+/** What the pipeline hands the delivery side: its Redis client, keys and the notify queue. */
+export interface NotifyStageContext {
+  redis: Redis;
+  keys: Keys;
+  /** The notify queue; with it, quiet hours, bursts and warnings apply (alerts/delivery-policy.ts). */
+  notifyQueue?: Queue<NotifyTaskData>;
 }
 
 const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], string> = {
@@ -27,24 +39,39 @@ const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], string> = {
   deferred: 'retry',
   retrying: 'retry',
   failed: 'failed',
+  held: 'held',
+  grouped: 'grouped',
 };
 
-/** The delivery side of the pipeline: the notify processor with its worker and task options. */
-export function createNotifyStage(options: NotifyStageOptions): (context: { redis: Redis; keys: Keys }) => NotifyStage {
+/**
+ * The delivery side of the pipeline: the notify processor with its worker and task options, the
+ * delivery policy (quiet hours, bursts, warnings) and the notification log.
+ */
+export function createNotifyStage(options: NotifyStageOptions): (context: NotifyStageContext) => NotifyStage {
   const { config, logger, metrics, notifiers } = options;
-  return ({ redis, keys }) => ({
-    processor: createNotifyProcessor({
-      config,
-      notifiers,
-      redis,
-      keys,
-      logger,
-      onOutcome: async (event) => {
-        metrics.notifications.labels(event.channel, METRIC_OUTCOME[event.outcome]).inc();
-        await options.onOutcome?.(event);
-      },
-    }),
-    workerOptions: notifyWorkerOptions(config),
-    jobOptions: notifyJobOptions(config),
-  });
+  return ({ redis, keys, notifyQueue }) => {
+    const jobOptions = notifyJobOptions(config);
+    const log = new NotificationLog(redis, keys, {
+      maxEntries: config.retention.notificationLogMax,
+      retentionMs: config.retention.deliveriesDays * 86_400_000,
+    });
+    const policy = notifyQueue ? new DeliveryPolicy({ config, redis, keys, queue: notifyQueue, jobOptions, logger }) : undefined;
+    return {
+      processor: createNotifyProcessor({
+        config,
+        notifiers,
+        redis,
+        keys,
+        logger,
+        ...(policy ? { policy } : {}),
+        onOutcome: async (event) => {
+          metrics.notifications.labels(event.channel, METRIC_OUTCOME[event.outcome]).inc();
+          await log.record(event);
+          await options.onOutcome?.(event);
+        },
+      }),
+      workerOptions: notifyWorkerOptions(config),
+      jobOptions,
+    };
+  };
 }

@@ -5,6 +5,8 @@ import { isGemNotFoundError } from '../gem/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../state/state-store.js';
+import type { TrackedJob } from '../state/tracked-job.js';
+import { errorText } from '../observability/redact.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { DetailTaskData } from './names.js';
 
@@ -21,6 +23,12 @@ export interface DetailProcessorOptions {
   now?: () => number;
   /** Test seam: awaited after each step; a throw here is a crash at that line. */
   afterStep?: (step: DetailStep, jobId: string) => void | Promise<void>;
+  /**
+   * Evaluates an active job's snapshot after each fetch: stuck and overdue alerts (issue 8,
+   * alerts/job-alert-watcher.ts). Its errors are logged, never fail the task: the next poll
+   * evaluates again.
+   */
+  jobAlerts?: { check(tracked: TrackedJob, now: number): Promise<unknown> };
 }
 
 const MAX_CONFLICTS = 5;
@@ -60,7 +68,10 @@ export class DetailProcessor {
       const now = this.now();
       const stored = await store.get(job.id, data.jobType);
       const result = diffJob(stored?.tracked, job, { now, maxSamples: this.options.maxSamples });
-      if (result.kind === 'unchanged') return undefined;
+      if (result.kind === 'unchanged') {
+        if (stored) await this.checkJobAlerts(stored.tracked, now);
+        return undefined;
+      }
       const transition = result.kind === 'transition' ? result.transition : undefined;
       await afterStep?.('diffed', job.id);
       const outcome = await store.save({
@@ -71,6 +82,7 @@ export class DetailProcessor {
         now,
       });
       if (!outcome.saved) continue;
+      await this.checkJobAlerts(result.tracked, now);
       if (!transition) return undefined;
 
       metrics.transitions.labels(transition.to).inc();
@@ -84,5 +96,14 @@ export class DetailProcessor {
       return transition;
     }
     throw new Error(`job ${job.id}: state kept changing under ${MAX_CONFLICTS} attempts to save it`);
+  }
+
+  private async checkJobAlerts(tracked: TrackedJob, now: number): Promise<void> {
+    if (!this.options.jobAlerts || (tracked.status !== 'queued' && tracked.status !== 'running')) return;
+    try {
+      await this.options.jobAlerts.check(tracked, now);
+    } catch (error) {
+      this.options.logger.warn({ jobId: tracked.job.id, error: errorText(error) }, 'could not evaluate stuck/overdue alerts for a job; the next poll tries again');
+    }
   }
 }

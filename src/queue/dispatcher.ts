@@ -1,4 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
+import { jobAlertRoutingSubject, type JobAlert } from '../domain/overdue.js';
 import { transitionKey, type Transition } from '../domain/transition.js';
 import type { Logger } from '../observability/logger.js';
 import type { StateStore } from '../state/state-store.js';
@@ -61,6 +62,24 @@ export class Dispatcher {
       destinations.map((destination) => {
         const data: NotifyTaskData = { alert, ...destination };
         return { name: 'alert', data, opts: { ...this.options.jobOptions, jobId: notifyTaskId(data) } };
+      }),
+    );
+    return destinations.length;
+  }
+
+  /**
+   * Queues a stuck or overdue job alert (issue 8) wherever the job's failure would go (see
+   * `jobAlertRoutingSubject`). Task ids carry (job, version, condition), so dispatching it again,
+   * from another replica or a later poll, adds nothing while the tasks are kept; the caller's
+   * marker covers longer.
+   */
+  async dispatchJobAlert(alert: JobAlert): Promise<number> {
+    const destinations = this.options.resolve(jobAlertRoutingSubject(alert));
+    if (destinations.length === 0) return 0;
+    await this.options.notifyQueue.addBulk(
+      destinations.map((destination) => {
+        const data: NotifyTaskData = { jobAlert: alert, ...destination };
+        return { name: 'job-alert', data, opts: { ...this.options.jobOptions, jobId: notifyTaskId(data) } };
       }),
     );
     return destinations.length;

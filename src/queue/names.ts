@@ -1,3 +1,4 @@
+import { jobAlertKey, type JobAlert } from '../domain/overdue.js';
 import { encodeIdPart, transitionKey, type Transition } from '../domain/transition.js';
 
 /**
@@ -36,6 +37,13 @@ export interface NotifyTaskData {
   /** Absent for operator alerts, which carry `alert` instead. */
   transition?: Transition;
   alert?: OperatorAlert;
+  /** A stuck or overdue job (issue 8): once per job, status version and condition. */
+  jobAlert?: JobAlert;
+  /**
+   * A grouped message (issue 8): a burst's members, or what the route held while muted. The members
+   * are read from Redis when it runs (src/alerts/gathering-store.ts), not carried here.
+   */
+  group?: GroupRef;
   route: string;
   /** Channel name as registered (slack, email). */
   channel: string;
@@ -44,6 +52,12 @@ export interface NotifyTaskData {
    * `route` for email (recipients come from the route's config at send time).
    */
   target: string;
+}
+
+/** Which gathering a grouped message sends: its kind and its sequence number at the destination. */
+export interface GroupRef {
+  kind: 'burst' | 'held';
+  seq: number;
 }
 
 /** A message about gem-watch itself (credentials rejected, polling failing), to the default route. */
@@ -65,9 +79,17 @@ export function detailTaskId(data: Pick<DetailTaskData, 'jobId' | 'slot'>): stri
   return `detail-${encodeIdPart(data.jobId)}-${data.slot}`;
 }
 
-export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'route' | 'channel' | 'target'>): string {
+/**
+ * The id of a notify task. Every part is encoded (no `-` inside a part), and each kind has its own
+ * number of parts or a leading word that no other kind has, so no two kinds can share an id.
+ */
+export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'route' | 'channel' | 'target'>): string {
   const subject = data.transition
     ? transitionKey(data.transition)
-    : `alert-${encodeIdPart(data.alert!.kind)}-${data.alert!.state}-${data.alert!.since}`;
+    : data.jobAlert
+      ? `jobalert-${jobAlertKey(data.jobAlert)}`
+      : data.group
+        ? `${encodeIdPart(data.group.kind)}-g${data.group.seq}`
+        : `alert-${encodeIdPart(data.alert!.kind)}-${data.alert!.state}-${data.alert!.since}`;
   return ['notify', subject, encodeIdPart(data.route), encodeIdPart(data.channel), encodeIdPart(data.target)].join('-');
 }

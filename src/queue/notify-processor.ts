@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DelayedError, UnrecoverableError, type BackoffStrategy, type Job, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { CoveredMember, PolicyDecision } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
 import { DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
@@ -31,7 +32,11 @@ const BACKOFF_JITTER = 0.2;
 
 /** What a finished task returns (BullMQ keeps it as the job's return value). */
 export interface NotifyResult {
-  outcome: 'delivered' | 'already-delivered';
+  /**
+   * `held`: the route is muted, the notification waits for the summary; `grouped`: gathered into a
+   * burst's group message; `empty`: a group message with nothing left to send (issue 8).
+   */
+  outcome: 'delivered' | 'already-delivered' | 'held' | 'grouped' | 'empty';
   route: string;
   channel: string;
   target: string;
@@ -47,7 +52,7 @@ export interface DeliveryOutcomeEvent {
   route: string;
   channel: string;
   target: string;
-  outcome: 'delivered' | 'already-delivered' | 'deferred' | 'retrying' | 'failed';
+  outcome: 'delivered' | 'already-delivered' | 'deferred' | 'retrying' | 'failed' | 'held' | 'grouped';
   /** 1-based attempt this event belongs to. */
   attempt: number;
   reason?: DeliveryFailureReason;
@@ -56,6 +61,17 @@ export interface DeliveryOutcomeEvent {
   /** Transition (job id + version) or alert the task is about. */
   subject: string;
   at: number;
+  /** What the task carries: a transition, an operator alert, a stuck/overdue job, a grouped message. */
+  kind?: 'transition' | 'alert' | 'job-alert' | 'group';
+  /** The job, for transitions and job alerts. */
+  jobId?: string;
+  version?: number;
+  /** The transition's new status, or the job alert's kind. */
+  status?: string;
+  /** The channel's receipt, or what the delivery policy decided (held until …, warning, group of 39). */
+  detail?: string;
+  /** A group message's members, delivered by it. */
+  covers?: CoveredMember[];
 }
 
 /** The channels the processor may use; NotifierRegistry fits. */
@@ -72,6 +88,11 @@ export interface NotifyProcessorOptions {
   logger: Logger;
   /** Called after each step; errors in it are logged, never fail a delivery. */
   onOutcome?: (event: DeliveryOutcomeEvent) => void | Promise<void>;
+  /**
+   * Asked before each send (issue 8: quiet hours, bursts, warnings, group messages); see
+   * alerts/delivery-policy.ts. Without it every task is sent as it is.
+   */
+  policy?: { prepare(task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> };
   /** Clock, epoch ms; default Date.now. */
   now?: () => number;
 }
@@ -147,6 +168,14 @@ function checkTask(data: unknown): NotifyTaskData | string {
     if (typeof a.kind !== 'string' || (a.state !== 'down' && a.state !== 'up') || typeof a.title !== 'string' || typeof a.since !== 'number') {
       return 'task alert is malformed';
     }
+  } else if (task.jobAlert) {
+    const a = task.jobAlert;
+    if (typeof a.jobId !== 'string' || typeof a.kind !== 'string' || typeof a.version !== 'number' || typeof a.since !== 'number' || !a.job || typeof a.job !== 'object') {
+      return 'task job alert is malformed';
+    }
+  } else if (task.group) {
+    const g = task.group;
+    if ((g.kind !== 'burst' && g.kind !== 'held') || !Number.isInteger(g.seq)) return 'task group is malformed';
   } else {
     return 'task has neither a transition nor an alert';
   }
@@ -154,7 +183,18 @@ function checkTask(data: unknown): NotifyTaskData | string {
 }
 
 function subjectOf(task: NotifyTaskData): string {
-  return task.transition ? `${task.transition.jobId} v${task.transition.version} ${task.transition.to}` : `alert ${task.alert!.kind} ${task.alert!.state}`;
+  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
+  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
+  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
+  return `alert ${task.alert!.kind} ${task.alert!.state}`;
+}
+
+/** The event fields that say what a task is about (for the notification log). */
+function aboutOf(task: NotifyTaskData): Pick<DeliveryOutcomeEvent, 'kind' | 'jobId' | 'version' | 'status'> {
+  if (task.transition) return { kind: 'transition', jobId: task.transition.jobId, version: task.transition.version, status: task.transition.to };
+  if (task.jobAlert) return { kind: 'job-alert', jobId: task.jobAlert.jobId, version: task.jobAlert.version, status: task.jobAlert.kind };
+  if (task.group) return { kind: 'group' };
+  return { kind: 'alert', status: task.alert!.state };
 }
 
 /** The error BullMQ stores: reason first, scrubbed, with a stack that quotes nothing else. */
@@ -219,13 +259,14 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? config.notify.attempts;
     const base = { taskId, route: task.route, channel: task.channel, target: task.target, subject: subjectOf(task) };
+    const about = aboutOf(task);
     const log = logger.child(base);
 
     const notifier = notifiers.get(task.channel);
     if (!notifier) {
       const message = `[clientError] channel "${task.channel}" is not configured; the delivery is given up`;
       log.error(message);
-      await report({ ...base, outcome: 'failed', attempt, reason: 'clientError', error: message, at: now() });
+      await report({ ...base, ...about, outcome: 'failed', attempt, reason: 'clientError', error: message, at: now() });
       throw permanent(message);
     }
 
@@ -236,7 +277,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     if (locked !== 'OK') {
       const ttl = await redis.pttl(lockKey);
       log.info('another worker is sending this notification; waiting for it');
-      await report({ ...base, outcome: 'deferred', attempt, at: now() });
+      await report({ ...base, ...about, outcome: 'deferred', attempt, at: now() });
       return await park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
     }
     const release = async () => {
@@ -252,7 +293,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       if (marker !== null) {
         const previous = safeJson(marker);
         log.info('notification already delivered; not sending it again');
-        await report({ ...base, outcome: 'already-delivered', attempt, at: now() });
+        await report({ ...base, ...about, outcome: 'already-delivered', attempt, at: now() });
         return {
           outcome: 'already-delivered',
           route: task.route,
@@ -263,17 +304,39 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
         };
       }
 
+      // Quiet hours, bursts, warnings and group messages (issue 8) decide before the rate gate: a
+      // notification that is held or gathered sends nothing and must not take the endpoint's slot.
+      let decision: PolicyDecision;
+      try {
+        decision = options.policy
+          ? await options.policy.prepare(task, taskId, now())
+          : { action: 'send', content: task.transition ? { transition: task.transition } : { alert: task.alert! } };
+      } catch (error) {
+        throw storedError(new DeliveryError(`the delivery policy could not decide: ${errorText(error)}`, { reason: 'serverError', retryable: true, channel: task.channel, cause: error }));
+      }
+      if (decision.action === 'wait') {
+        log.debug({ waitMs: decision.ms, note: decision.note }, 'group message not due yet: parked');
+        await release();
+        return await park(job, token, decision.ms);
+      }
+      if (decision.action !== 'send') {
+        const outcome = decision.action === 'empty' ? 'empty' : decision.action;
+        log.info({ note: decision.note }, decision.action === 'held' ? 'route muted: notification held for the summary' : decision.action === 'grouped' ? 'notification gathered into a group message' : 'group message has nothing to send');
+        if (outcome !== 'empty') await report({ ...base, ...about, outcome, attempt, detail: decision.note, at: now() });
+        return { outcome, route: task.route, channel: task.channel, target: task.target, at: now(), detail: decision.note };
+      }
+
       if (notifier.perTargetPerSecond !== undefined && notifier.perTargetPerSecond > 0) {
         const waitMs = await gate.acquire(task.channel, task.target, 1_000 / notifier.perTargetPerSecond);
         if (waitMs > 0) {
           log.debug({ waitMs }, 'endpoint rate limit: parked');
-          await report({ ...base, outcome: 'deferred', attempt, at: now() });
+          await report({ ...base, ...about, outcome: 'deferred', attempt, at: now() });
           await release();
           return await park(job, token, waitMs);
         }
       }
 
-      const content: NotificationContent = task.transition ? { transition: task.transition } : { alert: task.alert! };
+      const content: NotificationContent = decision.content;
       let detail: string | undefined;
       try {
         const receipt = await notifier.send({ content, route: task.route, target: task.target, idempotencyKey: taskId, ...(signal ? { signal } : {}) });
@@ -285,14 +348,27 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       const at = now();
       // The marker goes in before BullMQ completes the task: a crash from here on finds it on retry.
       try {
-        await redis.set(keys.delivered(taskId), JSON.stringify({ at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) }), 'PX', markerTtlMs);
+        const record = { at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) };
+        if (decision.covers || decision.onMarked) {
+          // A group message delivers its members too: their markers, its own and the gathering's
+          // cleanup land in one MULTI, so a replayed member finds its marker whatever happens next.
+          const multi = redis.multi().set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
+          for (const member of decision.covers ?? []) multi.set(keys.delivered(member.taskId), JSON.stringify({ ...record, via: taskId }), 'PX', markerTtlMs);
+          decision.onMarked?.(multi);
+          const replies = await multi.exec();
+          const failure = replies?.find(([replyError]) => replyError);
+          if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
+        } else {
+          await redis.set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
+        }
       } catch (error) {
         const message = `[serverError] delivered, but the delivery marker could not be written (${errorText(error)}); not retried, so it is not sent twice`;
         log.error(message);
         throw permanent(message);
       }
-      log.info({ attempt, detail }, 'notification delivered');
-      await report({ ...base, outcome: 'delivered', attempt, at });
+      log.info({ attempt, detail, ...(decision.note ? { note: decision.note } : {}) }, 'notification delivered');
+      const said = [decision.note, detail].filter(Boolean).join('; ');
+      await report({ ...base, ...about, outcome: 'delivered', attempt, at, ...(said ? { detail: said } : {}), ...(decision.covers ? { covers: decision.covers } : {}) });
       return { outcome: 'delivered', route: task.route, channel: task.channel, target: task.target, at, ...(detail ? { detail } : {}) };
     } finally {
       await release();
@@ -310,7 +386,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       }
       if (!classified.retryable) {
         log.error({ reason: classified.reason, status: classified.status, attempt }, `notification failed permanently, not retried: ${text}`);
-        await report({ ...base, outcome: 'failed', attempt, reason: classified.reason, error: text, at: now() });
+        await report({ ...base, ...about, outcome: 'failed', attempt, reason: classified.reason, error: text, at: now() });
         return permanent(`[${classified.reason}] ${text}`);
       }
       const last = attempt >= attempts;
@@ -319,7 +395,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       } else {
         log.warn({ reason: classified.reason, status: classified.status, attempt, attempts, retryAfterMs: classified.retryAfterMs }, `notification failed, will retry: ${text}`);
       }
-      await report({ ...base, outcome: last ? 'failed' : 'retrying', attempt, reason: classified.reason, error: text, at: now() });
+      await report({ ...base, ...about, outcome: last ? 'failed' : 'retrying', attempt, reason: classified.reason, error: text, at: now() });
       return storedError(classified);
     }
   };

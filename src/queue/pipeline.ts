@@ -1,5 +1,7 @@
 import { Queue, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { JobAlertWatcher } from '../alerts/job-alert-watcher.js';
+import { PollHealthWatcher } from '../alerts/poll-health-watcher.js';
 import type { Config } from '../config/schema.js';
 import type { Transition } from '../domain/transition.js';
 import type { GemClient } from '../gem/client.js';
@@ -7,6 +9,7 @@ import { isGemApiError } from '../gem/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
+import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
 import { createRedis } from './connection.js';
@@ -34,8 +37,8 @@ export interface PipelineOptions {
   metrics: Metrics;
   resolve: ResolveDestinations;
   resolveAlert?: ResolveAlertDestinations;
-  /** Builds the delivery side, given the pipeline's Redis connection and keys. */
-  notify: (context: { redis: Redis; keys: Keys }) => NotifyStage;
+  /** Builds the delivery side, given the pipeline's Redis connection, keys and notify queue. */
+  notify: (context: { redis: Redis; keys: Keys; notifyQueue: Queue<NotifyTaskData> }) => NotifyStage;
   role?: Role;
   /** Run the notify worker in this process. Default: when the role runs workers. */
   runNotifyWorker?: boolean;
@@ -62,6 +65,10 @@ export class WatchPipeline {
   readonly detailProcessor: DetailProcessor;
   readonly scheduler: PollScheduler;
   readonly notifyStage: NotifyStage;
+  /** Stuck and overdue jobs (issue 8), evaluated after each detail fetch. */
+  readonly jobAlerts: JobAlertWatcher;
+  /** The polling health alert (issue 8), told each poll's outcome. */
+  readonly pollHealth: PollHealthWatcher;
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private started = false;
@@ -85,7 +92,7 @@ export class WatchPipeline {
       }),
     );
     this.notifyQueue = this.watchQueue(new Queue<NotifyTaskData>(QUEUE_NAMES.notify, queueOptions));
-    this.notifyStage = options.notify({ redis: this.redis, keys: this.keys });
+    this.notifyStage = options.notify({ redis: this.redis, keys: this.keys, notifyQueue: this.notifyQueue });
     this.dispatcher = new Dispatcher({
       notifyQueue: this.notifyQueue,
       store: this.store,
@@ -94,6 +101,16 @@ export class WatchPipeline {
       jobOptions: this.notifyStage.jobOptions,
       logger,
       afterEnqueue: options.afterDetailStep && ((transition) => options.afterDetailStep!('enqueued', transition.jobId)),
+    });
+    this.jobAlerts = new JobAlertWatcher({ config, redis: this.redis, keys: this.keys, dispatcher: this.dispatcher, logger });
+    this.pollHealth = new PollHealthWatcher({
+      redis: this.redis,
+      keys: this.keys,
+      flag: new HealthFlag(this.redis, this.keys, 'polling'),
+      dispatchAlert: (alert) => this.dispatcher.dispatchAlert(alert),
+      failureMs: config.alerts.pollFailureMinutes * 60_000,
+      logger,
+      timeZone: config.digest.timezone,
     });
     const common = { store: this.store, dispatcher: this.dispatcher, logger, metrics, client: options.client, now: options.now };
     this.pollProcessor = new PollProcessor({
@@ -104,11 +121,13 @@ export class WatchPipeline {
       maxSamples: config.poll.progressSamples,
       vanishedRetentionMs: config.retention.vanishedDays * DAY_MS,
       outboxGraceMs: config.poll.outboxGraceMs,
+      health: this.pollHealth,
     });
     this.detailProcessor = new DetailProcessor({
       ...common,
       maxSamples: config.poll.progressSamples,
       afterStep: options.afterDetailStep,
+      jobAlerts: this.jobAlerts,
     });
     this.scheduler = new PollScheduler({
       queue: this.pollQueue,

@@ -6,6 +6,7 @@ import { canonicalStatus } from '../gem/normalize.js';
 import { isTerminal, type Job } from '../gem/job.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { errorText } from '../observability/redact.js';
 import type { Keys } from '../state/keys.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -27,6 +28,14 @@ export interface PollProcessorOptions {
   /** Outbox entries older than this are dispatched again, in milliseconds. */
   outboxGraceMs: number;
   now?: () => number;
+  /**
+   * Told each poll's outcome, with the poll's start (epoch ms): the polling health alert (issue 8,
+   * alerts/poll-health-watcher.ts). Its errors are logged, never fail the poll.
+   */
+  health?: {
+    recordSuccess(jobType: string, startedAt: number): Promise<void>;
+    recordFailure(jobType: string, error: unknown, startedAt: number): Promise<void>;
+  };
 }
 
 /** What one poll of one job type decided. */
@@ -77,16 +86,21 @@ export class PollProcessor {
       return { skipped: true };
     }
     const stopTimer = metrics.pollDuration.labels(data.jobType).startTimer();
+    const startedAt = this.now();
     try {
       const plan = await this.plan(data.jobType);
       await this.enqueueDetails(plan, data.slot);
       metrics.polls.labels(data.jobType, 'ok').inc();
       metrics.lastPollSuccess.set(this.now() / 1000);
       await redis.hset(keys.pollHealth(), 'lastSuccess', String(this.now()));
+      await this.options.health?.recordSuccess(data.jobType, startedAt).catch((error: unknown) => this.options.logger.warn({ error: errorText(error) }, 'could not record the poll health'));
       return plan;
     } catch (error) {
       metrics.polls.labels(data.jobType, 'failed').inc();
       await redis.hset(keys.pollHealth(), 'lastFailure', String(this.now())).catch(() => {});
+      await this.options.health
+        ?.recordFailure(data.jobType, error, startedAt)
+        .catch((healthError: unknown) => this.options.logger.warn({ error: errorText(healthError) }, 'could not record the poll health'));
       throw error;
     } finally {
       stopTimer();

@@ -97,4 +97,43 @@ export class Keys {
   digestLog(): string {
     return this.key('digest', 'log');
   }
+
+  // --- Alerts (issue 8): job alerts, grouping, quiet hours, silences, notification log ---
+  // See the "Alerts" section of docs/architecture.md for the protocol these keys carry.
+
+  /** String with PX: a stuck/overdue alert for (job, version, condition) was dispatched; never again. */
+  jobAlertSent(alertKey: string): string {
+    return this.key('alert', 'job', alertKey);
+  }
+  /**
+   * String (PX for bursts): the sequence number of the gathering open for one destination, `kind`
+   * `burst` (a burst being grouped; expires after a quiet window) or `held` (quiet hours, a silence).
+   */
+  gatherOpen(kind: string, destination: string): string {
+    return this.key('gather', encodeIdPart(kind), destination, 'open');
+  }
+  /** Hash: `<seq>|<task id>` → task JSON of every member not yet delivered, of every gathering of a destination. */
+  gatherMembers(kind: string, destination: string): string {
+    return this.key('gather', encodeIdPart(kind), destination, 'members');
+  }
+  /** Hash: `<seq>:opened` (Redis ms), `<seq>:closed` of a destination's gatherings. */
+  gatherMeta(kind: string, destination: string): string {
+    return this.key('gather', encodeIdPart(kind), destination, 'meta');
+  }
+  /** String counter: the last gathering sequence number used for a destination. */
+  gatherSeq(kind: string, destination: string): string {
+    return this.key('gather', encodeIdPart(kind), destination, 'seq');
+  }
+  /** String with PX: what was decided for one notify task: `solo`, `burst:<seq>` or `held:<seq>`. */
+  gatherDecision(taskId: string): string {
+    return this.key('gathered', taskId);
+  }
+  /** Hash: silence id → JSON (route, start, end, comment); `gem-watch silence add|list|remove`. */
+  silences(): string {
+    return this.key('silences');
+  }
+  /** List: the latest delivery outcomes, newest first, JSON; trimmed to retention.notificationLogMax. */
+  notificationLog(): string {
+    return this.key('notify', 'log');
+  }
 }

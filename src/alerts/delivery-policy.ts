@@ -1,0 +1,282 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { summarizeGroup, type GroupMember } from '../domain/batch.js';
+import { muteState, type MuteState } from '../domain/mute.js';
+import type { JobAlert } from '../domain/overdue.js';
+import { qualityShortfalls } from '../domain/quality.js';
+import type { Transition } from '../domain/transition.js';
+import { timeZoneFor, type NotificationContent } from '../notify/notifier.js';
+import type { Logger } from '../observability/logger.js';
+import { notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
+import type { Keys } from '../state/keys.js';
+import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';
+import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
+import { renderEmailWarning, renderSlackWarning } from '../templates/warning-message.js';
+import { GatheringStore, type Decision } from './gathering-store.js';
+import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type RouteAlertSettings } from './route-settings.js';
+import { SilenceStore } from './silence-store.js';
+
+/**
+ * What the notify processor asks before it sends (issue 8): is this notification sent now, as it
+ * is or rendered as a warning; held because its route is muted; gathered into a burst; or, for a
+ * grouped message, not due yet or empty. The processor keeps its own protocol (lock, delivered
+ * marker, rate gate, marker before completion) around whatever this decides.
+ */
+
+/** A notification a grouped message covers: marked delivered with it, and logged. */
+export interface CoveredMember {
+  taskId: string;
+  /** `JOBID v3 finished`, `JOBID stalled`. */
+  subject: string;
+  jobId?: string;
+  version?: number;
+  /** The transition's new status or the job alert's kind. */
+  status?: string;
+  kind: 'transition' | 'job-alert';
+}
+
+export type PolicyDecision =
+  | {
+      action: 'send';
+      content: NotificationContent;
+      /** Notifications this message delivers besides its own task (a group's members). */
+      covers?: CoveredMember[];
+      /** Extra writes for the MULTI that sets the delivered markers (a group's cleanup). */
+      onMarked?: (multi: ChainableCommander) => void;
+      /** Said in the log: `warning`, `group of 39`. */
+      note?: string;
+    }
+  /** Held while the route is muted; the summary follows at `until`. */
+  | { action: 'held'; note: string }
+  /** Gathered into a burst's group message. */
+  | { action: 'grouped'; note: string }
+  /** A grouped message not due yet: park the task this long (no attempt spent). */
+  | { action: 'wait'; ms: number; note: string }
+  /** A grouped message with nothing left to send. */
+  | { action: 'empty'; note: string };
+
+/** The queue the follow-up tasks (group messages) go to; BullMQ's Queue fits. */
+export type FollowUpQueue = Pick<Queue<NotifyTaskData>, 'add'>;
+
+export interface DeliveryPolicyOptions {
+  config: Config;
+  /** Client for decisions, gatherings and silences. */
+  redis: Redis;
+  keys: Keys;
+  /** The notify queue: grouped messages are tasks in it, with deterministic ids. */
+  queue: FollowUpQueue;
+  /** Options of every notify task (attempts, backoff, retention). */
+  jobOptions: JobsOptions;
+  logger: Logger;
+}
+
+/** API text kept per gathered member; a group shows a line per job, not the whole message. */
+const MEMBER_MESSAGE_MAX = 500;
+const DAY_MS = 86_400_000;
+
+function subjectOf(task: NotifyTaskData): string {
+  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
+  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
+  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
+  return task.alert ? `alert ${task.alert.kind} ${task.alert.state}` : '?';
+}
+
+function compactJob<T extends Transition['job']>(job: T): T {
+  const message = job.message === undefined ? undefined : job.message.slice(0, MEMBER_MESSAGE_MAX);
+  return {
+    id: job.id,
+    jobType: job.jobType,
+    status: job.status,
+    rawStatus: job.rawStatus.slice(0, 80),
+    ...(job.inputFile !== undefined ? { inputFile: job.inputFile.slice(0, 500) } : {}),
+    ...(job.statistics ? { statistics: job.statistics } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(job.createdAt ? { createdAt: job.createdAt } : {}),
+    ...(job.modifiedAt ? { modifiedAt: job.modifiedAt } : {}),
+  } as T;
+}
+
+/** What a gathering keeps of a task: enough for a line in the group message and the log. */
+function memberOf(task: NotifyTaskData): GroupMember & { subject: string } {
+  if (task.transition) return { transition: { ...task.transition, job: compactJob(task.transition.job) }, subject: subjectOf(task) };
+  const alert = task.jobAlert as JobAlert;
+  return { jobAlert: { ...alert, job: compactJob(alert.job) }, subject: subjectOf(task) };
+}
+
+function parseMember(json: string): (GroupMember & { subject?: string }) | undefined {
+  try {
+    const value = JSON.parse(json) as GroupMember & { subject?: string };
+    return value && typeof value === 'object' && (value.transition || value.jobAlert) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class DeliveryPolicy {
+  private readonly gatherings: GatheringStore;
+  private readonly silences: SilenceStore;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: DeliveryPolicyOptions) {
+    this.gatherings = new GatheringStore(options.redis, options.keys);
+    this.silences = new SilenceStore(options.redis, options.keys);
+    this.logger = options.logger.child({ component: 'delivery-policy' });
+  }
+
+  private get windowMs(): number {
+    return Math.round(this.options.config.alerts.burstWindowSec * 1000);
+  }
+
+  private get ttlMs(): number {
+    return Math.round(this.options.config.retention.deliveriesDays * DAY_MS);
+  }
+
+  /** Whether a route is muted at `now` (its windows and its silences), and until when. */
+  async muteStateOf(route: string, now: number, settings: RouteAlertSettings = routeAlertSettings(route, this.options.config)): Promise<MuteState> {
+    const silences = await this.silences.forRoute(route, now);
+    if (settings.mute.length === 0 && silences.length === 0) return { muted: false, reasons: [] };
+    return muteState({ windows: settings.mute, timeZone: settings.timeZone, silences, now });
+  }
+
+  /** Decides what to do with one notify task at `now` (epoch ms). */
+  async prepare(task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> {
+    if (task.alert) return { action: 'send', content: { alert: task.alert } };
+    if (task.group) return this.prepareGroup(task, task.group, now);
+
+    const settings = routeAlertSettings(task.route, this.options.config);
+    const destination = destinationKey(task);
+    const earlier = await this.gatherings.decision(taskId);
+    if (earlier) return this.follow(task, earlier, 0, settings, now);
+
+    const breaksThrough = settings.failuresBreakThrough && (task.transition?.to === 'failed' || task.jobAlert !== undefined);
+    if (!breaksThrough) {
+      const mute = await this.muteStateOf(task.route, now, settings);
+      if (mute.muted) {
+        const admitted = await this.gatherings.admit({
+          mode: 'held',
+          destination,
+          taskId,
+          memberJson: JSON.stringify(memberOf(task)),
+          windowMs: 1,
+          ttlMs: this.ttlMs,
+          why: mute.reasons.join('; '),
+        });
+        if (admitted.what === 'decided') return this.follow(task, admitted.decision, admitted.windowLeftMs, settings, now);
+        const seq = admitted.what === 'held' ? admitted.seq : 0;
+        await this.ensureGroupTask(task, { kind: 'held', seq }, (mute.until ?? now) - now);
+        return { action: 'held', note: `held until ${new Date(mute.until ?? now).toISOString()} (${mute.reasons.join('; ')}); summary ${seq}` };
+      }
+    }
+
+    if (task.transition && this.windowMs > 0) {
+      const admitted = await this.gatherings.admit({
+        mode: 'burst',
+        destination,
+        taskId,
+        memberJson: JSON.stringify(memberOf(task)),
+        windowMs: this.windowMs,
+        ttlMs: this.ttlMs,
+      });
+      if (admitted.what === 'decided') return this.follow(task, admitted.decision, admitted.windowLeftMs, settings, now);
+      if (admitted.what === 'burst') {
+        await this.ensureGroupTask(task, { kind: 'burst', seq: admitted.seq }, admitted.windowLeftMs);
+        return { action: 'grouped', note: `gathered into burst group ${admitted.seq}` };
+      }
+    }
+    return this.single(task, settings);
+  }
+
+  /** Acts on an earlier decision (a retry, a replay, a stalled task run again). */
+  private async follow(task: NotifyTaskData, decision: Decision, windowLeftMs: number, settings: RouteAlertSettings, now: number): Promise<PolicyDecision> {
+    if (decision.kind === 'solo') return this.single(task, settings);
+    if (decision.kind === 'burst') {
+      await this.ensureGroupTask(task, { kind: 'burst', seq: decision.seq }, windowLeftMs);
+      return { action: 'grouped', note: `gathered into burst group ${decision.seq}` };
+    }
+    const mute = await this.muteStateOf(task.route, now, settings);
+    await this.ensureGroupTask(task, { kind: 'held', seq: decision.seq }, mute.muted ? (mute.until ?? now) - now : 0);
+    return { action: 'held', note: `held; summary ${decision.seq}` };
+  }
+
+  /** One notification on its own: a transition (as a warning when below a threshold) or a job alert. */
+  private single(task: NotifyTaskData, settings: RouteAlertSettings): PolicyDecision {
+    const timeZone = timeZoneFor(task.route, this.options.config);
+    if (task.jobAlert) {
+      return {
+        action: 'send',
+        content: { rendered: { slack: renderSlackJobAlert(task.jobAlert, { timeZone }), email: renderEmailJobAlert(task.jobAlert, { timeZone }) } },
+        note: task.jobAlert.kind,
+      };
+    }
+    const transition = task.transition!;
+    const shortfalls = transition.to === 'finished' ? qualityShortfalls(transition.job.statistics, settings.thresholds) : [];
+    if (shortfalls.length === 0) return { action: 'send', content: { transition } };
+    return {
+      action: 'send',
+      content: {
+        rendered: { slack: renderSlackWarning(transition, shortfalls, { timeZone }), email: renderEmailWarning(transition, shortfalls, { timeZone }) },
+      },
+      note: `warning: below ${shortfalls.map((s) => s.metric).join(', ')}`,
+    };
+  }
+
+  /** A grouped message: closes its gathering when due and renders it. */
+  private async prepareGroup(task: NotifyTaskData, group: GroupRef, now: number): Promise<PolicyDecision> {
+    const { config } = this.options;
+    const destination = destinationKey(task);
+    const settings = routeAlertSettings(task.route, config);
+    if (group.kind === 'held') {
+      // Muted again (a silence added, the next window) since this summary was scheduled: wait for the new end.
+      const mute = await this.muteStateOf(task.route, now, settings);
+      if (mute.muted) return { action: 'wait', ms: Math.max(1, (mute.until ?? now) - now), note: 'route still muted' };
+    }
+    const closed = await this.gatherings.close(group.kind, destination, group.seq, {
+      maxHoldMs: (config.alerts.burstMaxSec ?? DEFAULT_BURST_MAX_SEC) * 1000,
+      windowMs: Math.max(1, this.windowMs),
+    });
+    if (closed.what === 'wait') return { action: 'wait', ms: closed.ms, note: 'burst still going on' };
+
+    const members: Array<GroupMember & { subject?: string }> = [];
+    const covers: CoveredMember[] = [];
+    for (const entry of closed.members) {
+      const member = parseMember(entry.json);
+      if (!member) {
+        this.logger.warn({ task: entry.taskId }, 'a gathered notification could not be read; it is left out of the group message');
+        continue;
+      }
+      members.push(member);
+      const t = member.transition;
+      const a = member.jobAlert;
+      covers.push({
+        taskId: entry.taskId,
+        subject: member.subject ?? (t ? `${t.jobId} v${t.version} ${t.to}` : `${a!.jobId} v${a!.version} ${a!.kind}`),
+        ...(t ? { kind: 'transition' as const, jobId: t.jobId, version: t.version, status: t.to } : { kind: 'job-alert' as const, jobId: a!.jobId, version: a!.version, status: a!.kind }),
+      });
+    }
+    const fields = closed.members.map((entry) => entry.field);
+    const forget = (multi: ChainableCommander) => this.gatherings.forget(multi, group.kind, destination, group.seq, fields);
+    if (members.length === 0) return { action: 'empty', note: `${group.kind} group ${group.seq} has nothing to send` };
+
+    const summary = summarizeGroup(members, { thresholds: settings.thresholds });
+    const timeZone = timeZoneFor(task.route, config);
+    const reasons = closed.why ? closed.why.split('; ').filter(Boolean) : [];
+    const render = { kind: group.kind, route: task.route, reasons, timeZone };
+    return {
+      action: 'send',
+      content: { rendered: { slack: renderSlackGroup(summary, render), email: renderEmailGroup(summary, render) } },
+      covers,
+      onMarked: forget,
+      note: `${group.kind} group ${group.seq} of ${members.length}`,
+    };
+  }
+
+  /**
+   * Adds the grouped message's task, delayed by `delayMs`, under its deterministic id: the first
+   * member adds it, the others (and retries) find it there. A task already waiting keeps its delay.
+   */
+  private async ensureGroupTask(task: NotifyTaskData, group: GroupRef, delayMs: number): Promise<void> {
+    const data: NotifyTaskData = { group, route: task.route, channel: task.channel, target: task.target };
+    await this.options.queue.add('group', data, { ...this.options.jobOptions, jobId: notifyTaskId(data), delay: Math.max(0, Math.ceil(delayMs)) });
+  }
+}

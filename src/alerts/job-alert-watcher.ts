@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
+import type { Logger } from '../observability/logger.js';
+import type { Keys } from '../state/keys.js';
+
+/**
+ * Stuck and overdue jobs (issue 8): on every poll, each active job's stored snapshot is evaluated
+ * (pure, domain/overdue.ts) and each condition met is dispatched once per job, status version and
+ * condition, however many polls and replicas see it.
+ *
+ * Once-only without a lock: the marker is read first, then the alert is dispatched under task ids
+ * derived from (job, version, condition) (BullMQ ignores an id it holds, so two replicas racing add
+ * one set of tasks), then the marker is set for longer than BullMQ keeps the tasks. A crash between
+ * dispatch and marker makes the next poll dispatch again, which adds nothing.
+ */
+
+/** The dispatcher's part this watcher uses; Dispatcher fits. */
+export interface JobAlertDispatch {
+  dispatchJobAlert(alert: JobAlert): Promise<number>;
+}
+
+export interface JobAlertWatcherOptions {
+  config: Pick<Config, 'alerts' | 'retention'>;
+  redis: Redis;
+  keys: Keys;
+  dispatcher: JobAlertDispatch;
+  logger: Logger;
+  /** Called once per alert dispatched (metrics). */
+  onAlert?: (alert: JobAlert) => void;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** The settings of domain/overdue.ts from the `alerts` section. */
+export function jobAlertSettings(alerts: Config['alerts']): JobAlertSettings {
+  return {
+    queuedMaxMs: alerts.queuedMaxMinutes * MINUTE_MS,
+    overdueFactor: alerts.overdueFactor,
+    roadsPerHour: alerts.roadsPerHour,
+    stalledMs: alerts.stalledMinutes * MINUTE_MS,
+  };
+}
+
+export class JobAlertWatcher {
+  private readonly settings: JobAlertSettings;
+  private readonly markerTtlMs: number;
+
+  constructor(private readonly options: JobAlertWatcherOptions) {
+    this.settings = jobAlertSettings(options.config.alerts);
+    // As long as anything about the job is kept, and never less than a week.
+    const { retention } = options.config;
+    this.markerTtlMs = Math.max(7, retention.transitionsDays, retention.deliveriesDays, retention.vanishedDays) * DAY_MS;
+  }
+
+  /** Evaluates one job at `now` and dispatches what is new. Returns the alerts dispatched now. */
+  async check(tracked: WatchedJob, now: number): Promise<JobAlert[]> {
+    const found = evaluateJobAlerts(tracked, now, this.settings);
+    if (found.length === 0) return [];
+    const { redis, keys, dispatcher, logger } = this.options;
+    const dispatched: JobAlert[] = [];
+    for (const alert of found) {
+      const marker = keys.jobAlertSent(jobAlertKey(alert));
+      if ((await redis.exists(marker)) === 1) continue;
+      const destinations = await dispatcher.dispatchJobAlert(alert);
+      await redis.set(marker, JSON.stringify({ at: now, destinations }), 'PX', this.markerTtlMs);
+      logger.info(
+        { jobId: alert.jobId, jobType: alert.jobType, kind: alert.kind, since: new Date(alert.since).toISOString(), destinations },
+        destinations > 0 ? 'job needs a look: alert dispatched' : 'job needs a look, but no route takes its alerts',
+      );
+      this.options.onAlert?.(alert);
+      dispatched.push(alert);
+    }
+    return dispatched;
+  }
+}

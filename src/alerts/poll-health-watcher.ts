@@ -1,0 +1,123 @@
+import type { Redis } from 'ioredis';
+import { formatDuration, formatInstant } from '../templates/format.js';
+import type { Logger } from '../observability/logger.js';
+import { errorText } from '../observability/redact.js';
+import type { OperatorAlert } from '../queue/names.js';
+import type { HealthFlagReport } from '../state/health-flag.js';
+import type { Keys } from '../state/keys.js';
+
+/**
+ * The watcher's own health (issue 8): when polling has failed for longer than
+ * `alerts.pollFailureMinutes` (the API down, credentials refused), one operator alert to the default
+ * route, and one when it works again.
+ *
+ * Every replica reports each poll's outcome. Since when a job type's polls have been failing is kept
+ * in the poll health hash (`failingSince:<type>`, set by the first failure, removed by a success),
+ * and the down/up state is the shared HealthFlag `polling`, whose Lua compare-and-set tells exactly
+ * one replica that it made the change: that replica sends the alert.
+ */
+
+/** The part of state/HealthFlag used here. */
+export interface PollingFlag {
+  report(ok: boolean, reason: string, now: number): Promise<HealthFlagReport>;
+}
+
+export interface PollHealthWatcherOptions {
+  redis: Redis;
+  keys: Keys;
+  /** The shared flag, normally `new HealthFlag(redis, keys, 'polling')`. */
+  flag: PollingFlag;
+  /** Queues an operator alert; Dispatcher.dispatchAlert fits. */
+  dispatchAlert: (alert: OperatorAlert) => Promise<number>;
+  /** Polling failing this long raises the alert, ms; config `alerts.pollFailureMinutes` (default 15 min). */
+  failureMs: number;
+  logger: Logger;
+  /** IANA zone of times in the alert text; default UTC. */
+  timeZone?: string;
+}
+
+export const POLLING_ALERT_KIND = 'polling';
+const FIELD_PREFIX = 'failingSince:';
+const REASON_MAX = 400;
+
+/**
+ * poll-health-clear-1
+ * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the successful poll, epoch ms.
+ * Removes the job type's "failing since" unless a failure newer than this success set it, and
+ * returns the remaining `failingSince:*` values (other job types still failing).
+ */
+const CLEAR = `
+local since = redis.call('HGET', KEYS[1], ARGV[1])
+if since and tonumber(since) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then out[#out + 1] = all[i + 1] end
+end
+return out
+`;
+
+/**
+ * poll-health-fail-1
+ * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the failed poll, epoch ms.
+ * Keeps the earliest failure of the job type's current failing spell; returns the earliest
+ * `failingSince:*` of any job type.
+ */
+const FAIL = `
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+local earliest = nil
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then
+    local value = tonumber(all[i + 1])
+    if earliest == nil or value < earliest then earliest = value end
+  end
+end
+return tostring(earliest)
+`;
+
+export class PollHealthWatcher {
+  constructor(private readonly options: PollHealthWatcherOptions) {}
+
+  /** A poll of `jobType` that started at `startedAt` (epoch ms) succeeded. */
+  async recordSuccess(jobType: string, startedAt: number): Promise<void> {
+    const { redis, keys } = this.options;
+    const stillFailing = (await redis.eval(CLEAR, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt))) as string[];
+    if (stillFailing.length > 0) return;
+    const report = await this.options.flag.report(true, '', startedAt);
+    if (!report.changed) return;
+    this.options.logger.info({ since: new Date(report.since ?? startedAt).toISOString() }, 'polling GEM works again');
+    await this.options.dispatchAlert({
+      kind: POLLING_ALERT_KIND,
+      state: 'up',
+      title: 'gem-watch polls GEM again',
+      detail: 'Polling works again; job changes missed meanwhile are announced from this poll on.',
+      since: report.since ?? startedAt,
+    });
+  }
+
+  /**
+   * A poll of `jobType` that started at `startedAt` failed with `error`. Raises the alert once
+   * polling has been failing for `failureMs`.
+   */
+  async recordFailure(jobType: string, error: unknown, startedAt: number): Promise<void> {
+    const { redis, keys, failureMs } = this.options;
+    const earliest = Number(await redis.eval(FAIL, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt)));
+    if (!Number.isFinite(earliest) || startedAt - earliest < failureMs) return;
+    const text = errorText(error).replace(/\s+/g, ' ').trim();
+    const reason = `${jobType}: ${text.length > REASON_MAX ? `${text.slice(0, REASON_MAX)}…` : text || 'poll failed'}`;
+    const report = await this.options.flag.report(false, reason, startedAt);
+    if (!report.changed) return;
+    const timeZone = this.options.timeZone ?? 'UTC';
+    this.options.logger.error({ failingSince: new Date(earliest).toISOString(), reason }, 'polling GEM has been failing; one operator alert is sent');
+    await this.options.dispatchAlert({
+      kind: POLLING_ALERT_KIND,
+      state: 'down',
+      title: 'gem-watch cannot poll GEM',
+      detail:
+        `Polling has been failing since ${formatInstant(earliest, timeZone)} (${formatDuration((startedAt - earliest) / 1000)}). Last error: ${reason}. ` +
+        'Job changes are not seen meanwhile; gem-watch keeps trying and sends another message when polling works again.',
+      since: report.since ?? startedAt,
+    });
+  }
+}

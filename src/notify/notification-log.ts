@@ -1,0 +1,167 @@
+import type { Redis } from 'ioredis';
+import type { DeliveryOutcomeEvent } from '../queue/notify-processor.js';
+import { scrub } from '../observability/redact.js';
+import type { Keys } from '../state/keys.js';
+
+/**
+ * The notification log: every delivery attempt and decision (delivered, retrying, failed, deferred,
+ * held, grouped, already delivered), newest first, in one Redis list shared by all replicas and
+ * trimmed to `retention.notificationLogMax` entries. `gem-watch log` and the status page read it;
+ * metrics count the same events (notify-stage.ts). A group message's members each get an entry of
+ * their own, so `gem-watch log --job ID` shows how that job's news went out.
+ */
+
+/** One logged outcome. Fits the status page's StatusPageNotification. */
+export interface DeliveryLogEntry {
+  /** Epoch ms. */
+  at: number;
+  /** The notify task: deterministic id of (subject, route, channel, target). */
+  taskId: string;
+  route: string;
+  channel: string;
+  target: string;
+  /** delivered, already-delivered, deferred, retrying, failed, held, grouped. */
+  outcome: string;
+  /** 1-based attempt of the task. */
+  attempt: number;
+  /** The same, under the status page's name. */
+  attempts: number;
+  /** `JOBID v3 finished`, `JOBID v2 stalled`, `alert polling down`, `burst group 4`. */
+  subject: string;
+  kind?: 'transition' | 'alert' | 'job-alert' | 'group';
+  jobId?: string;
+  version?: number;
+  /** The transition's new status, or the job alert's kind. */
+  status?: string;
+  /** Error class of a failed attempt: clientError, serverError, timeout, rateLimited, auth, badResponse. */
+  reason?: string;
+  /** Scrubbed error text of a failed attempt, else the receipt or the decision (held until …). */
+  detail?: string;
+  /** For a member of a group message: the group's task id. */
+  via?: string;
+}
+
+export interface NotificationLogOptions {
+  /** Entries kept; config `retention.notificationLogMax` (default 10,000). */
+  maxEntries: number;
+  /** Entries older than this are not returned, in ms; config `retention.deliveriesDays` (default 30 days). */
+  retentionMs: number;
+  /** Clock for the age filter; default Date.now. */
+  now?: () => number;
+}
+
+export interface LogQuery {
+  /** Only entries about this job (its transitions, job alerts, and the groups that carried them). */
+  jobId?: string;
+  /** Only attempts that failed (outcome failed or retrying). */
+  failed?: boolean;
+  /** At most this many, newest first. Default 100. */
+  limit?: number;
+}
+
+const DETAIL_MAX = 500;
+
+function entriesOf(event: DeliveryOutcomeEvent): DeliveryLogEntry[] {
+  const text = event.error ?? event.detail;
+  const entry: DeliveryLogEntry = {
+    at: event.at,
+    taskId: event.taskId,
+    route: event.route,
+    channel: event.channel,
+    target: event.target,
+    outcome: event.outcome,
+    attempt: event.attempt,
+    attempts: event.attempt,
+    subject: event.subject,
+    ...(event.kind ? { kind: event.kind } : {}),
+    ...(event.jobId !== undefined ? { jobId: event.jobId } : {}),
+    ...(event.version !== undefined ? { version: event.version } : {}),
+    ...(event.status !== undefined ? { status: event.status } : {}),
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(text ? { detail: scrub(text).slice(0, DETAIL_MAX) } : {}),
+  };
+  const members = (event.covers ?? []).map(
+    (member): DeliveryLogEntry => ({
+      at: event.at,
+      taskId: member.taskId,
+      route: event.route,
+      channel: event.channel,
+      target: event.target,
+      outcome: event.outcome,
+      attempt: event.attempt,
+      attempts: event.attempt,
+      subject: member.subject,
+      kind: member.kind,
+      ...(member.jobId !== undefined ? { jobId: member.jobId } : {}),
+      ...(member.version !== undefined ? { version: member.version } : {}),
+      ...(member.status !== undefined ? { status: member.status } : {}),
+      detail: `in group message ${event.taskId}`,
+      via: event.taskId,
+    }),
+  );
+  return [entry, ...members];
+}
+
+function parse(json: string): DeliveryLogEntry | undefined {
+  try {
+    const value = JSON.parse(json) as DeliveryLogEntry;
+    return value && typeof value === 'object' && typeof value.at === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class NotificationLog {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly options: NotificationLogOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Records one delivery outcome (and, for a group message, one entry per member). */
+  async record(event: DeliveryOutcomeEvent): Promise<void> {
+    const entries = entriesOf(event);
+    const key = this.keys.notificationLog();
+    const multi = this.redis.multi();
+    // Members first, the group's own entry last: newest first reads the group, then what it carried.
+    for (const entry of entries.reverse()) multi.lpush(key, JSON.stringify(entry));
+    multi.ltrim(key, 0, Math.max(1, this.options.maxEntries) - 1);
+    multi.pexpire(key, Math.max(60_000, Math.round(this.options.retentionMs)));
+    await multi.exec();
+  }
+
+  /**
+   * The latest `limit` outcomes, newest first: what the status page shows
+   * (`HttpServerOptions.recentDeliveries`).
+   */
+  async recentDeliveries(limit: number): Promise<DeliveryLogEntry[]> {
+    return this.query({ limit });
+  }
+
+  /** Entries matching the query, newest first. */
+  async query(query: LogQuery = {}): Promise<DeliveryLogEntry[]> {
+    const limit = Math.max(1, query.limit ?? 100);
+    const oldest = this.now() - this.options.retentionMs;
+    const filtered = query.jobId !== undefined || query.failed === true;
+    const out: DeliveryLogEntry[] = [];
+    const key = this.keys.notificationLog();
+    const page = filtered ? 1_000 : limit;
+    for (let start = 0; out.length < limit; start += page) {
+      const raw = await this.redis.lrange(key, start, start + page - 1);
+      for (const json of raw) {
+        const entry = parse(json);
+        if (!entry || entry.at < oldest) continue;
+        if (query.jobId !== undefined && entry.jobId !== query.jobId) continue;
+        if (query.failed && entry.outcome !== 'failed' && entry.outcome !== 'retrying') continue;
+        out.push(entry);
+        if (out.length >= limit) break;
+      }
+      if (raw.length < page) break;
+    }
+    return out;
+  }
+}

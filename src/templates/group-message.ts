@@ -1,0 +1,190 @@
+import type { GroupRow, GroupSummary } from '../domain/batch.js';
+import type { EmailContent } from './email-message.js';
+import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
+import { formatInstant, formatPercent } from './format.js';
+import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message.js';
+
+/**
+ * Grouped messages, for Slack and email: a burst of job updates gathered into one message, or the
+ * summary of what a route held during quiet hours or a silence. Counts, the few that most need a
+ * look, and a table. API text is escaped like everywhere else and every part is cut to its limit.
+ */
+
+export interface GroupRenderOptions {
+  /** `burst`: gathered because they came close together; `held`: held while the route was muted. */
+  kind: 'burst' | 'held';
+  /** Route the message goes to, shown in the title. */
+  route: string;
+  /** For `held`: what muted the route (quiet hours, a silence). */
+  reasons?: readonly string[];
+  /** IANA time zone of the times shown; default UTC. */
+  timeZone?: string;
+}
+
+/** Rows of the Slack table at most (the section's 3,000 characters usually end it sooner). */
+const SLACK_TABLE_ROWS = 40;
+/** Rows of the email table at most; the rest are counted. */
+const EMAIL_TABLE_ROWS = 1_000;
+const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function title(summary: GroupSummary, options: GroupRenderOptions): string {
+  const what = plural(summary.total, 'job update');
+  return options.kind === 'held' ? `Held while muted: ${what} for route ${options.route}` : `${what} for route ${options.route}`;
+}
+
+function countsLine(summary: GroupSummary): string {
+  const parts = summary.counts.map(({ what, count }) => `${count} ${what}`);
+  if (summary.belowThreshold > 0) parts.push(`${summary.belowThreshold} below threshold`);
+  return parts.join(', ');
+}
+
+function period(summary: GroupSummary, timeZone: string): string {
+  const from = formatInstant(summary.from, timeZone);
+  const to = formatInstant(summary.to, timeZone);
+  return from === to ? from : `${from} – ${to}`;
+}
+
+function explanation(summary: GroupSummary, options: GroupRenderOptions, timeZone: string): string {
+  if (options.kind === 'held') {
+    const why = options.reasons && options.reasons.length > 0 ? ` (${options.reasons.join('; ')})` : '';
+    return `Held while the route was muted${why}, ${period(summary, timeZone)}.`;
+  }
+  return `Gathered into one message because they came close together, ${period(summary, timeZone)}.`;
+}
+
+function worstLine(row: GroupRow): string {
+  const matched = row.roadsMatchedPct === undefined ? '' : `, ${formatPercent(row.roadsMatchedPct)} matched`;
+  const note = row.note ? `: ${row.note.replace(/\s+/g, ' ')}` : '';
+  return `${row.jobType} job ${row.jobId} ${row.what}${matched}${note}`;
+}
+
+function pad(text: string, width: number): string {
+  const cut = truncate(text, width);
+  return cut + ' '.repeat(Math.max(0, width - [...cut].length));
+}
+
+function tableLine(row: GroupRow): string {
+  const matched = row.roadsMatchedPct === undefined ? '—' : formatPercent(row.roadsMatchedPct);
+  return `${pad(row.jobId, 14)} ${pad(row.what, 16)} ${pad(matched, 8)} ${truncate(row.inputFile ?? '—', 40)}`;
+}
+
+/** The group as a Slack message (Block Kit), within every limit. */
+export function renderSlackGroup(summary: GroupSummary, options: GroupRenderOptions): SlackMessage {
+  const timeZone = options.timeZone ?? 'UTC';
+  const heading = title(summary, options);
+  const emoji = options.kind === 'held' ? ':zzz:' : summary.worst.length > 0 ? ':warning:' : ':package:';
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: escapeSlackWithin(`${emoji} ${heading}`, SLACK_LIMITS.headerText), emoji: true } },
+  ];
+  const fields = summary.counts.slice(0, SLACK_LIMITS.fields - 1).map(({ what, count }) => ({
+    type: 'mrkdwn' as const,
+    text: `*${escapeSlackWithin(what, 100)}*\n${count}`,
+    verbatim: true,
+  }));
+  if (summary.belowThreshold > 0) fields.push({ type: 'mrkdwn', text: `*below threshold*\n${summary.belowThreshold}`, verbatim: true });
+  if (fields.length > 0) blocks.push({ type: 'section', fields });
+
+  if (summary.worst.length > 0) {
+    let text = '*Needs a look*';
+    for (const row of summary.worst) {
+      const line = `\n• ${escapeSlackWithin(worstLine(row), 400)}`;
+      if (text.length + line.length > SLACK_LIMITS.sectionText) break;
+      text += line;
+    }
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text, verbatim: true } });
+  }
+
+  const header = `${pad('JOB', 14)} ${pad('STATUS', 16)} ${pad('MATCHED', 8)} INPUT`;
+  let table = '```\n' + escapeSlack(header);
+  let shown = 0;
+  for (const row of summary.rows.slice(0, SLACK_TABLE_ROWS)) {
+    const line = `\n${escapeSlackWithin(tableLine(row), 200)}`;
+    // Room for the closing fence and the "and N more" line.
+    if (table.length + line.length + 40 > SLACK_LIMITS.sectionText) break;
+    table += line;
+    shown += 1;
+  }
+  table += '\n```';
+  if (shown < summary.rows.length) table += `\n… and ${summary.rows.length - shown} more (see the email or the digest)`;
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: table, verbatim: true } });
+
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: escapeSlackWithin(`gem-watch · ${explanation(summary, options, timeZone)}`, 1_000), verbatim: true }],
+  });
+
+  const fallback = [heading, countsLine(summary), ...summary.worst.map(worstLine)].map((line) => escapeSlackWithin(line, 300)).join('\n');
+  return {
+    text: truncate(fallback, SLACK_LIMITS.fallbackText),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocks),
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}
+
+function cell(text: string, style = ''): string {
+  return `<td style="padding:3px 10px 3px 0;vertical-align:top;${style}">${escapeHtml(truncate(text, 300))}</td>`;
+}
+
+/** The group as an email: subject with the counts, a text part and an HTML table. */
+export function renderEmailGroup(summary: GroupSummary, options: GroupRenderOptions): EmailContent {
+  const timeZone = options.timeZone ?? 'UTC';
+  const heading = title(summary, options);
+  const counts = countsLine(summary);
+  const note = explanation(summary, options, timeZone);
+  const rows = summary.rows.slice(0, EMAIL_TABLE_ROWS);
+  const more = summary.rows.length - rows.length;
+
+  const text = [
+    heading,
+    counts,
+    '',
+    ...(summary.worst.length > 0 ? ['Needs a look:', ...summary.worst.map((row) => `- ${sanitizeText(worstLine(row))}`), ''] : []),
+    `${pad('JOB', 14)} ${pad('STATUS', 16)} ${pad('MATCHED', 8)} INPUT`,
+    ...rows.map((row) => sanitizeText(tableLine(row))),
+    ...(more > 0 ? [`… and ${more} more`] : []),
+    '',
+    note,
+    '-- ',
+    'Sent by gem-watch.',
+  ].join('\n');
+
+  const worstHtml =
+    summary.worst.length > 0
+      ? `<h3 style="margin:16px 0 8px 0;font-size:15px">Needs a look</h3>\n<ul style="margin:0;padding-left:20px">${summary.worst
+          .map((row) => `<li>${escapeHtml(truncate(worstLine(row), 600))}</li>`)
+          .join('')}</ul>`
+      : '';
+  const head = ['Job', 'Type', 'Status', 'Matched', 'Input file', 'Note', 'Detected']
+    .map((label) => `<th align="left" style="padding:3px 10px 3px 0;color:#57606a;font-weight:normal">${label}</th>`)
+    .join('');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr>${cell(row.jobId)}${cell(row.jobType)}${cell(row.what, row.problem ? 'color:#cf222e' : '')}${cell(row.roadsMatchedPct === undefined ? '—' : formatPercent(row.roadsMatchedPct))}${cell(row.inputFile ?? '—', 'word-break:break-all')}${cell(row.note ?? '')}${cell(formatInstant(row.at, timeZone), 'white-space:nowrap')}</tr>`,
+    )
+    .join('\n');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
+    `<title>${escapeHtml(heading)}</title></head>`,
+    `<body style="margin:0;padding:16px;background:#ffffff;${FONT};color:#24292f">`,
+    `<h2 style="margin:0 0 8px 0;font-size:18px;color:${summary.worst.length > 0 ? '#9a6700' : '#24292f'}">${escapeHtml(heading)}</h2>`,
+    `<p style="margin:0 0 12px 0">${escapeHtml(counts)}</p>`,
+    worstHtml,
+    `<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin-top:16px;${FONT};font-size:13px">`,
+    `<tr>${head}</tr>`,
+    body,
+    '</table>',
+    more > 0 ? `<p>… and ${more} more</p>` : '',
+    `<p style="margin:16px 0 0 0;font-size:13px;color:#57606a">${escapeHtml(note)}</p>`,
+    '<p style="margin:16px 0 0 0;font-size:12px;color:#6e7781">Sent by gem-watch.</p>',
+    '</body></html>',
+  ].join('\n');
+
+  return { subject: sanitizeHeader(`[gem-watch] ${heading}: ${counts}`), text, html };
+}
