@@ -1,0 +1,127 @@
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../src/main.js';
+import { Metrics } from '../src/observability/metrics.js';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
+import { LogCapture, testConfig, waitFor } from './helpers/pipeline.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
+
+/**
+ * The status page in a real browser: Debian's chromium through playwright-core (.ci/run installs it;
+ * CHROMIUM_PATH overrides the path).
+ */
+
+const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script>';
+const HOSTILE_IMG = '"><img src=x onerror="document.title=\'pwned\'">.parquet';
+const TOKEN = 'status-page-token-5d2e';
+
+let redis: TestRedis;
+let slack: SlackSink;
+let app: App;
+let browser: Browser;
+const sim = new GemSimulator({ apiKey: 'page-key' });
+
+beforeAll(async () => {
+  redis = await startRedis();
+  slack = await startSlackSink();
+  await sim.start();
+  sim.upsertJob({ id: '3001', status: 'running', progress: 10, inputFile: HOSTILE });
+  sim.upsertJob({ id: '3002', status: 'queued', jobType: 'ROAD_MATCHING', inputFile: HOSTILE_IMG });
+  sim.upsertJob({ id: '3003', status: 'running', progress: 70, inputFile: 'eu_netherlands_roads.parquet' });
+  const config = testConfig(sim, redis.url, {
+    POLL_CRON: '*/1 * * * * *',
+    HTTP_PORT: '0',
+    HTTP_AUTH_TOKEN: TOKEN,
+    SLACK_WEBHOOK_URL: slack.webhookUrl(),
+  });
+  app = createApp(config, { logger: new LogCapture('warn').logger, metrics: new Metrics() });
+  await app.start();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop(2_000);
+  await slack?.close();
+  await sim.stop();
+  await redis?.close();
+});
+
+describe('status page in headless Chromium', () => {
+  it("lists the simulator's jobs with progress and ETA, shows recent notifications, and escapes a hostile file name", async () => {
+    const client = redis.client();
+    // Two polls of the running job give a pace, hence an ETA.
+    await waitFor(async () => (await client.hlen(app.pipeline.keys.jobs())) === 3, 'the three jobs to be tracked', 30_000);
+    sim.setStatus('3003', 'running', { progress: 80 });
+    await waitFor(async () => ((await client.hget(app.pipeline.keys.jobs(), '3003')) ?? '').includes('80'), 'the progress to be seen');
+    sim.setStatus('3001', 'finished');
+    await slack.waitFor((requests) => requests.some((request) => request.answer === 200 && request.raw.includes('3001')));
+    client.disconnect();
+
+    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    const dialogs: string[] = [];
+    const requests: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('request', (request) => requests.push(request.url()));
+
+    // The notify queue's completed task appears once the worker has finished it.
+    await waitFor(async () => {
+      await page.goto(`${app.http!.url}/`, { waitUntil: 'load' });
+      return (await page.locator('#notifications tbody tr').count()) > 0;
+    }, 'the delivery to show under recent notifications');
+
+    expect(await page.title()).toBe('gem-watch status');
+    const rows = page.locator('#jobs tbody tr');
+    expect(await rows.count()).toBe(3);
+    const table = await page.locator('#jobs').innerText();
+    for (const id of ['3001', '3002', '3003']) expect(table).toContain(id);
+    expect(table).toContain('running');
+    expect(table).toContain('queued');
+    expect(table).toContain('finished');
+    expect(await page.locator('#jobs tr', { hasText: '3003' }).innerText()).toMatch(/80%[\s\S]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+
+    // The hostile names are shown as text, literally, and nothing of them became markup.
+    const hostileCell = page.locator('#jobs td.file', { hasText: '<script>x</script>' });
+    expect(await hostileCell.count()).toBe(1);
+    expect(await hostileCell.innerText()).toBe(HOSTILE);
+    expect(await page.locator('#jobs td.file', { hasText: 'onerror' }).innerText()).toBe(HOSTILE_IMG);
+    expect(await page.locator('script').count()).toBe(0);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('a[href*="evil"]').count()).toBe(0);
+    expect(await page.title()).not.toBe('pwned');
+    expect(pageErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith(app.http!.url))).toEqual([]);
+
+    const notifications = await page.locator('#notifications').innerText();
+    expect(notifications).toContain('slack');
+    expect(notifications).toContain('3001');
+    expect(await page.locator('#health').innerText()).toContain('ready');
+    await context.close();
+  });
+
+  it('asks a browser without the token for credentials', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // Headless Chromium has nobody to ask, so the Basic challenge ends the navigation.
+    await expect(page.goto(`${app.http!.url}/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+    await context.close();
+    const withBasic = await browser.newContext({ httpCredentials: { username: 'ops', password: TOKEN } });
+    const allowed = await withBasic.newPage();
+    expect((await allowed.goto(`${app.http!.url}/`))?.status()).toBe(200);
+    expect(await allowed.locator('#jobs').innerText()).toContain('3001');
+    // bull-board loads under the same credentials.
+    expect((await allowed.goto(`${app.http!.url}/queues`))?.status()).toBe(200);
+    await withBasic.close();
+  });
+});
