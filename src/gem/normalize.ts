@@ -223,7 +223,8 @@ export function normalizeJob(input: unknown, jobTypeHint?: string): NormalizeRes
   let outputFile = text(raw, ['outputFileName', 'output_filename', 'result_filename', 'resultFileName', 'outputFile'], warnings);
   let outputFileDerived: boolean | undefined;
   if (!outputFile && status === 'finished' && inputFile) {
-    outputFile = derivedOutputFile(inputFile);
+    // Clipped again: a 4,096-character input name would otherwise derive a longer output name.
+    outputFile = clip(derivedOutputFile(inputFile));
     outputFileDerived = true;
   }
 
