@@ -89,7 +89,8 @@ export function renderEmailTransition(transition: Transition, options: EmailRend
   const change = `${transition.from === undefined ? 'First seen' : `Was ${transition.from}`}; detected ${formatInstant(transition.detectedAt, timeZone)}.`;
 
   const text = [
-    title,
+    // The headline holds the job id, API text like any other: no control characters in the text part.
+    sanitizeText(title),
     '',
     textLines(facts),
     ...(statistics.length > 0 ? ['', 'Statistics', textLines(statistics)] : []),
