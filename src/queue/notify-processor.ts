@@ -274,7 +274,9 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     const lockKey = keys.deliveryLock(taskId);
     const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const locked = await redis.set(lockKey, holder, 'PX', lockTtlMs, 'NX');
-    if (locked !== 'OK') {
+    // A SET applied by Redis whose reply was lost (a restart, a network blip) is sent again by
+    // ioredis after reconnecting and then answers nil: the lock is ours all the same.
+    if (locked !== 'OK' && (await redis.get(lockKey)) !== holder) {
       const ttl = await redis.pttl(lockKey);
       log.info('another worker is sending this notification; waiting for it');
       await report({ ...base, ...about, outcome: 'deferred', attempt, at: now() });
