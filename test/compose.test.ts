@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ENV_BINDINGS } from '../src/config/env.js';
+
+/**
+ * No Docker engine runs here, so the deployment files are checked as data: the properties that
+ * keep gem-watch's state safe and its shutdown graceful must not quietly go away.
+ */
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const read = (name: string) => readFileSync(resolve(ROOT, name), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  entrypoint?: string[] | string;
+  volumes?: string[];
+  env_file?: string | string[];
+  environment?: Record<string, string> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: string[] | string };
+  ports?: string[];
+  stop_grace_period?: string;
+}
+
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const services = compose.services;
+
+function words(value: string[] | string | undefined): string {
+  return Array.isArray(value) ? value.join(' ') : (value ?? '');
+}
+
+function environment(service: Service): Record<string, string> {
+  if (Array.isArray(service.environment)) {
+    return Object.fromEntries(service.environment.map((item) => [item.split('=')[0]!, item.slice(item.indexOf('=') + 1)]));
+  }
+  return service.environment ?? {};
+}
+
+function seconds(duration: string | undefined): number {
+  const match = /^(\d+)(s|m)$/.exec(duration ?? '');
+  return match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : 0;
+}
+
+describe('docker-compose.yml', () => {
+  it('runs redis with AOF on, noeviction, a named volume and a healthcheck', () => {
+    const redis = services.redis!;
+    const command = words(redis.command);
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--maxmemory-policy noeviction/);
+    const volume = redis.volumes?.find((item) => item.endsWith(':/data'));
+    expect(volume).toBeDefined();
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume!.split(':')[0]);
+    expect(words(redis.healthcheck?.test)).toContain('ping');
+  });
+
+  it('runs gem-watch from .env, after a healthy redis, with a /healthz healthcheck and a token on 0.0.0.0', () => {
+    const app = services['gem-watch']!;
+    expect([app.env_file].flat()).toContain('.env');
+    const dependsOn = app.depends_on as Record<string, { condition?: string }>;
+    expect(dependsOn.redis?.condition).toBe('service_healthy');
+    expect(words(app.healthcheck?.test)).toContain('/healthz');
+    const env = environment(app);
+    expect(env.HTTP_HOST).toBe('0.0.0.0');
+    expect(env.HTTP_AUTH_TOKEN).toMatch(/^\$\{HTTP_AUTH_TOKEN:\?.+\}$/);
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    // Signals reach node only if nothing in between swallows them.
+    expect(words(app.command)).not.toMatch(/\bnpm\b/);
+    expect(words(app.entrypoint)).not.toMatch(/\bnpm\b/);
+    // docker stop must wait longer than gem-watch's own bound (10 s grace + 10 s to close).
+    expect(seconds(app.stop_grace_period)).toBeGreaterThan(20);
+    for (const port of app.ports ?? []) expect(port.startsWith('127.0.0.1:')).toBe(true);
+  });
+
+  it('has mailpit for local mail', () => {
+    expect(services.mailpit?.image).toMatch(/^axllent\/mailpit/);
+    expect(read('.env.example')).toMatch(/^SMTP_URL=smtp:\/\/mailpit:1025$/m);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const instructions = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const froms = instructions.filter((line) => /^FROM\s/i.test(line));
+
+  it('is multi-stage on a Node 22 LTS image', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^FROM node:22[-.\w]*(\s+AS\s+\w+)?$/i);
+  });
+
+  it('runs node itself, as a non-root user', () => {
+    const runtime = instructions.slice(instructions.lastIndexOf(froms[froms.length - 1]!));
+    const user = runtime.filter((line) => /^USER\s/i.test(line)).pop();
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER\s+(root|0)(:|\s|$)/i);
+    const cmd = runtime.filter((line) => /^CMD\s/i.test(line)).pop();
+    expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/cli.js', 'run']);
+    expect(runtime.some((line) => /^ENTRYPOINT\s/i.test(line))).toBe(false);
+  });
+});
+
+describe('.env.example and .dockerignore', () => {
+  it('names only environment variables gem-watch reads', () => {
+    const known = new Set(ENV_BINDINGS.flatMap((binding) => (binding.secret ? [binding.name, `${binding.name}_FILE`] : [binding.name])));
+    const names = [...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!);
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((name) => !known.has(name))).toEqual([]);
+    expect(names).toContain('GEM_API_KEY');
+    expect(names).toContain('HTTP_AUTH_TOKEN');
+  });
+
+  it('keeps secrets and local state out of the image', () => {
+    const ignored = read('.dockerignore').split(/\r?\n/).map((line) => line.trim());
+    for (const entry of ['.env', 'node_modules', 'dist', '.git', 'demo-out']) expect(ignored).toContain(entry);
+  });
+});

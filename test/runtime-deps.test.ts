@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The Docker image installs `dependencies` only (npm ci --omit=dev): runtime code under src/ must
+ * not import a dev dependency (mailparser, playwright-core, vitest, ...) or a package it does not
+ * declare (one that happens to be hoisted from another package's dependencies).
+ */
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+function runtimeFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return runtimeFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+describe('runtime imports', () => {
+  it('come only from node itself and the declared dependencies', () => {
+    const builtins = new Set(builtinModules);
+    const problems: string[] = [];
+    for (const file of runtimeFiles(join(ROOT, 'src'))) {
+      const source = readFileSync(file, 'utf8');
+      // Static imports and exports (type-only ones vanish at compile time) and dynamic imports.
+      const specifiers = [
+        ...[...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((match) => match[1]!),
+        ...[...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((match) => match[1]!),
+      ];
+      for (const specifier of specifiers) {
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
+        const name = packageOf(specifier);
+        if (!(name in pkg.dependencies)) problems.push(`${file.slice(ROOT.length + 1)} imports ${specifier}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
