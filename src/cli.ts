@@ -113,6 +113,52 @@ program
   );
 
 program
+  .command('digest')
+  .description('the summary: without flags print the period so far; --now sends one; --dry-run renders the HTML')
+  .option('--now', 'send a digest now (from the last one sent, or from --since)')
+  .option('--since <iso>', 'start of the period, an ISO 8601 time')
+  .option('--dry-run', 'render the HTML and send nothing')
+  .option('--out <file>', 'with --dry-run: write the HTML to this file instead of stdout')
+  .action(
+    action(async (options: { now?: boolean; since?: string; dryRun?: boolean; out?: string }) => {
+      const cfg = config();
+      const { runDigest } = await import('./digest/run-digest.js');
+      const { DigestCommandError } = await import('./digest/digest-command-error.js');
+      const { digestSettings } = await import('./digest/digest-config.js');
+      const { notifierDigestSender } = await import('./digest/notifier-sender.js');
+      const { createNotifiers } = await import('./notify/registry.js');
+      const { createRedis } = await import('./queue/connection.js');
+      const { Keys } = await import('./state/keys.js');
+      const { StateStore } = await import('./state/state-store.js');
+      const logger = quietLogger(cfg);
+      const redis = createRedis(cfg.redis.url, logger, 'cli', { maxRetriesPerRequest: 1 });
+      const keys = new Keys(cfg.redis.prefix);
+      const notifiers = createNotifiers(cfg, logger);
+      try {
+        const result = await runDigest(options, {
+          config: cfg,
+          redis,
+          keys,
+          source: new StateStore(redis, keys, { transitionsDays: cfg.retention.transitionsDays }),
+          sender: notifierDigestSender(notifiers, digestSettings(cfg).slackWebhook),
+          logger,
+        });
+        process.stderr.write(`${result.message}\n`);
+        return EXIT.ok;
+      } catch (error) {
+        if (error instanceof DigestCommandError && error.usage) {
+          process.stderr.write(`gem-watch digest: ${error.message}\n`);
+          return EXIT.config;
+        }
+        throw error;
+      } finally {
+        await notifiers.close();
+        redis.disconnect();
+      }
+    }),
+  );
+
+program
   .command('test-notify')
   .description('send a sample message, built from sample data, through each configured channel')
   .option('--channel <name>', 'only this channel (slack, email)')
@@ -203,5 +249,135 @@ program
       process.exit(EXIT.failure);
     }
   });
+
+/** The notify queue and a Redis client for the alert commands; closed by `done`. */
+async function alertContext(cfg: Config) {
+  const { Queue } = await import('bullmq');
+  const { createRedis } = await import('./queue/connection.js');
+  const { QUEUE_NAMES } = await import('./queue/names.js');
+  const { Keys } = await import('./state/keys.js');
+  const redis = createRedis(cfg.redis.url, quietLogger(cfg), 'cli', { maxRetriesPerRequest: 1 });
+  const queue = new Queue(QUEUE_NAMES.notify, { connection: redis, prefix: cfg.redis.prefix });
+  queue.on('error', () => {});
+  return {
+    config: cfg,
+    redis,
+    keys: new Keys(cfg.redis.prefix),
+    queue,
+    now: Date.now(),
+    done: async () => {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+const silence = program.command('silence').description('hold a route\'s messages for a while; what arrives is sent as one summary when the silence ends');
+
+silence
+  .command('add')
+  .description('silence a route: its messages are held and sent as one summary at the end (failures break through when the route says so)')
+  .requiredOption('--route <name>', 'route name (`default` for SLACK_WEBHOOK_URL / EMAIL_TO)')
+  .requiredOption('--for <duration>', 'how long, e.g. 2h, 90m, 1h30m, 1d (at most 90 days)')
+  .option('--comment <text>', 'why, shown by `silence list`')
+  .action(
+    action(async (options: { route: string; for: string; comment?: string }) => {
+      const cfg = config();
+      const { addSilence, formatSilence } = await import('./alerts/operations.js');
+      const { parseDuration, SilenceInputError } = await import('./alerts/silence-store.js');
+      const context = await alertContext(cfg);
+      try {
+        const added = await addSilence(context, { route: options.route, durationMs: parseDuration(options.for), ...(options.comment ? { comment: options.comment } : {}) });
+        process.stdout.write(`added ${formatSilence(added, context.now)}\n`);
+        return EXIT.ok;
+      } catch (error) {
+        if (error instanceof SilenceInputError) {
+          process.stderr.write(`gem-watch: ${error.message}\n`);
+          return EXIT.config;
+        }
+        throw error;
+      } finally {
+        await context.done();
+      }
+    }),
+  );
+
+silence
+  .command('list')
+  .description('silences not over yet')
+  .option('--json', 'print JSON')
+  .action(
+    action(async (options: { json?: boolean }) => {
+      const cfg = config();
+      const { listSilences, formatSilence } = await import('./alerts/operations.js');
+      const context = await alertContext(cfg);
+      try {
+        const silences = await listSilences(context);
+        if (options.json) process.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
+        else if (silences.length === 0) process.stdout.write('no silences\n');
+        else for (const s of silences) process.stdout.write(`${formatSilence(s, context.now)}\n`);
+        return EXIT.ok;
+      } finally {
+        await context.done();
+      }
+    }),
+  );
+
+silence
+  .command('remove')
+  .description('end a silence now; what it held is sent as one summary')
+  .argument('<id>', 'silence id, as `silence list` shows it')
+  .action(
+    action(async (id: string) => {
+      const cfg = config();
+      const { removeSilence } = await import('./alerts/operations.js');
+      const context = await alertContext(cfg);
+      try {
+        const removed = await removeSilence(context, id);
+        if (!removed) {
+          process.stderr.write(`gem-watch: no silence with id ${JSON.stringify(id.slice(0, 60))}\n`);
+          return EXIT.failure;
+        }
+        process.stdout.write(`removed ${removed.silence.id} (route ${removed.silence.route}); ${removed.released.length} held summar${removed.released.length === 1 ? 'y' : 'ies'} released\n`);
+        return EXIT.ok;
+      } finally {
+        await context.done();
+      }
+    }),
+  );
+
+program
+  .command('log')
+  .description('the notification log: every delivery attempt with its outcome, newest first')
+  .option('--job <id>', 'only deliveries about this job')
+  .option('--failed', 'only failed attempts (failed, retrying)')
+  .option('--limit <n>', 'at most this many entries', '100')
+  .option('--json', 'print JSON')
+  .action(
+    action(async (options: { job?: string; failed?: boolean; limit: string; json?: boolean }) => {
+      const cfg = config();
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        process.stderr.write('gem-watch: --limit must be a whole number of at least 1\n');
+        return EXIT.config;
+      }
+      const { NotificationLog } = await import('./notify/notification-log.js');
+      const { formatLogEntry } = await import('./alerts/operations.js');
+      const context = await alertContext(cfg);
+      try {
+        const log = new NotificationLog(context.redis, context.keys, {
+          maxEntries: cfg.retention.notificationLogMax,
+          retentionMs: cfg.retention.deliveriesDays * 86_400_000,
+        });
+        const entries = await log.query({ ...(options.job !== undefined ? { jobId: options.job } : {}), failed: options.failed === true, limit });
+        if (options.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        else if (entries.length === 0) process.stdout.write('no deliveries logged' + (options.job || options.failed ? ' that match' : '') + '\n');
+        else for (const entry of entries) process.stdout.write(`${formatLogEntry(entry)}\n`);
+        return EXIT.ok;
+      } finally {
+        await context.done();
+      }
+    }),
+  );
 
 await program.parseAsync(process.argv);

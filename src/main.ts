@@ -1,5 +1,8 @@
 import type { Config } from './config/schema.js';
 import { resolveDestinations } from './domain/routing.js';
+import { digestEnabled, digestSettings } from './digest/digest-config.js';
+import { DigestScheduler } from './digest/digest-scheduler.js';
+import { notifierDigestSender } from './digest/notifier-sender.js';
 import { credentialAlert } from './gem/auth/credential-alert.js';
 import { CredentialHealth } from './gem/auth/credential-health.js';
 import { createTokenProvider, resolveProviderKind } from './gem/auth/create-token-provider.js';
@@ -85,6 +88,26 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   });
   health.current = credentials;
 
+  // The digest runs wherever the cron runs; any number of replicas may run it (a Redis lease makes
+  // it one digest per period).
+  const digestConfig = digestSettings(config);
+  const digest =
+    options.role !== 'worker' && digestEnabled(config)
+      ? new DigestScheduler({
+          redis: pipeline.redis,
+          keys: pipeline.keys,
+          source: pipeline.store,
+          sender: notifierDigestSender(notifiers, digestConfig.slackWebhook),
+          cron: digestConfig.cron,
+          timeZone: digestConfig.timeZone,
+          to: digestConfig.to,
+          slack: digestConfig.slack,
+          sendEmpty: digestConfig.sendEmpty,
+          stalledAfterMs: digestConfig.stalledAfterMs,
+          logger,
+        })
+      : undefined;
+
   const http = options.http === false ? undefined : new HttpServer({ config, logger, metrics, sources: pipeline, credentials });
 
   return {
@@ -102,6 +125,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // Listening first: a port already taken stops the start before any worker takes a task.
       await http?.start();
       pipeline.start();
+      await digest?.start();
       logger.info(
         { role: options.role ?? 'all', jobTypes: config.gem.jobTypes, cron: config.poll.cron, channels: notifiers.list().map((n) => n.name) },
         'gem-watch started',
@@ -110,6 +134,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     async stop(graceMs = 10_000) {
       // /readyz turns 503 at once so a load balancer stops sending; /healthz answers to the end.
       http?.beginShutdown();
+      await digest?.stop();
       await pipeline.stop(graceMs);
       await notifiers.close();
       await http?.stop();

@@ -97,6 +97,18 @@ describe('gem-watch CLI', () => {
     expect(status.stdout).toMatch(/501\s+ROAD_MATCHING\s+finished/);
   });
 
+  it('digest --dry-run renders the HTML of the period so far to stdout and sends nothing', async () => {
+    const run = await cli(['digest', '--dry-run', '--since', new Date(Date.now() - 3_600_000).toISOString()], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/<html/i);
+    expect(run.stdout).not.toMatch(/<script/i);
+  });
+
+  it('digest refuses --out without --dry-run with exit 2', async () => {
+    const run = await cli(['digest', '--out', '/tmp/x.html'], env);
+    expect(run.code).toBe(2);
+  });
+
   it('test-notify posts a sample message to Slack and never prints the webhook', async () => {
     slack.reset();
     const run = await cli(['test-notify', '--channel', 'slack'], env);
