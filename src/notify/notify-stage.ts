@@ -23,6 +23,8 @@ export interface NotifyStageOptions {
   notifiers: NotifierRegistry;
   /** Further listeners of delivery outcomes, besides the metrics and the notification log. */
   onOutcome?: (event: DeliveryOutcomeEvent) => void | Promise<void>;
+  /** Clock of the processor (quiet hours are judged by it), epoch ms; default Date.now. */
+  now?: () => number;
 }
 
 /** What the pipeline hands the delivery side: its Redis client, keys and the notify queue. */
@@ -64,6 +66,7 @@ export function createNotifyStage(options: NotifyStageOptions): (context: Notify
         keys,
         logger,
         ...(policy ? { policy } : {}),
+        ...(options.now ? { now: options.now } : {}),
         onOutcome: async (event) => {
           metrics.notifications.labels(event.channel, METRIC_OUTCOME[event.outcome]).inc();
           await log.record(event);
