@@ -1,0 +1,311 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { QUEUE_NAMES } from '../../../src/queue/names.js';
+import { GemSimulator } from '../../../src/simulator/gem-simulator.js';
+import { createRandom } from '../../../src/simulator/random.js';
+import { Keys } from '../../../src/state/keys.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startSlackSink, type SlackSink } from '../../helpers/slack-sink.js';
+import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.js';
+import { DaemonProcess, REPO_ROOT, type DaemonLine } from './daemon-process.js';
+import { JobDriver, type JobDriverOptions } from './job-driver.js';
+import { CHANNELS, DeliveryLedger, type Channel, type KillRecord, type LedgerTally } from './ledger.js';
+import { scanForSecrets, type NamedSecret, type SecretScan } from './secret-scan.js';
+
+export interface ChaosWorldOptions {
+  /** Scenario name: names the log directory. */
+  name: string;
+  seed: number;
+  /** YAML merged over the chaos defaults (which are merged over config/default.yaml). */
+  config?: Record<string, unknown>;
+  /** Channels the daemon delivers to and the ledger judges. Default both. */
+  channels?: readonly Channel[];
+  /** GEM_JOB_TYPES. Default ROAD_MATCHING and LANE_LEVEL_MATCHING. */
+  jobTypes?: readonly string[];
+  /** POLL_CRON. Default every second. */
+  pollCron?: string;
+}
+
+/**
+ * Settings that make faults resolve in seconds rather than minutes, so a scenario sees many of
+ * them: short API and delivery timeouts, quick retries, a fast sweeper, and Slack's per-webhook
+ * pace raised (it still parks tasks at the rate gate, which is part of what is tested). Bursts are
+ * not grouped, so each transition is one message the ledger can count.
+ */
+const CHAOS_DEFAULTS = {
+  gem: { timeoutMs: 3_000 },
+  poll: { outboxGraceMs: 5_000, rateLimit: { max: 100, durationMs: 1_000 } },
+  notify: { attempts: 40, backoffMs: 250, maxBackoffMs: 3_000, slackPerSecond: 20, concurrency: 4 },
+  slack: { timeoutMs: 3_000 },
+  email: { connectionTimeoutMs: 3_000, socketTimeoutMs: 5_000 },
+  alerts: { burstWindowSec: 0 },
+};
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const isTree = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    out[key] = isTree(current) && isTree(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+/** Waits until `check` holds, testing every 100 ms; the error names `what` and `detail()`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Everything one scenario runs against: its own redis-server (AOF on, restartable on the same port),
+ * the GEM simulator, a Slack sink, a real SMTP server requiring a login, the ledger, and the daemon
+ * replicas as separate processes. Secrets are distinctive strings, so the scan can find them.
+ */
+export class ChaosWorld {
+  readonly ledger: DeliveryLedger;
+  readonly replicas: DaemonProcess[] = [];
+  readonly kills: KillRecord[] = [];
+  readonly keys: Keys;
+  readonly secrets: NamedSecret[];
+  readonly logDir: string;
+  private readonly client: Redis;
+  private readonly queues: Queue[];
+  private readonly env: Record<string, string>;
+  private readonly ports = new Map<DaemonProcess, number>();
+
+  private constructor(
+    readonly options: ChaosWorldOptions,
+    readonly redis: TestRedis,
+    readonly sim: GemSimulator,
+    readonly slack: SlackSink,
+    readonly smtp: SmtpSink,
+    secrets: { apiKey: string; bearerToken: string; webhookUrl: string; webhookSecret: string; smtpPassword: string },
+    configFile: string,
+    logDir: string,
+  ) {
+    this.ledger = new DeliveryLedger(options.channels ?? CHANNELS);
+    this.keys = new Keys('chaos');
+    this.logDir = logDir;
+    this.secrets = [
+      { name: 'GEM API key', value: secrets.apiKey },
+      { name: 'bearer token', value: secrets.bearerToken },
+      { name: 'Slack webhook URL', value: secrets.webhookUrl },
+      { name: 'Slack webhook secret path', value: secrets.webhookSecret },
+      { name: 'SMTP password', value: secrets.smtpPassword },
+    ];
+    const channels = options.channels ?? CHANNELS;
+    this.env = {
+      GEM_API_KEY: secrets.apiKey,
+      GEM_API_BASE_URL: sim.baseUrl,
+      GEM_BEARER_TOKEN: secrets.bearerToken,
+      GEM_JOB_TYPES: (options.jobTypes ?? ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING']).join(','),
+      REDIS_URL: redis.url,
+      GEM_WATCH_PREFIX: 'chaos',
+      POLL_CRON: options.pollCron ?? '* * * * * *',
+      DIGEST_CRON: '0 0 1 1 *',
+      SLACK_WEBHOOK_URL: channels.includes('slack') ? secrets.webhookUrl : '',
+      SMTP_URL: channels.includes('email') ? smtp.url({ user: 'chaos', pass: secrets.smtpPassword }) : '',
+      EMAIL_TO: 'ops@example.com',
+      EMAIL_FROM: 'gem-watch@example.com',
+      GEM_WATCH_CONFIG: configFile,
+      LOG_LEVEL: 'debug',
+      LOG_PRETTY: 'false',
+    };
+    this.client = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
+    this.client.on('error', () => {});
+    this.queues = [QUEUE_NAMES.notify, QUEUE_NAMES.detail].map((name) => {
+      const queue = new Queue(name, { connection: this.client, prefix: 'chaos' });
+      queue.on('error', () => {});
+      return queue;
+    });
+  }
+
+  static async create(options: ChaosWorldOptions): Promise<ChaosWorld> {
+    const random = createRandom(options.seed ^ 0x5eed);
+    const token = (label: string) => `${label}${Array.from({ length: 24 }, () => random.int(0, 35).toString(36)).join('')}`;
+    const secrets = {
+      apiKey: token('chaos-api-key-'),
+      bearerToken: token('chaos-bearer-'),
+      webhookSecret: token('chaosHookSecret'),
+      smtpPassword: token('chaos-smtp-pass-'),
+      webhookUrl: '',
+    };
+    const redis = await startRedis({ aof: true });
+    if (!redis.owned) {
+      await redis.close();
+      throw new Error('the chaos suite stops and restarts its own redis-server: unset TEST_REDIS_URL and REDIS_URL to run it');
+    }
+    const sim = new GemSimulator({ apiKey: secrets.apiKey, bearerToken: secrets.bearerToken, seed: options.seed });
+    await sim.start();
+    const slack = await startSlackSink();
+    secrets.webhookUrl = slack.webhookUrl(secrets.webhookSecret);
+    const smtp = await startSmtpSink({ auth: { user: 'chaos', pass: secrets.smtpPassword } });
+    const logDir = join(tmpdir(), 'gem-watch-chaos', `${options.name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}`);
+    mkdirSync(logDir, { recursive: true });
+    const configFile = join(logDir, 'config.yaml');
+    writeFileSync(configFile, stringify(merge(CHAOS_DEFAULTS, options.config ?? {})));
+    return new ChaosWorld(options, redis, sim, slack, smtp, secrets, configFile, logDir);
+  }
+
+  /** A new replica (not started): its own HTTP port and log file. */
+  async addReplica(name = `r${this.replicas.length + 1}`): Promise<DaemonProcess> {
+    const port = await freePort();
+    const replica = new DaemonProcess({ name, env: { ...this.env, HTTP_PORT: String(port) }, logFile: join(this.logDir, `${name}.log`) });
+    this.ports.set(replica, port);
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  /** Adds and starts `count` replicas. */
+  async startReplicas(count: number): Promise<DaemonProcess[]> {
+    const started: DaemonProcess[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const replica = await this.addReplica();
+      await replica.start();
+      started.push(replica);
+    }
+    return started;
+  }
+
+  /** SIGKILLs a replica and records when, for the ledger's crash-window analysis. */
+  async kill(replica: DaemonProcess): Promise<void> {
+    if (!replica.running) return;
+    const life = replica.lives;
+    this.kills.push({ replica: replica.name, life, at: Date.now() });
+    await replica.kill('SIGKILL');
+  }
+
+  /** A job driver on this world's simulator and ledger. */
+  driver(options: Partial<Omit<JobDriverOptions, 'sim' | 'ledger'>> = {}): JobDriver {
+    return new JobDriver({ sim: this.sim, ledger: this.ledger, seed: this.options.seed, jobTypes: this.options.jobTypes, ...options });
+  }
+
+  /** Every line of every replica. */
+  lines(): DaemonLine[] {
+    return this.replicas.flatMap((replica) => replica.lines);
+  }
+
+  /**
+   * Waits for the first sync of every job type: until then a terminal job would be recorded as
+   * history, silently, and the scenario's transitions must all be announced.
+   */
+  async waitForFirstSync(timeoutMs = 60_000): Promise<void> {
+    const types = this.options.jobTypes ?? ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING'];
+    await until(async () => (await this.client.exists(...types.map((type) => this.keys.synced(type)))) === types.length, timeoutMs, 'the first sync');
+  }
+
+  /** Waits until every transition made reached every channel. */
+  async waitDelivered(timeoutMs: number): Promise<void> {
+    await until(
+      () => {
+        this.assertNoUnexpectedExit();
+        return this.ledger.complete(this.slack.requests, this.smtp.mails);
+      },
+      timeoutMs,
+      'every transition delivered',
+      () => `${this.ledger.missing(this.slack.requests, this.smtp.mails).slice(0, 10).join('; ')} (logs in ${this.logDir})`,
+    );
+  }
+
+  /**
+   * Waits until nothing more can be delivered: no notify task waiting, delayed or active, no
+   * detail task in flight, and nothing in the outbox. After this a copy that has not arrived never
+   * will, so duplicates are counted on a settled system rather than after a sleep.
+   */
+  async waitQuiet(timeoutMs: number): Promise<void> {
+    await until(
+      async () => {
+        const [notify, detail] = await Promise.all(this.queues.map((queue) => queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'paused', 'waiting-children')));
+        const busy = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+        const outbox = await this.client.zcard(this.keys.outbox());
+        return busy(notify!) === 0 && (detail!.active ?? 0) + (detail!.waiting ?? 0) === 0 && outbox === 0;
+      },
+      timeoutMs,
+      'the queues to settle',
+    );
+  }
+
+  /** Notify tasks BullMQ gave up on (each one is a lost delivery). */
+  async failedNotifyTasks(): Promise<string[]> {
+    const failed = await this.queues[0]!.getFailed(0, 100);
+    return failed.map((task) => `${task.id}: ${task.failedReason}`);
+  }
+
+  /** Every key and value in this world's Redis, as one text, for the secret scan. */
+  async dumpRedis(): Promise<string> {
+    const parts: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.client.scan(cursor, 'COUNT', 500);
+      cursor = next;
+      for (const key of found) {
+        parts.push(key);
+        const type = await this.client.type(key);
+        if (type === 'string') parts.push((await this.client.get(key)) ?? '');
+        else if (type === 'hash') parts.push(JSON.stringify(await this.client.hgetall(key)));
+        else if (type === 'list') parts.push(JSON.stringify(await this.client.lrange(key, 0, -1)));
+        else if (type === 'set') parts.push(JSON.stringify(await this.client.smembers(key)));
+        else if (type === 'zset') parts.push(JSON.stringify(await this.client.zrange(key, 0, -1)));
+        else if (type === 'stream') parts.push(JSON.stringify(await this.client.xrange(key, '-', '+')));
+      }
+    } while (cursor !== '0');
+    return parts.join('\n');
+  }
+
+  tally(): LedgerTally {
+    return this.ledger.tally({ slack: this.slack.requests, mails: this.smtp.mails, lines: this.lines(), kills: this.kills });
+  }
+
+  scan(): SecretScan {
+    return scanForSecrets(this.lines(), this.secrets);
+  }
+
+  /** Whether the daemon serves /readyz at all (the HTTP server of issue 7). */
+  static httpServerExists(): boolean {
+    return existsSync(join(REPO_ROOT, 'src/observability/http-server.ts'));
+  }
+
+  /** The replica's /readyz status, or 'absent' when nothing answers there. */
+  async readyz(replica: DaemonProcess): Promise<number | 'absent'> {
+    const port = this.ports.get(replica);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      return response.status === 404 ? 'absent' : response.status;
+    } catch {
+      return 'absent';
+    }
+  }
+
+  /** Exits no scenario step caused. */
+  unexpectedExits(): string[] {
+    return this.replicas.flatMap((replica) =>
+      replica.unexpectedExits().map((exit) => `${exit.replica}#${exit.life} exited on its own (code ${exit.code}, signal ${exit.signal}):\n${replica.tail(15)}`),
+    );
+  }
+
+  assertNoUnexpectedExit(): void {
+    const exits = this.unexpectedExits();
+    if (exits.length > 0) throw new Error(exits.join('\n'));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => replica.stop(15_000)));
+    await Promise.all(this.queues.map((queue) => queue.close().catch(() => {})));
+    this.client.disconnect();
+    await this.slack.close();
+    await this.smtp.close();
+    await this.sim.stop();
+    await this.redis.close();
+  }
+}

@@ -1,0 +1,121 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { ChaosScale } from './scale.js';
+
+/** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
+export interface ScenarioRow {
+  /** 1–8, the issue's numbering. */
+  id: number;
+  scenario: string;
+  scale: ChaosScale;
+  seed: number;
+  /** Announced transitions the scenario made (finished or failed jobs). */
+  transitions: number;
+  /** Transitions delivered at least once, per channel. */
+  delivered: { slack: number; email: number };
+  /** Copies beyond the first, all channels, including the crash-window ones. */
+  duplicates: number;
+  /** Of `duplicates`, those the documented crash window admits. */
+  crashWindow: number;
+  /** (transition, channel) pairs never delivered. */
+  lost: number;
+  /** Free text: faults injected, kills, what else was checked. */
+  notes: string;
+  /** The secret scan of every line the scenario's daemons printed (scenario 8 sums these). */
+  scan?: { lines: number; leaks: number };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Directory where each scenario file leaves its row for the summary (set by global-setup). */
+    chaosResultsDir: string;
+  }
+}
+
+/** Where rows go: the directory global-setup made, or none when a file runs without it. */
+function resultsDir(): string | undefined {
+  try {
+    return inject('chaosResultsDir') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps a scenario's row for the summary printed at the end of the run, and prints it now. */
+export function recordRow(row: ScenarioRow): void {
+  const dir = resultsDir();
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `scenario-${row.id}-${row.scenario.replace(/[^a-z0-9]+/gi, '-')}.json`), JSON.stringify(row, null, 2));
+  }
+  process.stdout.write(`\n${renderTable([row])}\n`);
+}
+
+/** Every row left in `dir`, in scenario order. */
+export function readRows(dir: string): ScenarioRow[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as ScenarioRow)
+    .sort((a, b) => a.id - b.id || a.scenario.localeCompare(b.scenario));
+}
+
+function cell(text: string | number): string {
+  return String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The summary as a Markdown table (readable as plain text too). */
+export function renderTable(rows: readonly ScenarioRow[]): string {
+  const head = ['#', 'Scenario', 'Transitions', 'Delivered (Slack / email)', 'Duplicates (of which crash window)', 'Lost', 'Notes'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const row of rows) {
+    lines.push(
+      `| ${[
+        row.id,
+        cell(row.scenario),
+        row.transitions,
+        `${row.delivered.slack} / ${row.delivered.email}`,
+        `${row.duplicates} (${row.crashWindow})`,
+        row.lost,
+        cell(row.notes),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** docs/reliability.md: the table, the date and scale it was produced at, and how to read it. */
+export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Date, scale: ChaosScale): string {
+  const seeds = [...new Set(rows.map((row) => row.seed))].join(', ');
+  return [
+    '# Reliability under faults',
+    '',
+    `Produced ${producedAt.toISOString()} by \`npm run test:chaos\` (scale \`${scale}\`, seeds ${seeds}), on the`,
+    'real daemon (`gem-watch run` as separate processes) against the GEM simulator, a Slack sink, a real',
+    'SMTP server (smtp-server) and its own redis-server with AOF on. Rewritten by every full run; the',
+    'scenarios live in test/chaos/.',
+    '',
+    renderTable(rows),
+    '',
+    '## Reading the table',
+    '',
+    '- **Transitions**: jobs the scenario drove to a terminal status (finished or failed) in the',
+    '  simulator; each must be announced once in Slack and once by email.',
+    '- **Delivered**: transitions that reached the Slack sink / the SMTP server at least once.',
+    '- **Duplicates**: copies beyond the first, both channels. The number in brackets is those the',
+    '  delivery protocol admits (docs/architecture-delivery.md): a SIGKILL after a successful post and',
+    '  before the delivered marker is written. A duplicate is put there only when a replica was killed',
+    '  between the two copies and fewer senders logged the delivery than copies arrived; any other',
+    '  duplicate fails the scenario.',
+    '- **Lost**: (transition, channel) pairs never delivered. Every scenario requires 0.',
+    '- Scenario 7 counts the hostile-data jobs; its property tests (fast-check) are in the notes.',
+    '- Scenario 8 scans every line every daemon printed in scenarios 1–7 (stdout and stderr) for the',
+    '  API key, the bearer token, the Slack webhook URL and the SMTP password.',
+    '',
+  ].join('\n');
+}

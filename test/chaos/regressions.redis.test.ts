@@ -1,0 +1,74 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleTransition } from '../../src/notify/sample-data.js';
+import { createNotifiers } from '../../src/notify/registry.js';
+import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../../src/queue/names.js';
+import { createNotifyProcessor, notifyJobOptions, notifyWorkerOptions, type DeliveryOutcomeEvent } from '../../src/queue/notify-processor.js';
+import { Keys } from '../../src/state/keys.js';
+import { capturedLogger, notifyConfig } from '../helpers/notify-config.js';
+import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.js';
+import { startSlackSink, type SlackSink } from '../helpers/slack-sink.js';
+import { until } from './harness/chaos-world.js';
+import { ReplyDroppingProxy } from './harness/reply-dropping-proxy.js';
+
+/**
+ * Regression tests for what the chaos scenarios found, each cut down to one deterministic case
+ * against a real Redis, so the bug cannot come back unnoticed between full chaos runs.
+ */
+
+let redis: TestRedis;
+let slack: SlackSink;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  slack = await startSlackSink();
+});
+
+afterAll(async () => {
+  await slack?.close();
+  await redis?.close();
+});
+
+describe('found by chaos 1 (Redis restarted mid-run)', () => {
+  it('a delivery lock whose SET was applied but whose reply was lost still belongs to its taker', async () => {
+    const proxy = new ReplyDroppingProxy(redis.port);
+    const proxied = await proxy.start();
+    const prefix = uniquePrefix('lock-resend');
+    const keys = new Keys(prefix);
+    const config = notifyConfig({ slackWebhookUrl: slack.webhookUrl('lockResendSecret000') });
+    const { logger } = capturedLogger('debug');
+    const notifiers = createNotifiers(config, logger);
+    // The processor's client goes through the proxy; BullMQ's own connections do not.
+    const processorRedis = new Redis(proxied, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    processorRedis.on('error', () => {});
+    const direct = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const events: DeliveryOutcomeEvent[] = [];
+    const processor = createNotifyProcessor({ config, notifiers, redis: processorRedis, keys, logger, onOutcome: (event) => void events.push(event) });
+    const queue = new Queue<NotifyTaskData>(QUEUE_NAMES.notify, { connection: direct, prefix });
+    const worker = new Worker<NotifyTaskData>(QUEUE_NAMES.notify, processor, { ...notifyWorkerOptions(config), connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix });
+    worker.on('error', () => {});
+    try {
+      const data: NotifyTaskData = { transition: sampleTransition('finished', Date.UTC(2026, 0, 20)), route: 'default', channel: 'slack', target: 'default' };
+      const taskId = notifyTaskId(data);
+      // The lock's SET NX reaches Redis and is applied; its OK is lost with the connection, and
+      // ioredis sends the same SET again on the new one, which now answers nil.
+      proxy.dropReplyTo(keys.deliveryLock(taskId));
+      await queue.add('transition', data, { ...notifyJobOptions(config), jobId: taskId });
+      await until(() => events.length > 0, 30_000, 'the first delivery outcome');
+      expect(proxy.dropped).toBe(1);
+      // Before the fix the taker took its own lock for someone else's and parked the task until the
+      // lock expired (2 × the slowest send + 5 s: 85 s with the defaults).
+      expect(events.map((event) => event.outcome)).toEqual(['delivered']);
+      expect(slack.accepted().filter((request) => request.path.endsWith('lockResendSecret000'))).toHaveLength(1);
+      expect(await direct.exists(keys.deliveryLock(taskId)), 'the lock is released after the delivery').toBe(0);
+    } finally {
+      await worker.close();
+      await queue.close();
+      await notifiers.close();
+      processorRedis.disconnect();
+      direct.disconnect();
+      await proxy.close();
+    }
+  });
+});

@@ -1,0 +1,230 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { diffJob } from '../../src/domain/diff.js';
+import type { Transition } from '../../src/domain/transition.js';
+import { JOB_STATUSES, type Job } from '../../src/gem/job.js';
+import { JobShapeError, MAX_FIELD_LENGTH, normalizeJob, normalizeList } from '../../src/gem/normalize.js';
+import { renderEmailAlert, renderEmailTransition } from '../../src/templates/email-message.js';
+import { renderSlackAlert, renderSlackTransition, slackMessageProblems, type SlackMessage } from '../../src/templates/slack-message.js';
+import { blockKitProblems } from '../helpers/slack-sink.js';
+import { HOSTILE_TEXTS, htmlProblems } from './harness/hostile.js';
+import { byScale, chaosSeed } from './harness/scale.js';
+
+/**
+ * Chaos 7, the property half: whatever JSON the API answers, normalisation either yields a Job or
+ * throws JobShapeError (never anything else), and whatever a Job holds, the Slack and email
+ * renderers neither throw nor let text act as markup. The input goes the daemon's whole way:
+ * raw answer → normalizeJob → diffJob → both renderers. Seeded, so a failure replays.
+ */
+
+const SEED = chaosSeed(7_007);
+const RUNS = byScale(300, 2_000);
+const NOW = Date.UTC(2026, 0, 20, 10, 25);
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+
+const markupChar = fc.constantFrom('<', '>', '&', '!', '@', '#', '|', '*', '_', '~', '`', '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u0085', '\u2028', '\u202e', '"', "'", ':', '/', ' ', 'a', 'é', '😀', '%', ';');
+
+/** Text an API might send: hostile fixtures, markup soup, arbitrary code units, and mixtures. */
+const hostileString = fc.oneof(
+  fc.constantFrom(...HOSTILE_TEXTS),
+  fc.array(markupChar, { maxLength: 60 }).map((chars) => chars.join('')),
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...HOSTILE_TEXTS), fc.string({ maxLength: 8 })).map((parts) => parts.join('')),
+);
+
+/** Any JSON value, hostile strings included. */
+const anyValue: fc.Arbitrary<unknown> = fc.oneof(
+  { depthSize: 'small' },
+  hostileString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(hostileString, { maxLength: 3 }),
+  fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
+);
+
+const statusWord = fc.oneof(
+  fc.constantFrom('REQUESTED', 'IN_PROGRESS', 'SUCCESS', 'FAILED', 'CANCELLED', 'queued', 'running', 'finished', 'failed', 'cancelled', ' Success ', 'in-progress'),
+  hostileString,
+  anyValue,
+);
+
+const isoOrJunk = fc.oneof(
+  fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }).map((date) => date.toISOString()),
+  hostileString,
+  anyValue,
+);
+
+const statisticValue = fc.oneof(fc.double(), fc.integer(), fc.double({ min: 0, max: 100, noNaN: true }).map((n) => `${n}%`), hostileString, anyValue);
+
+const statistics = fc.oneof(
+  fc.record(
+    {
+      roads_matched: statisticValue,
+      roads_unmatched: statisticValue,
+      roads_fully_matched: statisticValue,
+      roads_partially_matched: statisticValue,
+      confidence_threshold: statisticValue,
+      execution_time_sec: statisticValue,
+      kms_processed: statisticValue,
+      num_roads_processed: statisticValue,
+    },
+    { requiredKeys: [] },
+  ),
+  anyValue,
+);
+
+/** A detail or list entry as a hostile or broken API could send it, in either documented shape. */
+const rawJob = fc.record(
+  {
+    jobRunId: fc.oneof(hostileString, fc.integer(), anyValue),
+    job_id: fc.oneof(fc.integer(), hostileString, anyValue),
+    status: statusWord,
+    job_type: fc.oneof(fc.constantFrom('ROAD_MATCHING', 'LANE_LEVEL_MATCHING'), hostileString, anyValue),
+    matchingType: fc.oneof(fc.constantFrom('road', 'lane'), hostileString, anyValue),
+    inputFileName: fc.oneof(hostileString, anyValue),
+    input_filename: fc.oneof(hostileString, anyValue),
+    outputFileName: fc.oneof(hostileString, anyValue),
+    result_filename: fc.oneof(hostileString, anyValue),
+    storageId: fc.oneof(hostileString, anyValue),
+    overtureRelease: fc.oneof(hostileString, anyValue),
+    orbis_version: fc.oneof(hostileString, anyValue),
+    progress: fc.oneof(fc.double(), fc.integer({ min: -50, max: 500 }), hostileString, anyValue),
+    createdAt: isoOrJunk,
+    modifiedAt: isoOrJunk,
+    requested_at: isoOrJunk,
+    statistics,
+    message: fc.oneof(hostileString, anyValue),
+    error: fc.oneof(hostileString, fc.record({ message: hostileString, code: fc.integer() }), anyValue),
+    details: anyValue,
+  },
+  { requiredKeys: [] },
+);
+
+/** Every text Slack reads in a message. */
+function slackTexts(message: SlackMessage): string[] {
+  const out = [message.text];
+  for (const block of message.blocks) {
+    if (block.type === 'header') out.push(block.text.text);
+    if (block.type === 'section') {
+      if (block.text) out.push(block.text.text);
+      for (const field of block.fields ?? []) out.push(field.text);
+    }
+    if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
+  }
+  return out;
+}
+
+/** Everything that must hold of a Slack message built from API text. */
+function slackViolations(message: SlackMessage): string[] {
+  const out = [...slackMessageProblems(message), ...blockKitProblems(message as never)];
+  for (const text of slackTexts(message)) {
+    if (/[<>]/.test(text)) out.push(`raw < or > in ${JSON.stringify(text.slice(0, 60))}`);
+    if (text.replace(/&(amp|lt|gt);/g, '').includes('&')) out.push(`bare & in ${JSON.stringify(text.slice(0, 60))}`);
+    if (CONTROL.test(text)) out.push(`control character in ${JSON.stringify(text.slice(0, 60))}`);
+  }
+  if ('link_names' in message) out.push('link_names set');
+  return out;
+}
+
+/** Everything that must hold of an email built from API text. */
+function emailViolations(mail: { subject: string; text: string; html: string }): string[] {
+  const out = htmlProblems(mail.html);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(mail.subject)) out.push('control character or line break in the subject');
+  if ([...mail.subject].length > 200) out.push(`subject of ${[...mail.subject].length} characters`);
+  if (CONTROL.test(mail.text)) out.push('control character in the text part');
+  if (mail.html.length + mail.text.length > 200_000) out.push(`mail of ${mail.html.length + mail.text.length} characters`);
+  return out;
+}
+
+function checkJob(job: Job): string[] {
+  const out: string[] = [];
+  if (typeof job.id !== 'string' || job.id === '' || job.id.length > MAX_FIELD_LENGTH) out.push('bad id');
+  if (!(JOB_STATUSES as readonly string[]).includes(job.status)) out.push(`status ${String(job.status)}`);
+  for (const [key, value] of Object.entries(job)) {
+    if (typeof value === 'string' && value.length > MAX_FIELD_LENGTH) out.push(`${key} of ${value.length} characters`);
+    if (typeof value === 'number' && !Number.isFinite(value)) out.push(`${key} not finite`);
+  }
+  if (job.progress !== undefined && (job.progress < 0 || job.progress > 100)) out.push(`progress ${job.progress}`);
+  for (const [key, value] of Object.entries(job.statistics ?? {})) if (!Number.isFinite(value)) out.push(`statistics.${key} not finite`);
+  return out;
+}
+
+describe('chaos 7: hostile data, property-based', () => {
+  it('normalisation of any answer yields a sane Job or a JobShapeError, nothing else', () => {
+    fc.assert(
+      fc.property(fc.oneof(rawJob, anyValue), fc.constantFrom('ROAD_MATCHING', 'LANE_LEVEL_MATCHING', undefined), (input, hint) => {
+        let result;
+        try {
+          result = normalizeJob(input, hint);
+        } catch (error) {
+          expect(error).toBeInstanceOf(JobShapeError);
+          return;
+        }
+        expect(checkJob(result.job)).toEqual([]);
+        expect(result.warnings.every((warning) => typeof warning === 'string')).toBe(true);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('a list answer keeps every readable entry and rejects the rest, one by one', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.record({ jobs: fc.array(fc.oneof(rawJob, anyValue), { maxLength: 8 }) }), anyValue), (input) => {
+        let result;
+        try {
+          result = normalizeList(input, 'ROAD_MATCHING');
+        } catch (error) {
+          expect(error).toBeInstanceOf(JobShapeError);
+          return;
+        }
+        const entries = (input as { jobs: unknown[] }).jobs;
+        expect(result.jobs.length + result.rejected.length).toBe(entries.length);
+        for (const job of result.jobs) expect(checkJob(job)).toEqual([]);
+      }),
+      { seed: SEED + 1, numRuns: RUNS },
+    );
+  });
+
+  it('whatever the answer held, both renderers succeed and every message is inert', () => {
+    fc.assert(
+      fc.property(
+        rawJob,
+        fc.constantFrom<Job['status'] | undefined>(undefined, 'queued', 'running'),
+        fc.constantFrom('UTC', 'Europe/Amsterdam', 'Pacific/Chatham'),
+        (input, from, timeZone) => {
+          let job: Job;
+          try {
+            job = normalizeJob(input, 'ROAD_MATCHING').job;
+          } catch {
+            return;
+          }
+          const previous = from && from !== job.status ? { job: { ...job, status: from, rawStatus: from }, status: from, version: 2, firstSeenAt: NOW - 60_000, lastChangeAt: NOW - 60_000, lastFetchedAt: NOW - 60_000, progress: [] } : undefined;
+          const result = diffJob(previous, job, { now: NOW, maxSamples: 6 });
+          if (result.kind !== 'transition') return;
+          const transition: Transition = result.transition;
+          expect(slackViolations(renderSlackTransition(transition, { timeZone })).join('\n')).toBe('');
+          expect(emailViolations(renderEmailTransition(transition, { timeZone })).join('\n')).toBe('');
+        },
+      ),
+      { seed: SEED + 2, numRuns: RUNS },
+    );
+  });
+
+  it('operator alerts whose detail quotes hostile API text render inert too', () => {
+    // Kind and title are gem-watch's own words; the detail may quote what GEM or a token command said.
+    fc.assert(
+      fc.property(fc.constantFrom('auth', 'polling'), fc.constantFrom('GEM refuses the credentials', 'Polling has been failing'), hostileString, fc.constantFrom<'down' | 'up'>('down', 'up'), (kind, title, detail, state) => {
+        // As credentialAlert builds it: the quoted reason, then gem-watch's own advice.
+        const alert = { kind, title, detail: `${detail}. Check GEM_API_KEY and the bearer token settings.`, state, since: NOW };
+        expect(slackViolations(renderSlackAlert(alert)).join('\n')).toBe('');
+        expect(emailViolations(renderEmailAlert(alert)).join('\n')).toBe('');
+      }),
+      { seed: SEED + 3, numRuns: RUNS },
+    );
+  });
+});
