@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ParsedMail } from 'mailparser';
+import { stringify } from 'yaml';
+import { loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
+import { resolveDestinations } from '../src/domain/routing.js';
+import { NoTokenProvider } from '../src/gem/auth/token-provider.js';
+import { GemClient } from '../src/gem/client.js';
+import { Metrics } from '../src/observability/metrics.js';
+import { NotificationLog } from '../src/notify/notification-log.js';
+import { createNotifyStage } from '../src/notify/notify-stage.js';
+import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
+import { WatchPipeline } from '../src/queue/pipeline.js';
+import type { GemSimulator } from '../src/simulator/gem-simulator.js';
+import type { SlackSink, SlackSinkRequest } from '../src/simulator/slack-sink.js';
+import { LogCapture } from './helpers/pipeline.js';
+import { uniquePrefix } from './helpers/redis.js';
+import type { SmtpSink } from './helpers/smtp-sink.js';
+
+/**
+ * A whole gem-watch for the alerts tests: the GEM simulator, a real Redis, the real pipeline and
+ * notify worker (delivery policy, notification log) delivering to the Slack sink and to smtp-server.
+ * Time that matters to the feature under test is a clock the test moves (`clock.now`); BullMQ's own
+ * delays stay real, and a test that needs a delayed task "now" promotes it, as time passing would.
+ */
+
+export const WEBHOOK_SECRET = 'T0ALERTS/B0ALERTS/alertsWebhookSecretXyz';
+
+export interface AlertsWorldOptions {
+  sim: GemSimulator;
+  redisUrl: string;
+  slack: SlackSink;
+  smtp: SmtpSink;
+  /** Merged into the YAML over the defaults. */
+  yaml?: Record<string, unknown>;
+  /** Epoch ms the test clock starts at; default real now. */
+  start?: number;
+  /** Run the notify worker; default true. */
+  notifyWorker?: boolean;
+  /** Use this configuration (another replica of an existing world); default a new one with its own prefix. */
+  config?: Config;
+}
+
+export interface AlertsWorld {
+  config: Config;
+  pipeline: WatchPipeline;
+  notifiers: NotifierRegistry;
+  logs: LogCapture;
+  log: NotificationLog;
+  clock: { now: number };
+  /** Slack messages accepted for this world's webhook. */
+  slackMessages(): SlackSinkRequest[];
+  /** Mails accepted, parsed. */
+  mails(): Array<{ subject: string; text: string; html: string }>;
+  close(): Promise<void>;
+}
+
+/** A configuration loaded the real way (defaults, YAML file, environment). */
+export function alertsConfig(options: Pick<AlertsWorldOptions, 'sim' | 'redisUrl' | 'slack' | 'smtp' | 'yaml'>, prefix = uniquePrefix('alerts')): Config {
+  const dir = mkdtempSync(join(tmpdir(), 'gem-watch-alerts-'));
+  try {
+    const file = join(dir, 'config.yaml');
+    const yaml = {
+      notify: { backoffMs: 50, maxBackoffMs: 400, slackPerSecond: 100, attempts: 5 },
+      ...options.yaml,
+    };
+    writeFileSync(file, stringify(yaml));
+    return loadConfig({
+      file,
+      env: {
+        GEM_API_KEY: options.sim.apiKey,
+        GEM_API_BASE_URL: options.sim.baseUrl,
+        GEM_JOB_TYPES: 'ROAD_MATCHING',
+        REDIS_URL: options.redisUrl,
+        GEM_WATCH_PREFIX: prefix,
+        POLL_CRON: '0 0 1 1 *',
+        DIGEST_CRON: '0 0 1 1 *',
+        SLACK_WEBHOOK_URL: options.slack.webhookUrl(WEBHOOK_SECRET),
+        SMTP_URL: options.smtp.url(),
+        EMAIL_TO: 'ops@example.com',
+        EMAIL_FROM: 'gem-watch@example.com',
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function alertsWorld(options: AlertsWorldOptions): AlertsWorld {
+  const config = options.config ?? alertsConfig(options);
+  const logs = new LogCapture('info');
+  const metrics = new Metrics();
+  const clock = { now: options.start ?? Date.now() };
+  const now = () => clock.now;
+  const notifiers = createNotifiers(config, logs.logger);
+  const client = new GemClient({ baseUrl: config.gem.baseUrl, apiKey: config.gem.apiKey, tokenProvider: new NoTokenProvider(), timeoutMs: 5_000 });
+  const pipeline = new WatchPipeline({
+    config,
+    client,
+    logger: logs.logger,
+    metrics,
+    resolve: (transition) => resolveDestinations(transition, config),
+    resolveAlert: (alert) => resolveDestinations(alert, config),
+    notify: createNotifyStage({ config, logger: logs.logger, metrics, notifiers, now }),
+    runNotifyWorker: options.notifyWorker ?? true,
+    now,
+  });
+  const log = new NotificationLog(pipeline.redis, pipeline.keys, { maxEntries: config.retention.notificationLogMax, retentionMs: 365 * 86_400_000, now });
+  const path = new URL(options.slack.webhookUrl(WEBHOOK_SECRET)).pathname;
+  return {
+    config,
+    pipeline,
+    notifiers,
+    logs,
+    log,
+    clock,
+    slackMessages: () => options.slack.accepted(path),
+    mails: () =>
+      (options.smtp.mails as ReadonlyArray<{ parsed: ParsedMail }>).map((mail) => ({
+        subject: mail.parsed.subject ?? '',
+        text: mail.parsed.text ?? '',
+        html: typeof mail.parsed.html === 'string' ? mail.parsed.html : '',
+      })),
+    async close() {
+      await pipeline.stop(2_000);
+      await notifiers.close();
+    },
+  };
+}
+
+/** The Slack message's text and blocks as one string, for `toContain`. */
+export function slackText(request: SlackSinkRequest): string {
+  return `${request.body?.text ?? ''}\n${JSON.stringify(request.body?.blocks ?? [])}`;
+}
