@@ -1,0 +1,169 @@
+/**
+ * Takes the README's pictures with headless Chromium, from a real run rather than from mock data:
+ * the GEM simulator, the pipeline (createApp) on a fast cron, the Slack and SMTP sinks.
+ *
+ *   npx tsx scripts/render-doc-images.ts [docs]
+ *
+ * writes docs/status-page.png (the live status page), docs/slack-message.png (a posted Slack
+ * message's blocks laid out roughly as Slack shows them) and docs/email.png (the transition email's
+ * HTML as sent). Needs redis-server on PATH (or REDIS_URL) and Debian's chromium (CHROMIUM_PATH
+ * overrides /usr/bin/chromium).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { loadConfig } from '../src/config/load.js';
+import { startDemoRedis } from '../src/demo/demo-redis.js';
+import { findText } from '../src/demo/mime.js';
+import { createApp } from '../src/main.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackSink, type SlackSinkPayload } from '../src/simulator/slack-sink.js';
+import { startSmtpSink } from '../src/simulator/smtp-sink.js';
+
+const outDir = resolve(process.argv[2] ?? 'docs');
+mkdirSync(outDir, { recursive: true });
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** Slack's emoji as small coloured badges: the machine has no emoji font. */
+const BADGES: Record<string, string> = {
+  ':white_check_mark:': '<span class="badge" style="background:#2eb67d">✓</span>',
+  ':x:': '<span class="badge" style="background:#e01e5a">✗</span>',
+  ':no_entry_sign:': '<span class="badge" style="background:#616061">⊘</span>',
+  ':rotating_light:': '<span class="badge" style="background:#e01e5a">!</span>',
+  ':large_green_circle:': '<span class="badge" style="background:#2eb67d">●</span>',
+};
+
+/**
+ * A Slack message's blocks as HTML. Its text is already mrkdwn-escaped (&amp; &lt; &gt;), which is
+ * valid HTML as it stands; *bold* and emoji codes are the only mrkdwn the renderer emits.
+ */
+function slackMock(payload: SlackSinkPayload): string {
+  const mrkdwn = (text: string) =>
+    text
+      .replace(/"/g, '&quot;')
+      .replace(/:[a-z0-9_+-]+:/g, (code) => BADGES[code] ?? code)
+      .replace(/\*([^*\n]+)\*/g, '<b>$1</b>')
+      .replace(/\n/g, '<br>');
+  const blocks = (payload.blocks ?? []).map((block) => {
+    const text = (block.text as { text?: string } | undefined)?.text;
+    switch (block.type) {
+      case 'header':
+        return `<div class="header">${mrkdwn(text ?? '')}</div>`;
+      case 'section': {
+        const fields = (block.fields as Array<{ text: string }> | undefined) ?? [];
+        return `<div class="section">${text ? `<div>${mrkdwn(text)}</div>` : ''}${
+          fields.length ? `<div class="fields">${fields.map((field) => `<div>${mrkdwn(field.text)}</div>`).join('')}</div>` : ''
+        }</div>`;
+      }
+      case 'context':
+        return `<div class="context">${((block.elements as Array<{ text: string }>) ?? []).map((element) => mrkdwn(element.text)).join(' ')}</div>`;
+      default:
+        return '';
+    }
+  });
+  return `<!doctype html><html><head><meta charset="utf-8"><style>
+body{margin:0;background:#fff;font:15px/1.46 "Liberation Sans",Arial,sans-serif;color:#1d1c1d}
+.channel{padding:10px 20px;border-bottom:1px solid #e8e8e8;font-weight:700}.msg{display:flex;gap:8px;padding:12px 20px 16px}
+.avatar{width:36px;height:36px;border-radius:6px;background:#1d2330;color:#fff;font-weight:700;display:flex;align-items:center;justify-content:center;font-size:13px;flex:none}
+.name{font-weight:900}.app{background:#e8e8e8;color:#616061;font-size:10px;font-weight:700;padding:1px 3px;border-radius:2px;margin:0 4px}.time{color:#616061;font-size:12px}
+.header{font-size:18px;font-weight:900;margin:6px 0 4px}.section{margin:6px 0}.fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;max-width:560px}
+.context{color:#616061;font-size:12px;margin-top:6px}.badge{display:inline-block;width:18px;height:18px;border-radius:4px;color:#fff;text-align:center;font-size:13px;line-height:18px;margin-right:4px;vertical-align:1px}
+</style></head><body><div class="channel"># gem-watch-alerts</div><div class="msg"><div class="avatar">GW</div><div>
+<div><span class="name">gem-watch</span><span class="app">APP</span><span class="time">08:14</span></div>${blocks.join('')}</div></div></body></html>`;
+}
+
+const redis = await startDemoRedis();
+const sim = new GemSimulator({ apiKey: 'docs-key', seed: 7 });
+const slack = await startSlackSink();
+const smtp = await startSmtpSink();
+await sim.start();
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+sim.upsertJob({ id: '81020001', jobType: 'ROAD_MATCHING', status: 'running', progress: 35, inputFile: 'eu_netherlands_roads_2026-01.parquet', createdAt: hoursAgo(2.6), numRoads: 271_828 });
+sim.upsertJob({ id: '81020002', jobType: 'LANE_LEVEL_MATCHING', status: 'running', progress: 20, inputFile: 'us_california_lanes_2026-01.parquet', createdAt: hoursAgo(1.2) });
+sim.upsertJob({ id: '81020003', jobType: 'ROAD_MATCHING', status: 'running', progress: 55, inputFile: 'eu_belgium_roads_2026-01.parquet', createdAt: hoursAgo(0.9) });
+sim.upsertJob({ id: '81020004', jobType: 'ROAD_MATCHING', status: 'queued', inputFile: 'ap_tokyo_roads_2026-01.parquet', createdAt: hoursAgo(0.2) });
+sim.upsertJob({ id: '81020005', jobType: 'LANE_LEVEL_MATCHING', status: 'running', progress: 70, inputFile: 'eu_bavaria_lanes_2026-01.parquet', createdAt: hoursAgo(3.1) });
+
+// One message per transition (no burst grouping) and no overdue alerts for the short-lived jobs.
+const overlay = join(mkdtempSync(join(tmpdir(), 'gem-watch-docs-')), 'docs.yaml');
+writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\n  overdueFactor: 1000\n  queuedMaxMinutes: 10000\n');
+const config = loadConfig({
+  file: overlay,
+  env: {
+    GEM_API_KEY: sim.apiKey,
+    GEM_API_BASE_URL: sim.baseUrl,
+    GEM_JOB_TYPES: 'ROAD_MATCHING,LANE_LEVEL_MATCHING',
+    POLL_CRON: '* * * * * *',
+    REDIS_URL: redis.url,
+    GEM_WATCH_PREFIX: `gemwatch-docs-${Date.now().toString(36)}`,
+    SLACK_WEBHOOK_URL: slack.webhookUrl(),
+    SMTP_URL: smtp.url(),
+    EMAIL_FROM: 'gem-watch@example.com',
+    EMAIL_TO: 'data-team@example.com',
+    HTTP_PORT: '0',
+    DIGEST_TIMEZONE: 'Europe/Amsterdam',
+  },
+});
+const app = createApp(config, { logger: silentLogger() });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+try {
+  await app.start();
+  await until(async () => (await app.pipeline.redis.hlen(app.pipeline.keys.jobs())) === 5, 'the jobs to be tracked');
+  // A second progress sample of each running job gives it an ETA.
+  sim.setStatus('81020001', 'running', { progress: 41 });
+  sim.setStatus('81020002', 'running', { progress: 26 });
+  sim.setStatus('81020003', 'running', { progress: 62 });
+  await new Promise((done) => setTimeout(done, 2_500));
+  sim.setStatus('81020005', 'finished', {
+    statistics: {
+      roadsMatchedPct: 84.68,
+      roadsFullyMatchedPct: 80.12,
+      roadsPartiallyMatchedPct: 4.56,
+      roadsUnmatchedPct: 15.32,
+      confidenceThreshold: 0.7,
+      kmsProcessed: 12_345.6,
+      numRoadsProcessed: 271_828,
+      executionTimeSec: 9_751.75,
+    },
+  });
+  sim.setStatus('81020002', 'failed', { message: 'Input validation failed: column "geometry" is missing' });
+  const announced = (id: string) => slack.accepted().some((request) => request.raw.includes(id)) && smtp.mails.some((mail) => mail.raw.includes(id));
+  await until(() => announced('81020005') && announced('81020002'), 'the two announcements');
+  await new Promise((done) => setTimeout(done, 1_500));
+
+  const page = await browser.newPage({ viewport: { width: 1180, height: 700 }, deviceScaleFactor: 1 });
+  await page.goto(`${app.http!.url}/`, { waitUntil: 'load' });
+  await page.screenshot({ path: resolve(outDir, 'status-page.png'), fullPage: true });
+
+  const finishedPost = slack.accepted().find((request) => request.raw.includes('81020005'))!;
+  await page.setViewportSize({ width: 760, height: 400 });
+  await page.setContent(slackMock(finishedPost.body!), { waitUntil: 'load' });
+  await page.screenshot({ path: resolve(outDir, 'slack-message.png'), fullPage: true });
+
+  const mail = smtp.mails.find((candidate) => candidate.raw.includes('81020005'))!;
+  await page.setViewportSize({ width: 760, height: 600 });
+  // Remote content refused, as a careful mail client would: the email must not need any.
+  await page.route('**/*', (route) => route.abort());
+  await page.setContent(findText(mail.raw, 'text/html') ?? '<p>no HTML part</p>', { waitUntil: 'load' });
+  await page.screenshot({ path: resolve(outDir, 'email.png'), fullPage: true });
+  console.log(`wrote ${outDir}/status-page.png, slack-message.png and email.png`);
+} finally {
+  await browser.close();
+  await app.stop(2_000);
+  await slack.close();
+  await smtp.close();
+  await sim.stop();
+  await redis.stop();
+}
