@@ -123,13 +123,18 @@ export function notifyBackoffStrategy(options: NotifyBackoffOptions): BackoffStr
 }
 
 /**
- * Options of the notify Worker (besides connection and prefix): the concurrency from config and the
- * backoff strategy. Without these `settings` BullMQ cannot retry a notify task (its backoff type is
+ * Options of the notify Worker (besides connection and prefix): the concurrency from config, the
+ * stall limit and the backoff strategy. Without these `settings` BullMQ cannot retry a notify task (its backoff type is
  * custom), so always spread them into the Worker's options.
  */
-export function notifyWorkerOptions(config: Config, random?: () => number): Pick<WorkerOptions, 'concurrency' | 'settings'> {
+export function notifyWorkerOptions(config: Config, random?: () => number): Pick<WorkerOptions, 'concurrency' | 'settings' | 'maxStalledCount'> {
   return {
     concurrency: config.notify.concurrency,
+    // BullMQ fails a task found stalled more than this many times (default once), spending none of
+    // its attempts: two replicas killed while holding the same task would lose its message. A
+    // stall only delays a delivery here (the marker and the lock keep it from repeating), so it
+    // gets as many as the task has attempts.
+    maxStalledCount: config.notify.attempts,
     settings: {
       backoffStrategy: notifyBackoffStrategy({ baseMs: config.notify.backoffMs, maxMs: config.notify.maxBackoffMs, ...(random ? { random } : {}) }),
     },
