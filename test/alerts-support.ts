@@ -15,7 +15,7 @@ import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.j
 import { WatchPipeline } from '../src/queue/pipeline.js';
 import type { GemSimulator } from '../src/simulator/gem-simulator.js';
 import type { SlackSink, SlackSinkRequest } from '../src/simulator/slack-sink.js';
-import { LogCapture } from './helpers/pipeline.js';
+import { LogCapture, waitFor } from './helpers/pipeline.js';
 import { uniquePrefix } from './helpers/redis.js';
 import type { SmtpSink } from './helpers/smtp-sink.js';
 
@@ -37,6 +37,8 @@ export interface AlertsWorldOptions {
   yaml?: Record<string, unknown>;
   /** Epoch ms the test clock starts at; default real now. */
   start?: number;
+  /** The clock follows real time (plus `clock.offset`) instead of standing still at `clock.now`. */
+  realClock?: boolean;
   /** Run the notify worker; default true. */
   notifyWorker?: boolean;
   /** Use this configuration (another replica of an existing world); default a new one with its own prefix. */
@@ -49,7 +51,8 @@ export interface AlertsWorld {
   notifiers: NotifierRegistry;
   logs: LogCapture;
   log: NotificationLog;
-  clock: { now: number };
+  /** The pipeline's clock: `now` while it stands still, else real time plus `offset`. */
+  clock: { now: number; offset: number };
   /** Slack messages accepted for this world's webhook. */
   slackMessages(): SlackSinkRequest[];
   /** Mails accepted, parsed. */
@@ -92,8 +95,8 @@ export function alertsWorld(options: AlertsWorldOptions): AlertsWorld {
   const config = options.config ?? alertsConfig(options);
   const logs = new LogCapture('info');
   const metrics = new Metrics();
-  const clock = { now: options.start ?? Date.now() };
-  const now = () => clock.now;
+  const clock = { now: options.start ?? Date.now(), offset: 0 };
+  const now = options.realClock ? () => Date.now() + clock.offset : () => clock.now;
   const notifiers = createNotifiers(config, logs.logger);
   const client = new GemClient({ baseUrl: config.gem.baseUrl, apiKey: config.gem.apiKey, tokenProvider: new NoTokenProvider(), timeoutMs: 5_000 });
   const pipeline = new WatchPipeline({
@@ -128,6 +131,41 @@ export function alertsWorld(options: AlertsWorldOptions): AlertsWorld {
       await notifiers.close();
     },
   };
+}
+
+/** The environment that makes the real CLI read the same configuration as a world. */
+export function cliEnv(config: Config): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'warn',
+    GEM_API_KEY: config.gem.apiKey,
+    GEM_API_BASE_URL: config.gem.baseUrl,
+    GEM_JOB_TYPES: config.gem.jobTypes.join(','),
+    REDIS_URL: config.redis.url,
+    GEM_WATCH_PREFIX: config.redis.prefix,
+    SLACK_WEBHOOK_URL: config.slack.webhookUrl,
+    SMTP_URL: config.email.smtpUrl,
+    EMAIL_TO: config.email.to.join(','),
+    EMAIL_FROM: config.email.from,
+    POLL_CRON: config.poll.cron,
+    DIGEST_CRON: config.digest.cron,
+  };
+}
+
+/** Delayed notify tasks moved to waiting, as the passing of time would (the pipeline's clock was moved). */
+export async function promoteDelayed(world: AlertsWorld): Promise<string[]> {
+  const delayed = await world.pipeline.notifyQueue.getDelayed(0, 1_000);
+  await Promise.all(delayed.map((task) => task.promote()));
+  return delayed.map((task) => task.id!);
+}
+
+/** Waits until every notify task is settled (nothing waiting, active or delayed). */
+export async function notifyQueueDrained(world: AlertsWorld): Promise<void> {
+  await waitFor(async () => {
+    const counts = await world.pipeline.notifyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).every((count) => count === 0);
+  }, 'the notify queue to drain');
 }
 
 /** The Slack message's text and blocks as one string, for `toContain`. */
