@@ -1,0 +1,91 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
+import { alertsWorld, notifyQueueDrained, slackText, type AlertsWorld } from './alerts-support.js';
+import { waitFor } from './helpers/pipeline.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+
+/**
+ * The watcher's own health: polling that fails (the simulator answers 500, then 401) for longer
+ * than alerts.pollFailureMinutes raises one operator alert on the default route, across two
+ * replicas, and one more when polling works again. Poll tasks run with the test's clock.
+ */
+
+const MIN = 60_000;
+let redis: TestRedis;
+let slack: SlackSink;
+let smtp: SmtpSink;
+const sim = new GemSimulator({ apiKey: 'alerts-polling-key' });
+const open: AlertsWorld[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  slack = await startSlackSink();
+  smtp = await startSmtpSink();
+  await sim.start();
+});
+afterAll(async () => {
+  await sim.stop();
+  await slack.close();
+  await smtp.close();
+  await redis.close();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((world) => world.close()));
+  sim.setFaults(undefined);
+  sim.clearJobs();
+  slack.reset();
+  smtp.reset();
+});
+
+describe('polling health alert', () => {
+  it('sends one alert when polling has failed for longer than the limit, and one when it heals', async () => {
+    const start = Date.parse('2026-01-20T10:00:00Z');
+    const a = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, start });
+    const b = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, start, config: a.config, notifyWorker: false });
+    open.push(a, b);
+    a.pipeline.start();
+    const replicas = [a, b];
+    let minute = 0;
+    const poll = async (expectFailure: boolean) => {
+      minute += 1;
+      for (const replica of replicas) replica.clock.now = start + minute * MIN;
+      const replica = replicas[minute % 2]!;
+      const run = replica.pipeline.pollProcessor.process({ jobType: 'ROAD_MATCHING', slot: start + minute * MIN });
+      if (expectFailure) await expect(run).rejects.toThrow();
+      else await run;
+    };
+
+    sim.upsertJob({ id: 'p1', status: 'running' });
+    await poll(false);
+    sim.setFaults({ rate: 1, kinds: ['serverError'], endpoints: ['list'] });
+    // Failing from minute 2; the limit is 15 minutes.
+    for (let i = 0; i < 15; i += 1) await poll(true);
+    await notifyQueueDrained(a);
+    expect(a.slackMessages()).toHaveLength(0);
+    // Minute 17: 15 minutes of failures; then the credentials are refused too, for a while.
+    await poll(true);
+    sim.setFaults(undefined);
+    sim.setBearerToken('now-required');
+    for (let i = 0; i < 10; i += 1) await poll(true);
+    await waitFor(() => a.slackMessages().length >= 1 && a.mails().length >= 1, 'the polling alert');
+    await notifyQueueDrained(a);
+    expect(a.slackMessages()).toHaveLength(1);
+    expect(a.mails()).toHaveLength(1);
+    const down = slackText(a.slackMessages()[0]!);
+    expect(down).toContain('gem-watch alert: gem-watch cannot poll GEM');
+    expect(down).toContain('Polling has been failing since 2026-01-20 10:02 UTC (15 min 0 s)');
+    expect(a.mails()[0]!.subject).toBe('[gem-watch] ALERT: gem-watch cannot poll GEM');
+
+    sim.setBearerToken(undefined);
+    await poll(false);
+    await poll(false);
+    await waitFor(() => a.slackMessages().length >= 2 && a.mails().length >= 2, 'the recovery');
+    await notifyQueueDrained(a);
+    expect(a.slackMessages()).toHaveLength(2);
+    expect(slackText(a.slackMessages()[1]!)).toContain('gem-watch recovered: gem-watch polls GEM again');
+    expect(a.mails()[1]!.subject).toBe('[gem-watch] RESOLVED: gem-watch polls GEM again');
+    expect(await a.pipeline.redis.hget(a.pipeline.keys.healthFlag('polling'), 'ok')).toBe('1');
+  });
+});
