@@ -11,6 +11,7 @@ import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { installShutdownHandlers } from './lifecycle.js';
+import { NotificationLog } from './notify/notification-log.js';
 import { createNotifiers, type NotifierRegistry } from './notify/registry.js';
 import { createNotifyStage } from './notify/notify-stage.js';
 import { WatchPipeline, type Role } from './queue/pipeline.js';
@@ -108,7 +109,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         })
       : undefined;
 
-  const http = options.http === false ? undefined : new HttpServer({ config, logger, metrics, sources: pipeline, credentials });
+  // The status page's "recent notifications" read the notification log the notify stage writes.
+  const deliveryLog = new NotificationLog(pipeline.redis, pipeline.keys, {
+    maxEntries: config.retention.notificationLogMax,
+    retentionMs: config.retention.deliveriesDays * 86_400_000,
+  });
+  const http =
+    options.http === false
+      ? undefined
+      : new HttpServer({ config, logger, metrics, sources: pipeline, credentials, recentDeliveries: (limit) => deliveryLog.recentDeliveries(limit) });
 
   return {
     config,

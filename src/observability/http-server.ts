@@ -393,11 +393,14 @@ export class HttpServer {
   }
 
   private async recentNotifications(): Promise<{ source: 'log' | 'queue'; rows: StatusPageNotification[] }> {
-    // ISSUE 8: the notification log replaces this fallback as soon as `recentDeliveries` is wired.
-    if (this.options.recentDeliveries) return { source: 'log', rows: await this.options.recentDeliveries(RECENT_NOTIFICATIONS) };
+    const timeout = this.options.dataTimeoutMs ?? 3_000;
+    // The notification log (issue 8) when the app passes it; without it, what the notify queue keeps.
+    if (this.options.recentDeliveries) {
+      return { source: 'log', rows: await withTimeout(this.options.recentDeliveries(RECENT_NOTIFICATIONS), timeout, 'notification log') };
+    }
     const tasks = (await withTimeout(
       this.options.sources.notifyQueue.getJobs(['completed', 'failed'], 0, RECENT_NOTIFICATIONS * 2, false),
-      this.options.dataTimeoutMs ?? 3_000,
+      timeout,
       'notify queue',
     )) as Array<BullJob<NotifyTaskData> | undefined>;
     const rows = tasks
