@@ -104,7 +104,7 @@ describe('status page in headless Chromium', () => {
     expect(requests.filter((url) => !url.startsWith(app.http!.url))).toEqual([]);
 
     const notifications = await page.locator('#notifications').innerText();
-    expect(notifications).toContain('From the notification log');
+    expect(await page.locator('#recent-notifications').innerText()).toContain('From the notification log');
     expect(notifications).toContain('slack');
     expect(notifications).toContain('3001');
     expect(await page.locator('#health').innerText()).toContain('ready');
