@@ -126,6 +126,8 @@ export interface FailedDeliveriesOptions {
 function describe(data: NotifyTaskData | undefined): string {
   if (data?.transition) return `${data.transition.jobId} v${data.transition.version} ${data.transition.to}`;
   if (data?.alert) return `alert ${data.alert.kind} ${data.alert.state}`;
+  if (data?.jobAlert) return `${data.jobAlert.jobId} v${data.jobAlert.version} ${data.jobAlert.kind}`;
+  if (data?.group) return `${data.group.kind} group ${data.group.seq}`;
   return '?';
 }
 
@@ -187,7 +189,7 @@ export async function retryFailedDeliveries(options: RetryFailedOptions): Promis
     : await options.queue.getFailed(0, limit - 1);
   for (const job of candidates) {
     if (!job) continue;
-    if (options.redis && options.keys && job.data && (job.data.transition || job.data.alert)) {
+    if (options.redis && options.keys && job.data && (job.data.transition || job.data.alert || job.data.jobAlert || job.data.group)) {
       const marker = await options.redis.exists(options.keys.delivered(notifyTaskId(job.data)));
       if (marker) {
         result.alreadyDelivered.push(String(job.id));
