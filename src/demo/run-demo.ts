@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
@@ -155,7 +156,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }
     const httpPort = env.HTTP_PORT ?? ((await portIsFree(PREFERRED_HTTP_PORT)) ? String(PREFERRED_HTTP_PORT) : '0');
     const seconds = Math.max(1, Math.round(tickMs / 1000));
+    // One message per announcement: the demo's jobs end every few seconds, a steady stream that
+    // burst grouping (alerts.burstWindowSec) would gather for up to two minutes.
+    const overlayDir = mkdtempSync(join(tmpdir(), 'gem-watch-demo-config-'));
+    const overlay = join(overlayDir, 'demo.yaml');
+    writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\n');
     const config = loadConfig({
+      file: overlay,
       env: {
         GEM_API_KEY: sim.apiKey,
         GEM_API_BASE_URL: sim.baseUrl,
@@ -172,6 +179,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       },
     });
+    rmSync(overlayDir, { recursive: true, force: true });
     const app: App = createApp(config, { logger });
     closers.push({ name: 'the pipeline', close: () => app.stop(3_000) });
     await app.start();
