@@ -144,8 +144,9 @@ describe('gem-watch run: lifecycle', () => {
     const keys = new Keys(prefix);
     const ids = Array.from({ length: 30 }, (_, i) => String(900 + i));
     for (const id of ids) sim.upsertJob({ id, status: 'running', progress: 50 });
-    // Deliveries at 5 a second take several seconds: the stop lands in the middle of them.
-    const config = writeConfig('busy', { notify: { slackPerSecond: 5, concurrency: 4 } });
+    // Deliveries at 5 a second take several seconds: the stop lands in the middle of them. One
+    // message per transition (burst grouping off), so each job's announcements can be counted.
+    const config = writeConfig('busy', { notify: { slackPerSecond: 5, concurrency: 4 }, alerts: { burstWindowSec: 0 } });
 
     const first = spawnDaemon(prefix, config);
     const client = redis.client();
