@@ -98,7 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   };
   let startedResolve!: () => void;
   const started = new Promise<void>((resolve) => (startedResolve = resolve));
-  installShutdownHandlers({
+  const shutdown = installShutdownHandlers({
     logger,
     stop: stopAll,
     deadlineMs: 20_000,
@@ -106,6 +106,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     // A forced exit still takes the redis-server down with it.
     beforeExit: () => redis?.kill(),
   });
+  // A closed terminal sends SIGHUP, whose default would end the demo without stopping its Redis.
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 
   try {
     mkdirSync(options.outDir, { recursive: true });
