@@ -155,6 +155,10 @@ export class HttpServer {
     this.ownsRedis = options.redis === undefined;
     this.pollIntervalMs = cronIntervalMs(options.config.poll.cron);
     this.timeZone = options.config.digest.timezone;
+    // Series exist from the start, so a dashboard sees zero rather than nothing before the first scrape.
+    for (const queue of this.queues()) {
+      for (const state of ['waiting', 'active', 'delayed']) options.metrics.queueDepth.labels(queue.name, state).set(0);
+    }
   }
 
   /** Listens on http.host:http.port; resolves with the base URL. */
