@@ -35,7 +35,7 @@ export class Metrics {
   });
   readonly notifications = new Counter({
     name: 'gemwatch_notifications_total',
-    help: 'Delivery attempts by channel and outcome (sent, retry, failed, skipped, held, grouped).'',
+    help: 'Delivery attempts by channel and outcome (sent, retry, failed, skipped, held, grouped).',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
