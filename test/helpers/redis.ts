@@ -1,9 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { findRedisServer, startRedisServer } from '../../src/simulator/redis-server.js';
 
 export interface TestRedis {
   url: string;
@@ -25,30 +21,6 @@ export interface TestRedisOptions {
   aof?: boolean;
 }
 
-function redisServerBin(): string | undefined {
-  const candidate = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
-  return probe.status === 0 ? candidate : undefined;
-}
-
-async function waitForPing(url: string, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return;
-    } catch (error) {
-      client.disconnect();
-      if (Date.now() > until) throw new Error(`redis-server did not answer at ${url}: ${(error as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 /**
  * A real redis-server for one test file: its own process on a free port (redis-server from PATH or
  * REDIS_SERVER_BIN), or the server at TEST_REDIS_URL (else REDIS_URL) when set. Never a mock.
@@ -68,44 +40,20 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
       client: () => new Redis(shared),
     };
   }
-  const bin = redisServerBin();
-  if (!bin) {
+  if (!findRedisServer()) {
     throw new Error(
       'No redis-server found. Install it (apt-get install redis-server, brew install redis), set REDIS_SERVER_BIN to its path, or set TEST_REDIS_URL to a Redis the tests may use.',
     );
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'gem-watch-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-
-  const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
-    args.push('--appendonly', options.aof ? 'yes' : 'no', '--appendfsync', 'always');
-    child = spawn(bin, args, { stdio: 'ignore' });
-    await waitForPing(url, 10_000);
-  };
-  const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGTERM');
-    });
-  };
-  await start();
+  const server = await startRedisServer({ aof: options.aof });
   return {
-    url,
-    port,
+    url: server.url,
+    port: server.port,
     owned: true,
-    start,
-    stop,
-    close: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    client: () => new Redis(url),
+    start: server.start,
+    stop: server.stop,
+    close: server.close,
+    client: () => new Redis(server.url),
   };
 }
 
