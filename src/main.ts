@@ -129,10 +129,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     credentials,
     http,
     async start() {
+      // Listening first: a port already taken stops the start before any worker takes a task, and
+      // a replica started during a Redis outage answers /healthz and /readyz (503) while the reads
+      // below wait for Redis to come back.
+      await http?.start();
       await credentials.sync().catch(() => true);
       metrics.credentialsHealthy.set(credentials.healthy ? 1 : 0);
-      // Listening first: a port already taken stops the start before any worker takes a task.
-      await http?.start();
       pipeline.start();
       await digest?.start();
       logger.info(
