@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createRandom } from '../../src/simulator/random.js';
-import { ChaosWorld, until } from './harness/chaos-world.js';
+import { ChaosWorld } from './harness/chaos-world.js';
 import { settleAndJudge } from './harness/scenario.js';
 import { byScale, chaosSeed, scenarioTimeoutMs } from './harness/scale.js';
 
@@ -32,7 +32,7 @@ describe('chaos 6: Slack 429/500 bursts and SMTP refusing for a while', () => {
     for (let i = 0; i < bursts; i += 1) {
       // Each burst starts once more transitions are out, so it hits messages in flight.
       const target = Math.ceil(((i + 1) * jobs) / (bursts + 2));
-      await until(() => world.ledger.transitions.length >= target, 120_000, `transition ${target}`);
+      await world.until(() => world.ledger.transitions.length >= target, 120_000, `transition ${target}`);
       const n429 = random.int(3, 8);
       const n500 = random.int(3, 8);
       const nSmtp = random.int(5, 15);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/simulator/random.js';
-import { ChaosWorld, until } from './harness/chaos-world.js';
+import { ChaosWorld } from './harness/chaos-world.js';
 import { brokenJobs, FORBIDDEN_IN_SLACK, hostileFields, hostileId, htmlProblems } from './harness/hostile.js';
 import { settleAndJudge } from './harness/scenario.js';
 import { byScale, chaosSeed, scenarioTimeoutMs } from './harness/scale.js';
@@ -40,7 +40,7 @@ describe('chaos 7: hostile data from the API', () => {
     // Huge answers (5 MiB) now and then, on both endpoints.
     let huge = 0;
     for (let i = 0; i < byScale(3, 8); i += 1) {
-      await until(() => world.ledger.transitions.length >= Math.ceil(((i + 1) * jobs) / 10), 120_000, 'more transitions');
+      await world.until(() => world.ledger.transitions.length >= Math.ceil(((i + 1) * jobs) / 10), 120_000, 'more transitions');
       const n = random.int(1, 3);
       world.sim.failNext('huge', n, random.pick(['list', 'detail'] as const));
       huge += n;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/simulator/random.js';
-import { ChaosWorld, until } from './harness/chaos-world.js';
+import { ChaosWorld } from './harness/chaos-world.js';
 import { settleAndJudge } from './harness/scenario.js';
 import { byScale, chaosSeed, scenarioTimeoutMs } from './harness/scale.js';
 
@@ -34,7 +34,7 @@ describe('chaos 8: no secret in any log line, error or stored task', () => {
     const jobs = byScale(12, 30);
     const flowing = driver.flow({ jobs, everyMs: 300 });
 
-    await until(() => world.ledger.transitions.length >= 2, 60_000, 'the first transitions');
+    await world.until(() => world.ledger.transitions.length >= 2, 60_000, 'the first transitions');
     world.slack.failNext(random.int(2, 4), { status: 500, body: `internal error posting to ${secret('Slack webhook URL')}` });
     world.slack.failNext(random.int(2, 4), { drop: true });
     world.slack.failNext(1, { hang: true });
@@ -42,10 +42,10 @@ describe('chaos 8: no secret in any log line, error or stored task', () => {
     world.sim.failNext(500, random.int(2, 4));
 
     // GEM stops accepting the bearer token until it "rotates back": every call is a 401 meanwhile.
-    await until(() => world.ledger.transitions.length >= Math.ceil(jobs / 3), 120_000, 'a third of the transitions');
+    await world.until(() => world.ledger.transitions.length >= Math.ceil(jobs / 3), 120_000, 'a third of the transitions');
     world.sim.setBearerToken(`rotated-${secret('bearer token').slice(-6)}`);
     const refused = world.sim.counts.byStatus['401'] ?? 0;
-    await until(() => (world.sim.counts.byStatus['401'] ?? 0) >= refused + 6, 60_000, 'GEM refusing the token');
+    await world.until(() => (world.sim.counts.byStatus['401'] ?? 0) >= refused + 6, 60_000, 'GEM refusing the token');
     world.sim.setBearerToken(secret('bearer token'));
     await flowing;
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -78,6 +78,8 @@ export class ChaosWorld {
   readonly keys: Keys;
   readonly secrets: NamedSecret[];
   readonly logDir: string;
+  /** Set when the scenario passed: its logs are then removed on close (a failure keeps them). */
+  passed = false;
   private readonly client: Redis;
   private readonly queues: Queue[];
   private readonly env: Record<string, string>;
@@ -183,6 +185,18 @@ export class ChaosWorld {
     const life = replica.lives;
     this.kills.push({ replica: replica.name, life, at: Date.now() });
     await replica.kill('SIGKILL');
+  }
+
+  /** Like `until`, but fails at once when a daemon exits on its own meanwhile. */
+  async until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    await until(
+      async () => {
+        this.assertNoUnexpectedExit();
+        return check();
+      },
+      timeoutMs,
+      what,
+    );
   }
 
   /** A job driver on this world's simulator and ledger. */
@@ -307,5 +321,6 @@ export class ChaosWorld {
     await this.smtp.close();
     await this.sim.stop();
     await this.redis.close();
+    if (this.passed) rmSync(this.logDir, { recursive: true, force: true });
   }
 }

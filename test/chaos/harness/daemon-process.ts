@@ -80,8 +80,11 @@ export class DaemonProcess {
     return this.life;
   }
 
-  /** Starts a new life; resolves once the daemon logged that it started. */
-  async start(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Starts a new life; resolves once the daemon logged `readyMessage` (default "gem-watch started";
+   * null resolves as soon as the process is spawned).
+   */
+  async start(timeoutMs = 60_000, readyMessage: string | null = 'gem-watch started'): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.life += 1;
     this.killing = false;
@@ -105,9 +108,10 @@ export class DaemonProcess {
       this.options.onExit?.(exit);
       this.wake();
     });
+    if (readyMessage === null) return;
     await this.waitFor(
       () => {
-        if (this.lines.slice(startedIndex).some((line) => line.life === life && line.json?.msg === 'gem-watch started')) return true;
+        if (this.lines.slice(startedIndex).some((line) => line.life === life && line.json?.msg === readyMessage)) return true;
         if (!this.running && this.child !== child) throw new Error(`${this.name} exited while starting:\n${this.tail(20)}`);
         return false;
       },

@@ -10,8 +10,8 @@ import type { DaemonLine } from './daemon-process.js';
  * Message-ID (the notify task id) when one arrived.
  *
  * Duplicates are copies beyond the first of one transition on one channel. One kind is admitted by
- * the delivery protocol (docs/architecture-delivery.md): a SIGKILL after a successful post and
- * before the delivered marker is written. Such a duplicate is counted apart, as `crashWindow`, only
+ * the delivery protocol (docs/architecture.md, "Delivery and its crash window"): a SIGKILL after a
+ * successful post and before the delivered marker is written. Such a duplicate is counted apart, as `crashWindow`, only
  * when the evidence says so: a replica was SIGKILLed between the two copies, and fewer replicas
  * logged "notification delivered" for the task than the sink received copies (the killed sender
  * never got to write its marker).

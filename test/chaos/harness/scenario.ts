@@ -42,7 +42,7 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
     duplicates: tally.duplicates,
     crashWindow: tally.crashWindow,
     lost: tally.lost,
-    notes: `${options.notes}; ${scan.lines} log lines scanned, ${scan.leaks.length} secrets found`,
+    notes: `${options.notes}${crashWindowNote(tally)}; ${scan.lines} log lines scanned, ${scan.leaks.length} secrets found`,
     scan: { lines: scan.lines, leaks: scan.leaks.length },
   };
   recordRow(row);
@@ -56,7 +56,17 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
   expect(scan.leaks, 'secrets in the logs').toEqual([]);
   expect(world.unexpectedExits()).toEqual([]);
   expect(unhandledProblems(world), 'unhandled rejections or exceptions in the daemon').toEqual([]);
+  world.passed = true;
   return { tally, row };
+}
+
+/** "; crash-window duplicates: Slack 3, email 1" when there were any. */
+function crashWindowNote(tally: LedgerTally): string {
+  if (tally.crashWindow === 0) return '';
+  const parts = Object.entries(tally.byChannel)
+    .filter(([, channel]) => channel.crashWindow > 0)
+    .map(([name, channel]) => `${name === 'slack' ? 'Slack' : name} ${channel.crashWindow}`);
+  return `; crash-window duplicates: ${parts.join(', ')}`;
 }
 
 /** Log lines that report an unhandled rejection or an uncaught exception: always a bug. */
