@@ -86,7 +86,11 @@ export class WatchPipeline {
         defaultJobOptions: {
           attempts: 3,
           backoff: { type: 'exponential', delay: 1_000 },
-          removeOnComplete: { age: 3_600, count: 50_000 },
+          // A finished detail task only has to outlive a retry of the poll task that added it (its
+          // id dedups the re-add; later slots have their own ids, and the compare-and-set makes a
+          // duplicate fetch harmless). An hour and 50,000 of them held ~60 MB of Redis at 1,000
+          // fetches a minute; 5,000 for ten minutes is ~6 MB at most.
+          removeOnComplete: { age: 600, count: 5_000 },
           removeOnFail: { age: DAY_MS / 1000, count: 50_000 },
         },
       }),
