@@ -20,7 +20,7 @@ describe('chaos 3: SIGKILL of the daemon at random moments', () => {
   it('announces every transition; duplicates only in the documented crash window', async () => {
     const [daemon] = await world.startReplicas(1);
     await world.waitForFirstSync();
-    const kills = byScale(6, 20);
+    const kills = byScale(4, 20);
     const random = createRandom(SEED ^ 0x0c0ffee);
     const driver = world.driver();
     const flowing = driver.flow({ jobs: kills * 3, everyMs: 200 });

@@ -20,10 +20,10 @@ describe('chaos 4: three replicas, one killed and restarted repeatedly', () => {
   it('announces each transition exactly once', async () => {
     const [victim] = await world.startReplicas(3);
     await world.waitForFirstSync();
-    const kills = byScale(4, 10);
+    const kills = byScale(3, 10);
     const random = createRandom(SEED ^ 0x0c0ffee);
     const driver = world.driver();
-    const flowing = driver.flow({ jobs: byScale(18, 45), everyMs: 200 });
+    const flowing = driver.flow({ jobs: byScale(12, 45), everyMs: 200 });
 
     for (let i = 0; i < kills; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, random.int(500, 4_000)));
