@@ -218,6 +218,16 @@ export class ChaosWorld {
     await until(async () => (await this.client.exists(...types.map((type) => this.keys.synced(type)))) === types.length, timeoutMs, 'the first sync');
   }
 
+  /** How far the first sync is: jobs in the status indexes, and job types whose sync is complete. */
+  async firstSyncProgress(): Promise<{ indexed: number; synced: number }> {
+    const types = this.options.jobTypes ?? ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING'];
+    const [indexed, synced] = await Promise.all([
+      Promise.all(types.map((type) => this.client.hlen(this.keys.statusIndex(type)))).then((counts) => counts.reduce((a, b) => a + b, 0)),
+      this.client.exists(...types.map((type) => this.keys.synced(type))),
+    ]);
+    return { indexed, synced };
+  }
+
   /** Waits until every transition made reached every channel. */
   async waitDelivered(timeoutMs: number): Promise<void> {
     await until(
