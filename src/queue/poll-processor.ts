@@ -166,14 +166,15 @@ export class PollProcessor {
    * compactly (index entry only) and never announced, and they cost no detail call.
    */
   private async recordSilently(jobType: string, jobs: Job[], now: number): Promise<void> {
+    // One Lua call per batch rather than one per job: 50,000 jobs of history were 50,000 round
+    // trips and the largest part of the first sync.
     for (let start = 0; start < jobs.length; start += SILENT_BATCH) {
-      await Promise.all(
-        jobs.slice(start, start + SILENT_BATCH).map(async (job) => {
-          const result = diffJob(undefined, job, { now, maxSamples: this.options.maxSamples, silent: true });
-          if (result.kind !== 'transition') return;
-          await this.options.store.save({ jobType, expectedIndex: '', tracked: result.tracked, compact: true, now });
-        }),
-      );
+      const entries: Array<{ id: string; indexValue: string }> = [];
+      for (const job of jobs.slice(start, start + SILENT_BATCH)) {
+        const result = diffJob(undefined, job, { now, maxSamples: this.options.maxSamples, silent: true });
+        if (result.kind === 'transition') entries.push({ id: job.id, indexValue: `${result.tracked.status}|${result.tracked.version}` });
+      }
+      await this.options.store.recordHistory(jobType, entries);
     }
   }
 

@@ -7,9 +7,11 @@ import type { Keys } from './keys.js';
 import type { TrackedJob } from './tracked-job.js';
 
 const SAVE_JOB_LUA = readFileSync(new URL('./lua/save-job-6.lua', import.meta.url), 'utf8');
+const RECORD_HISTORY_LUA = readFileSync(new URL('./lua/record-history-2.lua', import.meta.url), 'utf8');
 
 interface SaveJobCommand {
   gemwatchSaveJob(...args: Array<string | number>): Promise<number | string>;
+  gemwatchRecordHistory(...args: string[]): Promise<number>;
 }
 
 export interface StateStoreOptions {
@@ -56,6 +58,9 @@ export class StateStore {
   ) {
     if (!('gemwatchSaveJob' in redis)) {
       redis.defineCommand('gemwatchSaveJob', { numberOfKeys: 6, lua: SAVE_JOB_LUA });
+    }
+    if (!('gemwatchRecordHistory' in redis)) {
+      redis.defineCommand('gemwatchRecordHistory', { numberOfKeys: 2, lua: RECORD_HISTORY_LUA });
     }
   }
 
@@ -129,6 +134,18 @@ export class StateStore {
     );
     if (result === 0) return { saved: false };
     return typeof result === 'string' ? { saved: true, streamId: result } : { saved: true };
+  }
+
+  /**
+   * Records history in bulk (lua/record-history-2.lua): each job gets only its index entry
+   * (`indexValue`, e.g. "finished|1"), and only when it has none yet, as `save` does with
+   * `expectedIndex: ''` and `compact: true` for one job. Returns how many were recorded.
+   */
+  async recordHistory(jobType: string, entries: ReadonlyArray<{ id: string; indexValue: string }>): Promise<number> {
+    if (entries.length === 0) return 0;
+    const args = entries.flatMap(({ id, indexValue }) => [id, indexValue]);
+    const recorded = await (this.redis as unknown as SaveJobCommand).gemwatchRecordHistory(this.keys.statusIndex(jobType), this.keys.vanished(), ...args);
+    return Number(recorded);
   }
 
   /** Transitions recorded between two instants (epoch ms, inclusive), oldest first. */
