@@ -61,7 +61,10 @@ describe('chaos 2: Redis down for a while', () => {
     }
     await flowing;
 
+    // r2's SIGKILL may land while a message it sent waits for Redis to take its delivered marker:
+    // the documented crash window, stretched by the outage. Such a duplicate is counted apart.
     await settleAndJudge(world, {
+      allowCrashWindow: true,
       id: 2,
       scenario: `Redis down ${outageMs / 1000} s`,
       seed: SEED,
