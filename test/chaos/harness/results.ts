@@ -24,6 +24,8 @@ export interface ScenarioRow {
   notes: string;
   /** The secret scan of every line the scenario's daemons printed (scenario 8 sums these). */
   scan?: { lines: number; leaks: number };
+  /** False until every assertion of the scenario held; a failed row is marked in the table. */
+  passed: boolean;
 }
 
 declare module 'vitest' {
@@ -42,14 +44,17 @@ function resultsDir(): string | undefined {
   }
 }
 
-/** Keeps a scenario's row for the summary printed at the end of the run, and prints it now. */
-export function recordRow(row: ScenarioRow): void {
+/**
+ * Keeps a scenario's row for the summary printed at the end of the run (a later call for the same
+ * scenario replaces it), and prints it now.
+ */
+export function recordRow(row: ScenarioRow, options: { print?: boolean } = {}): void {
   const dir = resultsDir();
   if (dir) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `scenario-${row.id}-${row.scenario.replace(/[^a-z0-9]+/gi, '-')}.json`), JSON.stringify(row, null, 2));
   }
-  process.stdout.write(`\n${renderTable([row])}\n`);
+  if (options.print ?? true) process.stdout.write(`\n${renderTable([row])}\n`);
 }
 
 /** Every row left in `dir`, in scenario order. */
@@ -77,7 +82,7 @@ export function renderTable(rows: readonly ScenarioRow[]): string {
     lines.push(
       `| ${[
         row.id,
-        cell(row.scenario),
+        cell(row.passed ? row.scenario : `${row.scenario} (FAILED)`),
         row.transitions,
         `${row.delivered.slack} / ${row.delivered.email}`,
         `${row.duplicates} (${row.crashWindow})`,
