@@ -48,7 +48,7 @@ describe('notify backoff', () => {
     const config = notifyConfig();
     const options = notifyJobOptions(config);
     expect(options).toMatchObject({ attempts: 30, backoff: { type: NOTIFY_BACKOFF_TYPE } });
-    expect(options.removeOnComplete).toMatchObject({ count: 10_000 });
+    expect(options.removeOnComplete).toMatchObject({ count: 1_000 });
     expect(options.removeOnFail).toMatchObject({ age: 30 * 86_400, count: 10_000 });
     const worker = notifyWorkerOptions(config);
     expect(worker.concurrency).toBe(4);

@@ -9,6 +9,7 @@ import { isGemApiError } from '../gem/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
+import { RepeatFilter } from '../observability/repeat-filter.js';
 import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
@@ -70,6 +71,7 @@ export class WatchPipeline {
   /** The polling health alert (issue 8), told each poll's outcome. */
   readonly pollHealth: PollHealthWatcher;
   private readonly workers: Worker[] = [];
+  private readonly errorFilter = new RepeatFilter();
   private readonly connections: Redis[] = [];
   private started = false;
 
@@ -148,14 +150,21 @@ export class WatchPipeline {
     return redis;
   }
 
+  /** Logs a queue's or worker's error, once per minute for the same text (see RepeatFilter). */
+  private logError(kind: 'queue' | 'worker', name: string, error: Error): void {
+    const text = errorText(error);
+    const { log, held } = this.errorFilter.pass(`${kind}:${name}:${text}`);
+    if (log) this.options.logger.warn({ queue: name, error: text, ...(held > 0 ? { repeatedSinceLastLog: held } : {}) }, `${kind} error`);
+  }
+
   private watchQueue<T extends Queue>(queue: T): T {
-    queue.on('error', (error) => this.options.logger.warn({ queue: queue.name, error: errorText(error) }, 'queue error'));
+    queue.on('error', (error) => this.logError('queue', queue.name, error));
     return queue;
   }
 
   private watchWorker(worker: Worker): Worker {
     const { logger } = this.options;
-    worker.on('error', (error) => logger.warn({ queue: worker.name, error: errorText(error) }, 'worker error'));
+    worker.on('error', (error) => this.logError('worker', worker.name, error));
     worker.on('failed', (task, error) => {
       if (!task) return;
       const final = task.attemptsMade >= (task.opts.attempts ?? 1);
