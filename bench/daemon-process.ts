@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readProc, type ProcSample } from './proc-stats.js';
+
+export interface DaemonProcessOptions {
+  /** The repository root (where dist/cli.js is). */
+  cwd: string;
+  /** The daemon's whole environment (nothing is inherited but PATH and HOME). */
+  env: Record<string, string>;
+  /** File that receives the daemon's stdout and stderr. */
+  logFile: string;
+  /** The script node runs with `run`; default dist/cli.js. */
+  entry?: string;
+  /** Extra flags for node, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+  /** How often RSS is sampled, in milliseconds. Default 50. */
+  sampleEveryMs?: number;
+}
+
+/**
+ * `node dist/cli.js run` as a child process, so its memory and CPU are its own and can be read from
+ * /proc. RSS is sampled in the background; `takePeak` returns the largest sample since the last call.
+ */
+export class DaemonProcess {
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly sampler: NodeJS.Timeout;
+  private peakRss = 0;
+  private exitCode: number | null | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(options: DaemonProcessOptions) {
+    const log = openSync(options.logFile, 'a');
+    this.child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.entry ?? 'dist/cli.js', 'run'], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    if (this.child.pid === undefined) throw new Error('could not start the daemon (node dist/cli.js run)');
+    this.pid = this.child.pid;
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        this.exitCode = code;
+        resolve();
+      });
+    });
+    this.sampler = setInterval(() => {
+      const sample = readProc(this.pid);
+      if (sample && sample.rssBytes > this.peakRss) this.peakRss = sample.rssBytes;
+    }, options.sampleEveryMs ?? 50);
+    this.sampler.unref();
+  }
+
+  static start(options: DaemonProcessOptions): DaemonProcess {
+    return new DaemonProcess(options);
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  sample(): ProcSample | undefined {
+    return readProc(this.pid);
+  }
+
+  /** The largest RSS sampled since the previous call, in bytes; sampling restarts from now. */
+  takePeak(): number {
+    const current = readProc(this.pid)?.rssBytes ?? 0;
+    const peak = Math.max(this.peakRss, current);
+    this.peakRss = 0;
+    return peak;
+  }
+
+  /** SIGTERM (a graceful stop), then SIGKILL after `timeoutMs`. Resolves with the exit code. */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    clearInterval(this.sampler);
+    if (this.running) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    return this.exitCode ?? null;
+  }
+}

@@ -1,0 +1,157 @@
+import type { BenchResults, ScaleResult } from './results.js';
+
+const MB = 1024 * 1024;
+
+function int(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+/** The main table, one row per scale, as Markdown. */
+export function resultsTable(scales: readonly ScaleResult[]): string {
+  const header = [
+    'tracked jobs',
+    'changing / cycle',
+    'cycle median',
+    'cycle p99',
+    'API calls / cycle (expected)',
+    'naive API calls / cycle',
+    'naive ÷ gem-watch',
+    'Redis cmds / cycle',
+    'Redis bytes / job',
+    'daemon RSS max (peak)',
+    'daemon CPU s / cycle',
+    'e2e transitions / s',
+    'raw no-op jobs / s',
+    'e2e ÷ raw',
+  ];
+  const rows = scales.map((scale) => {
+    const s = scale.summary;
+    return [
+      `${int(scale.jobs)} (${int(s.trackedJobs)} at end)`,
+      int(scale.changesPerCycle),
+      `${int(s.cycleMsMedian)} ms`,
+      `${int(s.cycleMsP99)} ms`,
+      `${int(s.apiCallsPerCycle)} (${int(s.apiCallsExpected)})${s.cyclesOffExpected > 0 ? ` ⚠ ${s.cyclesOffExpected} off` : ''}`,
+      int(s.naiveApiCallsPerCycle),
+      `${fixed(s.naiveRatio, 1)}×`,
+      int(s.redisCommandsPerCycle),
+      int(s.redisBytesPerJob),
+      `${fixed(s.daemonRssMaxBytes / MB, 0)} MB (${fixed(s.daemonRssPeakBytes / MB, 0)} MB)`,
+      fixed(s.daemonCpuSecondsPerCycle, 2),
+      int(s.e2eTransitionsPerSecond),
+      int(s.rawNoopPerSecond),
+      fixed(s.throughputRatio, 2),
+    ];
+  });
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+/** The issue's targets against the figures, where the run has the scale each one needs. */
+export function targetChecks(scales: readonly ScaleResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const offExpected = scales.reduce((sum, scale) => sum + scale.summary.cyclesOffExpected, 0);
+  const cycles = scales.reduce((sum, scale) => sum + scale.cycles.length, 0);
+  checks.push({
+    target: 'API calls per cycle = job types + active + changed jobs',
+    measured: `${cycles - offExpected} of ${cycles} measured cycles exactly as expected`,
+    met: offExpected === 0,
+  });
+  const ten = scales.find((scale) => scale.jobs === 10_000);
+  if (ten) checks.push({ target: 'at 10,000 jobs, ≥ 50× fewer API calls than the naive watcher', measured: `${fixed(ten.summary.naiveRatio, 1)}×`, met: ten.summary.naiveRatio >= 50 });
+  const fifty = scales.find((scale) => scale.jobs === 50_000);
+  if (fifty) {
+    const s = fifty.summary;
+    checks.push({ target: 'at 50,000 jobs with 500 changing, cycle < 2 s', measured: `median ${int(s.cycleMsMedian)} ms, p99 ${int(s.cycleMsP99)} ms`, met: s.cycleMsP99 < 2_000 });
+    checks.push({
+      target: 'at 50,000 jobs, daemon RSS < 250 MB',
+      measured: `${fixed(s.daemonRssMaxBytes / MB, 0)} MB in cycles, ${fixed(s.daemonRssPeakBytes / MB, 0)} MB peak (first sync and burst included)`,
+      met: s.daemonRssPeakBytes < 250 * MB,
+    });
+    checks.push({ target: 'at 50,000 jobs, Redis < 500 bytes per tracked job', measured: `${int(s.redisBytesPerJob)} bytes`, met: s.redisBytesPerJob < 500 });
+  }
+  for (const scale of scales) {
+    checks.push({
+      target: `end-to-end throughput ≥ ¼ of raw no-op BullMQ (${int(scale.jobs)} jobs)`,
+      measured: `${int(scale.summary.e2eTransitionsPerSecond)} / ${int(scale.summary.rawNoopPerSecond)} = ${fixed(scale.summary.throughputRatio, 2)}`,
+      met: scale.summary.throughputRatio >= 0.25,
+    });
+  }
+  return checks;
+}
+
+function scaleDetails(scale: ScaleResult): string {
+  const s = scale.summary;
+  const kinds = Object.entries(scale.memory.byKind).sort((a, b) => b[1].bytes - a[1].bytes);
+  const memoryDelta = scale.memory.afterCyclesBytes - scale.memory.baselineBytes;
+  const commands = new Map<string, number>();
+  for (const cycle of scale.cycles) for (const [name, calls] of Object.entries(cycle.redisByCommand)) commands.set(name, (commands.get(name) ?? 0) + calls);
+  const top = [...commands.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  const lines = [
+    `#### ${int(scale.jobs)} jobs`,
+    '',
+    `- Machine load (1-minute average, the machine is shared): ${fixed(scale.loadAverage.start, 1)} at the start, ${fixed(scale.loadAverage.end, 1)} at the end.`,
+    `- First sync (${int(scale.jobs)} jobs, ${int(scale.firstSync.expectedDetail)} of them running): ${int(scale.firstSync.ms)} ms, ` +
+      `${int(scale.firstSync.listCalls + scale.firstSync.detailCalls)} API calls, ${int(scale.firstSync.redisCommands)} Redis commands, ` +
+      `daemon CPU ${fixed(scale.firstSync.daemonCpuSeconds, 2)} s, RSS max ${fixed(scale.firstSync.daemonPeakRssBytes / MB, 0)} MB.`,
+    `- Cycle times (ms, measured cycles in order): ${scale.cycles.map((cycle) => int(cycle.ms)).join(', ')}; warm-up: ${scale.warmup.map((cycle) => int(cycle.ms)).join(', ') || 'none'}.`,
+    `- Redis CPU per cycle: ${fixed(s.redisCpuSecondsPerCycle, 3)} s. Commands per cycle, most called: ` +
+      top.map(([name, calls]) => `${name} ${int(calls / scale.cycles.length)}`).join(', ') + '.',
+    `- Redis memory: ${fixed(memoryDelta / MB, 1)} MB over the empty server for ${int(s.trackedJobs)} tracked jobs ` +
+      `(${int(s.redisBytesPerJobAfterSync)} bytes per job right after the first sync). By kind of key: ` +
+      kinds.map(([kind, entry]) => `${kind} ${fixed(entry.bytes / MB, 2)} MB (${int(entry.keys)} keys)`).join('; ') + '.',
+    `- Burst: ${int(scale.burst.size)} jobs started at once (that cycle fetched ${int(scale.burst.start.detailCalls)} jobs in ${int(scale.burst.start.ms)} ms), then ` +
+      `${int(scale.burst.finish.expectedNotifications)} ended at once: ${int(scale.burst.finish.ms)} ms from tick to last message = ` +
+      `${int(s.e2eTransitionsPerSecond)} transitions/s. Raw BullMQ: ${int(scale.raw.count)} no-op jobs, concurrency ${scale.raw.concurrency}, ` +
+      `${fixed(scale.raw.seconds, 2)} s = ${int(scale.raw.perSecond)} jobs/s.`,
+    scale.naive
+      ? `- Naive watcher: ${int(scale.naive.measured.listCalls + scale.naive.measured.detailCalls)} calls in ${int(scale.naive.measured.ms)} ms for one cycle ` +
+        `(it saw ${int(scale.naive.measured.changed)} changes; ${int(scale.naive.measured.expectedChanged)} were made).`
+      : '- Naive watcher: not run.',
+  ];
+  if (scale.daemonWarnings.length > 0) lines.push(`- Daemon warnings (first ${scale.daemonWarnings.length}): ${scale.daemonWarnings.map((w) => '`' + w + '`').join('; ')}`);
+  return lines.join('\n');
+}
+
+/** The generated part of BENCHMARKS.md. */
+export function markdownReport(results: BenchResults): string {
+  const m = results.machine;
+  const checks = targetChecks(results.scales);
+  return [
+    `### Run of ${m.date.slice(0, 10)} (${results.mode}, ${fixed(results.totalSeconds / 60, 1)} min)`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}. Node ${m.node}, Redis ${m.redis}, BullMQ ${m.bullmq}.`,
+    '',
+    `Settings: ${Object.entries(results.settings).map(([key, value]) => `${key} = ${typeof value === 'string' ? value : JSON.stringify(value)}`).join('; ')}.`,
+    '',
+    resultsTable(results.scales),
+    '',
+    '| target | measured | met |',
+    '| --- | --- | --- |',
+    ...checks.map((check) => `| ${check.target} | ${check.measured} | ${check.met === undefined ? 'n/a' : check.met ? 'yes' : '**no**'} |`),
+    '',
+    ...results.scales.map(scaleDetails).flatMap((text) => [text, '']),
+    ...(results.problems.length > 0 ? ['Problems in this run:', '', ...results.problems.map((p) => `- ${p}`), ''] : []),
+  ].join('\n');
+}
+
+export const RESULTS_BEGIN = '<!-- bench:results:begin (written by npm run bench) -->';
+export const RESULTS_END = '<!-- bench:results:end -->';
+
+/** BENCHMARKS.md with the generated block replaced (or appended when the markers are missing). */
+export function replaceResultsBlock(document: string, block: string): string {
+  const begin = document.indexOf(RESULTS_BEGIN);
+  const end = document.indexOf(RESULTS_END);
+  const wrapped = `${RESULTS_BEGIN}\n${block}\n${RESULTS_END}`;
+  if (begin < 0 || end < begin) return `${document.trimEnd()}\n\n${wrapped}\n`;
+  return document.slice(0, begin) + wrapped + document.slice(end + RESULTS_END.length);
+}

@@ -1,0 +1,69 @@
+import type { CycleResult } from './cycle-runner.js';
+import type { MachineInfo } from './machine.js';
+
+/** The raw no-op BullMQ run's answer (bench/noop-bullmq.ts). */
+export interface RawBullmqResult {
+  count: number;
+  concurrency: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Everything measured at one scale. */
+export interface ScaleResult {
+  jobs: number;
+  changesPerCycle: number;
+  firstSync: CycleResult;
+  warmup: CycleResult[];
+  cycles: CycleResult[];
+  summary: {
+    cycleMsMedian: number;
+    cycleMsP99: number;
+    apiCallsPerCycle: number;
+    apiCallsExpected: number;
+    /** Cycles whose list + detail calls differed from job types + active + changed. */
+    cyclesOffExpected: number;
+    naiveApiCallsPerCycle: number;
+    naiveRatio: number;
+    redisCommandsPerCycle: number;
+    redisCpuSecondsPerCycle: number;
+    daemonCpuSecondsPerCycle: number;
+    /** Largest RSS sampled during the measured cycles. */
+    daemonRssMaxBytes: number;
+    /** VmHWM at the end of the daemon's life: first sync and burst included. */
+    daemonRssPeakBytes: number;
+    trackedJobs: number;
+    redisBytesPerJob: number;
+    redisBytesPerJobAfterSync: number;
+    e2eTransitionsPerSecond: number;
+    rawNoopPerSecond: number;
+    throughputRatio: number;
+  };
+  memory: {
+    baselineBytes: number;
+    afterSyncBytes: number;
+    afterCyclesBytes: number;
+    trackedAfterSync: number;
+    byKind: Record<string, { keys: number; bytes: number }>;
+  };
+  /** `size` jobs start in one cycle; in the next, every running job ends. */
+  burst: { size: number; start: CycleResult; finish: CycleResult };
+  raw: RawBullmqResult;
+  /** Absent when run with --no-naive. */
+  naive?: { prime: { calls: number; ms: number }; measured: { listCalls: number; detailCalls: number; changed: number; ms: number; expectedChanged: number } };
+  /** 1-minute load average of the machine when the scale started and ended (others share it). */
+  loadAverage: { start: number; end: number };
+  daemonExitCode: number | null;
+  daemonWarnings: string[];
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  mode: 'full' | 'quick';
+  /** What the daemon was configured with, and how cycles were driven. */
+  settings: Record<string, unknown>;
+  scales: ScaleResult[];
+  /** Phases that could not run, with the reason. */
+  problems: string[];
+  totalSeconds: number;
+}
