@@ -38,6 +38,7 @@ export interface CredentialHealthOptions {
 }
 
 const MAX_REASON_LENGTH = 500;
+const SUCCESS_REPORT_INTERVAL_MS = 1_000;
 
 function defaultIsAuthFailure(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { reason?: unknown }).reason === 'auth';
@@ -59,6 +60,7 @@ export class CredentialHealth {
   private ok = true;
   private currentReason = '';
   private redisFailing = false;
+  private lastHealthyReport = Number.NEGATIVE_INFINITY;
   private readonly clock: () => number;
   private readonly isAuthFailure: (error: unknown) => boolean;
 
@@ -95,9 +97,16 @@ export class CredentialHealth {
     return result;
   }
 
-  /** GEM accepted a request that started at `startedAt` (epoch ms, default now). */
+  /**
+   * GEM accepted a request that started at `startedAt` (epoch ms, default now). While this replica
+   * already sees the credentials healthy, successes reach the shared flag at most once a second:
+   * every API call writing it cost a Redis round trip per call (the benchmark measured 2% of the
+   * daemon's CPU), and once a second is still enough for a replica to clear a flag another one set.
+   */
   async recordSuccess(startedAt: number = this.clock()): Promise<void> {
+    if (this.ok && !this.redisFailing && startedAt - this.lastHealthyReport < SUCCESS_REPORT_INTERVAL_MS) return;
     await this.report(true, '', startedAt);
+    if (this.ok) this.lastHealthyReport = startedAt;
   }
 
   /** The credentials were refused by a request that started at `startedAt` (epoch ms, default now). */
