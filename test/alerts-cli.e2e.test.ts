@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GemSimulator } from '../src/simulator/gem-simulator.js';
-import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, cliEnv, notifyQueueDrained, promoteDelayed, slackText, WEBHOOK_SECRET, type AlertsWorld } from './alerts-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SlackSink } from '../src/simulator/slack-sink.js';
+import { alertsWorld, type AlertsWorld, cliEnv, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts, WEBHOOK_SECRET } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import type { TestRedis } from './helpers/redis.js';
+import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * `gem-watch silence add|list|remove` and `gem-watch log`, run as the real CLI in child processes
@@ -32,30 +31,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
+const parts = useAlertsParts('alerts-cli-key');
+const { sim, open } = parts;
 let redis: TestRedis;
 let slack: SlackSink;
 let smtp: SmtpSink;
-const sim = new GemSimulator({ apiKey: 'alerts-cli-key' });
-const open: AlertsWorld[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  slack = await startSlackSink();
-  smtp = await startSmtpSink();
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-  await slack.close();
-  await smtp.close();
-  await redis.close();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((world) => world.close()));
-  sim.clearJobs();
-  slack.reset();
-  smtp.reset();
-});
+beforeAll(() => ({ redis, slack, smtp } = parts));
 
 function world(): AlertsWorld {
   const created = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, realClock: true, yaml: { alerts: { burstWindowSec: 0 } } });

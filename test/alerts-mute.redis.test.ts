@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GemSimulator } from '../src/simulator/gem-simulator.js';
-import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, notifyQueueDrained, promoteDelayed, slackText, type AlertsWorld } from './alerts-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SlackSink } from '../src/simulator/slack-sink.js';
+import { alertsWorld, type AlertsWorld, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import type { TestRedis } from './helpers/redis.js';
+import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * Quiet hours that hold, not drop: the pipeline's clock is set inside a route's mute window; what
@@ -12,32 +11,14 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
  * test moves the clock to the end and promotes the task, as the passing of time would).
  */
 
+const parts = useAlertsParts('alerts-mute-key');
+const { sim, open } = parts;
+const EVENING = Date.parse('2026-01-20T20:00:00Z');
+const MORNING = Date.parse('2026-01-21T08:00:30Z');
 let redis: TestRedis;
 let slack: SlackSink;
 let smtp: SmtpSink;
-const sim = new GemSimulator({ apiKey: 'alerts-mute-key' });
-const open: AlertsWorld[] = [];
-const EVENING = Date.parse('2026-01-20T20:00:00Z');
-const MORNING = Date.parse('2026-01-21T08:00:30Z');
-
-beforeAll(async () => {
-  redis = await startRedis();
-  slack = await startSlackSink();
-  smtp = await startSmtpSink();
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-  await slack.close();
-  await smtp.close();
-  await redis.close();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((world) => world.close()));
-  sim.clearJobs();
-  slack.reset();
-  smtp.reset();
-});
+beforeAll(() => ({ redis, slack, smtp } = parts));
 
 function world(defaultRoute: Record<string, unknown>): AlertsWorld {
   const created = alertsWorld({

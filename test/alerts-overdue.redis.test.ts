@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GemSimulator } from '../src/simulator/gem-simulator.js';
-import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, slackText, type AlertsWorld } from './alerts-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SlackSink } from '../src/simulator/slack-sink.js';
+import { alertsWorld, type AlertsWorld, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import type { TestRedis } from './helpers/redis.js';
+import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * Stuck and overdue jobs end to end: the simulator, the real pipeline and notify worker, Slack sink
@@ -12,30 +11,12 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
  */
 
 const MIN = 60_000;
+const parts = useAlertsParts('alerts-overdue-key');
+const { sim, open } = parts;
 let redis: TestRedis;
 let slack: SlackSink;
 let smtp: SmtpSink;
-const sim = new GemSimulator({ apiKey: 'alerts-overdue-key' });
-const open: AlertsWorld[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  slack = await startSlackSink();
-  smtp = await startSmtpSink();
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-  await slack.close();
-  await smtp.close();
-  await redis.close();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((world) => world.close()));
-  sim.clearJobs();
-  slack.reset();
-  smtp.reset();
-});
+beforeAll(() => ({ redis, slack, smtp } = parts));
 
 function world(options: Partial<Parameters<typeof alertsWorld>[0]> = {}): AlertsWorld {
   const created = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, ...options });

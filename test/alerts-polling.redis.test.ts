@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GemSimulator } from '../src/simulator/gem-simulator.js';
-import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, notifyQueueDrained, slackText, type AlertsWorld } from './alerts-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SlackSink } from '../src/simulator/slack-sink.js';
+import { alertsWorld, notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import type { TestRedis } from './helpers/redis.js';
+import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * The watcher's own health: polling that fails (the simulator answers 500, then 401) for longer
@@ -13,31 +12,12 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
  */
 
 const MIN = 60_000;
+const parts = useAlertsParts('alerts-polling-key');
+const { sim, open } = parts;
 let redis: TestRedis;
 let slack: SlackSink;
 let smtp: SmtpSink;
-const sim = new GemSimulator({ apiKey: 'alerts-polling-key' });
-const open: AlertsWorld[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  slack = await startSlackSink();
-  smtp = await startSmtpSink();
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-  await slack.close();
-  await smtp.close();
-  await redis.close();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((world) => world.close()));
-  sim.setFaults(undefined);
-  sim.clearJobs();
-  slack.reset();
-  smtp.reset();
-});
+beforeAll(() => ({ redis, slack, smtp } = parts));
 
 describe('polling health alert', () => {
   it('sends one alert when polling has failed for longer than the limit, and one when it heals', async () => {

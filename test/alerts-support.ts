@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedMail } from 'mailparser';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
@@ -13,11 +14,11 @@ import { NotificationLog } from '../src/notify/notification-log.js';
 import { createNotifyStage } from '../src/notify/notify-stage.js';
 import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
 import { WatchPipeline } from '../src/queue/pipeline.js';
-import type { GemSimulator } from '../src/simulator/gem-simulator.js';
-import type { SlackSink, SlackSinkRequest } from '../src/simulator/slack-sink.js';
+import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackSink, type SlackSink, type SlackSinkRequest } from '../src/simulator/slack-sink.js';
 import { LogCapture, waitFor } from './helpers/pipeline.js';
-import { uniquePrefix } from './helpers/redis.js';
-import type { SmtpSink } from './helpers/smtp-sink.js';
+import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * A whole gem-watch for the alerts tests: the GEM simulator, a real Redis, the real pipeline and
@@ -171,4 +172,56 @@ export async function notifyQueueDrained(world: AlertsWorld): Promise<void> {
 /** The Slack message's text and blocks as one string, for `toContain`. */
 export function slackText(request: SlackSinkRequest): string {
   return `${request.body?.text ?? ''}\n${JSON.stringify(request.body?.blocks ?? [])}`;
+}
+
+/** The outside parts one alerts test file shares: a Redis, the simulator and both sinks. */
+export interface AlertsParts {
+  readonly sim: GemSimulator;
+  readonly redis: TestRedis;
+  readonly slack: SlackSink;
+  readonly smtp: SmtpSink;
+  /** Worlds to close after each test. */
+  readonly open: AlertsWorld[];
+}
+
+/**
+ * Starts the parts before the file's tests and stops them after, closes the worlds a test opened
+ * and resets the simulator and sinks between tests. Call it at the top level of a test file.
+ */
+export function useAlertsParts(apiKey: string): AlertsParts {
+  const sim = new GemSimulator({ apiKey });
+  const open: AlertsWorld[] = [];
+  const started: { redis?: TestRedis; slack?: SlackSink; smtp?: SmtpSink } = {};
+  beforeAll(async () => {
+    started.redis = await startRedis();
+    started.slack = await startSlackSink();
+    started.smtp = await startSmtpSink();
+    await sim.start();
+  });
+  afterAll(async () => {
+    await sim.stop();
+    await started.slack?.close();
+    await started.smtp?.close();
+    await started.redis?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((world) => world.close()));
+    sim.setFaults(undefined);
+    sim.clearJobs();
+    started.slack?.reset();
+    started.smtp?.reset();
+  });
+  return {
+    sim,
+    open,
+    get redis() {
+      return started.redis!;
+    },
+    get slack() {
+      return started.slack!;
+    },
+    get smtp() {
+      return started.smtp!;
+    },
+  };
 }
