@@ -89,7 +89,13 @@ describe('gem-watch demo', () => {
       `an .eml for a finished and for a failed job (stdout so far:\n${demo.stdout()}\nstderr:\n${demo.stderr()})`,
       55_000,
     );
-    await waitFor(() => (demo.stdout().match(/Slack message/g) ?? []).length >= 2, 'two Slack messages on the console', 20_000);
+    // The .eml files and the console messages come from two channels that deliver independently:
+    // wait for the console to show both messages rather than assume they came with the mails.
+    await waitFor(
+      () => /✅ ROAD_MATCHING job \d+ finished/.test(demo.stdout()) && /❌ LANE_LEVEL_MATCHING job \d+ failed/.test(demo.stdout()),
+      'the Slack messages of the finished and the failed job on the console',
+      30_000,
+    );
 
     const stdout = demo.stdout();
     expect(stdout).toMatch(/✅ ROAD_MATCHING job \d+ finished/);
