@@ -98,6 +98,29 @@ describe('watch pipeline', () => {
     expect((await p.store.vanishedIds()).has('20')).toBe(true);
   });
 
+  it('forgets a vanished job after the retention, but not one that came back to the list', async () => {
+    const config = testConfig(sim, redis.url);
+    const firstSeen = Date.parse('2026-01-01T00:00:00Z');
+    let now = firstSeen;
+    sim.upsertJob({ id: '40', status: 'running' });
+    sim.upsertJob({ id: '41', status: 'running' });
+    const p = pipeline(config, { now: () => now });
+    await p.pollOnce();
+    sim.removeJob('40');
+    const back = sim.getJob('41')!;
+    sim.removeJob('41');
+    await p.pollOnce();
+    expect([...(await p.store.vanishedIds()).keys()].sort()).toEqual(['40', '41']);
+
+    sim.upsertJob(back);
+    now += (config.retention.vanishedDays + 1) * 86_400_000;
+    await p.pollOnce();
+    expect(await p.store.vanishedIds()).toEqual(new Map());
+    expect((await p.store.readIndex('ROAD_MATCHING')).has('40')).toBe(false);
+    // Kept, not forgotten and seen anew: its history still starts at the first poll.
+    expect((await p.store.get('41', 'ROAD_MATCHING'))!.tracked.firstSeenAt).toBe(firstSeen);
+  });
+
   it('stores and logs an unknown status instead of failing', async () => {
     const config = testConfig(sim, redis.url);
     const logs = new LogCapture();

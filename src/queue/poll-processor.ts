@@ -147,7 +147,9 @@ export class PollProcessor {
     await store.markVanished(gone, jobType, now);
     await store.unmarkVanished(back);
     if (gone.length > 0) logger.info({ jobType, count: gone.length }, 'jobs gone from the list; marked vanished');
-    await store.forgetVanished(now, this.options.vanishedRetentionMs);
+    // The marks read above, less the jobs that came back; marks added just now are too young to go.
+    for (const id of back) vanishedBefore.delete(id);
+    await store.forgetVanished(now, this.options.vanishedRetentionMs, vanishedBefore);
 
     if (synced === 0) await redis.set(keys.synced(jobType), String(now));
     return {

@@ -207,9 +207,16 @@ export class StateStore {
     if (jobIds.length > 0) await this.redis.hdel(this.keys.vanished(), ...jobIds);
   }
 
-  /** Forgets jobs vanished longer than the retention. Returns how many. */
-  async forgetVanished(now: number, retentionMs: number): Promise<number> {
-    const vanished = await this.vanishedIds();
+  /**
+   * Forgets jobs vanished longer than the retention. Returns how many. `vanished` is the marks as
+   * the caller already read them (the poll has, a moment before), so the hash is not read twice.
+   */
+  async forgetVanished(
+    now: number,
+    retentionMs: number,
+    vanished?: ReadonlyMap<string, { since: number; jobType: string }>,
+  ): Promise<number> {
+    vanished ??= await this.vanishedIds();
     const pipeline = this.redis.pipeline();
     let count = 0;
     for (const [id, { since, jobType }] of vanished) {
