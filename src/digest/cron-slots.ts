@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { offsetAt, wallClock } from '../domain/zoned-time.js';
 
 /**
  * The instants a node-cron expression fires at, in a time zone, for any `now`: the digest names its
@@ -12,7 +13,6 @@ export class CronSlots {
   private readonly seconds: number[];
   private readonly minutes: number[];
   private readonly hours: number[];
-  private readonly parts: Intl.DateTimeFormat;
 
   /**
    * @param expression node-cron expression, 5 fields or 6 with seconds first.
@@ -25,16 +25,6 @@ export class CronSlots {
     private readonly maxDaysBack = 366 * 8,
   ) {
     if (!cron.validate(expression)) throw new Error(`not a node-cron expression: ${JSON.stringify(expression)}`);
-    this.parts = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
     // A task that is never started: only its matcher is used.
     this.matcher = cron.createTask(expression, () => undefined, { timezone: timeZone });
     const fields = cron.parse(expression);
@@ -51,7 +41,7 @@ export class CronSlots {
 
   /** The latest instant at or before `now` the expression fires at, epoch ms; undefined if none within maxDaysBack. */
   latestAtOrBefore(now: number): number | undefined {
-    const today = this.localParts(now);
+    const today = wallClock(now, this.timeZone);
     const nowSeconds = today.hour * 3600 + today.minute * 60 + today.second;
     for (let back = 0; back <= this.maxDaysBack; back++) {
       const day = new Date(Date.UTC(today.year, today.month - 1, today.day - back));
@@ -91,29 +81,16 @@ export class CronSlots {
     return at === undefined || this.matcher.match(new Date(at));
   }
 
-  private localParts(at: number): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
-    const out: Record<string, number> = {};
-    for (const part of this.parts.formatToParts(new Date(at))) {
-      if (part.type !== 'literal') out[part.type] = Number(part.value);
-    }
-    return { year: out.year!, month: out.month!, day: out.day!, hour: out.hour!, minute: out.minute!, second: out.second! };
-  }
-
   /** A local wall-clock time as epoch ms; undefined when the time does not exist (a DST gap). */
   private localToEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
     const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-    let at = wall - this.offset(wall);
+    let at = wall - offsetAt(wall, this.timeZone);
     // The offset at the guess may differ from the offset at the answer near a DST change.
-    const second = wall - this.offset(at);
+    const second = wall - offsetAt(at, this.timeZone);
     if (second !== at) at = second;
-    const back = this.localParts(at);
+    const back = wallClock(at, this.timeZone);
     const same = back.year === y && back.month === mo && back.day === d && back.hour === h && back.minute === mi && back.second === s;
     return same ? at : undefined;
   }
 
-  /** The zone's offset from UTC at an instant, in ms (local minus UTC). */
-  private offset(at: number): number {
-    const p = this.localParts(at);
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at / 1000) * 1000;
-  }
 }

@@ -1,3 +1,5 @@
+import { offsetAt, wallClock, type WallClock } from './zoned-time.js';
+
 /**
  * Quiet hours and silences: whether a route's messages are held at an instant, and until when.
  * Pure; `now` is passed in and time zones come from Intl, so it is exact across DST changes.
@@ -53,55 +55,10 @@ const DAY_MS = 86_400_000;
 /** Chains of windows and silences are followed at most this far; beyond that, muted "for good". */
 const MAX_CHAIN = 64;
 
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  weekday: number;
-  minutes: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let found = formatters.get(timeZone);
-  if (!found) {
-    found = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, found);
-  }
-  return found;
-}
-
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-function wallClock(at: number, timeZone: string): WallClock & { second: number } {
-  const parts = formatter(timeZone).formatToParts(new Date(at));
-  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '0';
-  return {
-    year: Number(get('year')),
-    month: Number(get('month')),
-    day: Number(get('day')),
-    weekday: WEEKDAYS[get('weekday')] ?? 0,
-    minutes: Number(get('hour')) * 60 + Number(get('minute')),
-    second: Number(get('second')),
-  };
-}
-
-/** Offset of the zone from UTC at an instant, in ms (positive east of Greenwich). */
-function offsetAt(at: number, timeZone: string): number {
+/** The wall clock with its time of day as minutes since midnight, as windows are written. */
+function localTime(at: number, timeZone: string): WallClock & { minutes: number } {
   const wall = wallClock(at, timeZone);
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, Math.floor(wall.minutes / 60), wall.minutes % 60, wall.second);
-  return asUtc - Math.floor(at / 1000) * 1000;
+  return { ...wall, minutes: wall.hour * 60 + wall.minute };
 }
 
 /**
@@ -131,7 +88,7 @@ function addDays(year: number, month: number, day: number, days: number): [numbe
 
 /** When the occurrence of `window` that holds at `at` ends, or undefined when it does not hold. */
 export function windowEndAt(window: MuteWindowSpec, timeZone: string, at: number): number | undefined {
-  const wall = wallClock(at, timeZone);
+  const wall = localTime(at, timeZone);
   const start = hhmm(window.start);
   const end = hhmm(window.end);
   const startsOn = (weekday: number) => window.days.length === 0 || window.days.includes(weekday);
