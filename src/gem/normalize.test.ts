@@ -9,19 +9,25 @@ describe('normalizeList', () => {
   it('reads the list example of list-jobs.txt: integer ids become strings, REQUESTED becomes queued', () => {
     const { jobs, rejected } = normalizeList(fixture('list-jobs.json'), 'ROAD_MATCHING');
     expect(rejected).toEqual([]);
-    expect(jobs).toHaveLength(2);
-    expect(jobs[0]).toMatchObject({
-      id: '123456789',
-      jobType: 'ROAD_MATCHING',
-      status: 'queued',
-      rawStatus: 'REQUESTED',
-      inputFile: 'test_data.parquet',
-      overtureRelease: '2026-01-21.0',
-      storageId: 'storage-001',
-      createdAt: '2026-02-18T10:38:59.031762Z',
-    });
-    expect(jobs[0]!.statistics).toBeUndefined();
-    expect(jobs[1]).toMatchObject({ id: '987654321', jobType: 'LANE_LEVEL_MATCHING', orbisVersion: '123456.1' });
+    expect(jobs).toEqual([
+      { id: '123456789', jobType: 'ROAD_MATCHING', status: 'queued', rawStatus: 'REQUESTED' },
+      // The example lists a lane-level job under job_type=ROAD_MATCHING; its own type wins.
+      { id: '987654321', jobType: 'LANE_LEVEL_MATCHING', status: expect.any(String), rawStatus: expect.any(String) },
+    ]);
+  });
+
+  it('reads only what a poll decides on: the rest comes from the detail call', () => {
+    const { jobs } = normalizeList(
+      { jobs: [{ job_id: 5, status: 'SUCCESS', input_filename: 'a.parquet', statistics: { roads_matched: '90%' }, created_at: 'not a time' }] },
+      'ROAD_MATCHING',
+    );
+    expect(jobs).toEqual([{ id: '5', jobType: 'ROAD_MATCHING', status: 'finished', rawStatus: 'SUCCESS' }]);
+  });
+
+  it('warns about a status word it does not know, naming the job', () => {
+    const { jobs, warnings } = normalizeList({ jobs: [{ job_id: 6, status: 'PAUSED' }, { job_id: 7, status: 'SUCCESS' }] }, 'ROAD_MATCHING');
+    expect(jobs.map((job) => job.status)).toEqual(['unknown', 'finished']);
+    expect(warnings).toEqual(['job 6: status "PAUSED" is not one gem-watch knows']);
   });
 
   it('keeps the readable jobs when one entry is broken', () => {

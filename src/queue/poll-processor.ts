@@ -128,8 +128,10 @@ export class PollProcessor {
     const needDetail: Job[] = [];
     const silent: Job[] = [];
     const seen = new Set<string>();
+    const back: string[] = [];
     for (const job of list.jobs) {
       seen.add(job.id);
+      if (vanishedBefore.has(job.id)) back.push(job.id);
       const stored = index.get(job.id);
       if (stored === undefined) {
         if (firstSync && isTerminal(job.status)) silent.push(job);
@@ -142,8 +144,8 @@ export class PollProcessor {
 
     await this.recordSilently(jobType, silent, now);
 
-    const gone = [...index.keys()].filter((id) => !seen.has(id) && !vanishedBefore.has(id));
-    const back = [...seen].filter((id) => vanishedBefore.has(id));
+    const gone: string[] = [];
+    for (const id of index.keys()) if (!seen.has(id) && !vanishedBefore.has(id)) gone.push(id);
     await store.markVanished(gone, jobType, now);
     await store.unmarkVanished(back);
     if (gone.length > 0) logger.info({ jobType, count: gone.length }, 'jobs gone from the list; marked vanished');
