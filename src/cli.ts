@@ -199,13 +199,13 @@ program
     action(async (options: { failed?: boolean; retry?: boolean | string[]; json?: boolean }) => {
       const cfg = config();
       const { Queue } = await import('bullmq');
-      const { createRedis } = await import('./queue/connection.js');
+      const { createRedis, queueOptions } = await import('./queue/connection.js');
       const { QUEUE_NAMES } = await import('./queue/names.js');
       const { Keys } = await import('./state/keys.js');
       const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
       const logger = quietLogger(cfg);
       const redis = createRedis(cfg.redis.url, logger, 'cli', { maxRetriesPerRequest: 1 });
-      const queue = new Queue(QUEUE_NAMES.notify, { connection: redis, prefix: cfg.redis.prefix });
+      const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
       queue.on('error', () => {});
       try {
         if (options.retry) {
@@ -253,11 +253,11 @@ program
 /** The notify queue and a Redis client for the alert commands; closed by `done`. */
 async function alertContext(cfg: Config) {
   const { Queue } = await import('bullmq');
-  const { createRedis } = await import('./queue/connection.js');
+  const { createRedis, queueOptions } = await import('./queue/connection.js');
   const { QUEUE_NAMES } = await import('./queue/names.js');
   const { Keys } = await import('./state/keys.js');
   const redis = createRedis(cfg.redis.url, quietLogger(cfg), 'cli', { maxRetriesPerRequest: 1 });
-  const queue = new Queue(QUEUE_NAMES.notify, { connection: redis, prefix: cfg.redis.prefix });
+  const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
   queue.on('error', () => {});
   return {
     config: cfg,
