@@ -126,12 +126,16 @@ export class NotificationLog {
   async record(event: DeliveryOutcomeEvent): Promise<void> {
     const entries = entriesOf(event);
     const key = this.keys.notificationLog();
-    const multi = this.redis.multi();
     // Members first, the group's own entry last: newest first reads the group, then what it carried.
-    for (const entry of entries.reverse()) multi.lpush(key, JSON.stringify(entry));
-    multi.ltrim(key, 0, Math.max(1, this.options.maxEntries) - 1);
-    multi.pexpire(key, Math.max(60_000, Math.round(this.options.retentionMs)));
-    await multi.exec();
+    const values = entries.reverse().map((entry) => JSON.stringify(entry));
+    // Issued together rather than as a MULTI: they go out in one write with the other commands of
+    // this turn (the state connection auto-pipelines), and a push left untrimmed by a crash is
+    // trimmed by the next one.
+    await Promise.all([
+      this.redis.lpush(key, ...values),
+      this.redis.ltrim(key, 0, Math.max(1, this.options.maxEntries) - 1),
+      this.redis.pexpire(key, Math.max(60_000, Math.round(this.options.retentionMs))),
+    ]);
   }
 
   /**

@@ -281,7 +281,10 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     // One sender per task at a time, even if BullMQ hands a stalled task to a second worker.
     const lockKey = keys.deliveryLock(taskId);
     const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
-    const locked = await redis.set(lockKey, holder, 'PX', lockTtlMs, 'NX');
+    // The marker is read in the same round trip, after the lock on the same connection: a holder
+    // writes its marker before it releases, so a marker written by anyone is seen here once the
+    // lock is ours. (Without the lock the read is simply not used.)
+    const [locked, marker] = await Promise.all([redis.set(lockKey, holder, 'PX', lockTtlMs, 'NX'), redis.get(keys.delivered(taskId))]);
     // A SET applied by Redis whose reply was lost (a restart, a network blip) is sent again by
     // ioredis after reconnecting and then answers nil: the lock is ours all the same.
     if (locked !== 'OK' && (await redis.get(lockKey)) !== holder) {
@@ -299,7 +302,6 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     };
 
     try {
-      const marker = await redis.get(keys.delivered(taskId));
       if (marker !== null) {
         const previous = safeJson(marker);
         log.info('notification already delivered; not sending it again');

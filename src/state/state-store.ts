@@ -8,10 +8,14 @@ import type { TrackedJob } from './tracked-job.js';
 
 const SAVE_JOB_LUA = readFileSync(new URL('./lua/save-job-6.lua', import.meta.url), 'utf8');
 const RECORD_HISTORY_LUA = readFileSync(new URL('./lua/record-history-2.lua', import.meta.url), 'utf8');
+const READ_JOB_LUA = readFileSync(new URL('./lua/read-job-3.lua', import.meta.url), 'utf8');
+const ACK_OUTBOX_LUA = readFileSync(new URL('./lua/ack-outbox-2.lua', import.meta.url), 'utf8');
 
-interface SaveJobCommand {
+interface StateCommands {
   gemwatchSaveJob(...args: Array<string | number>): Promise<number | string>;
   gemwatchRecordHistory(...args: string[]): Promise<number>;
+  gemwatchReadJob(...args: string[]): Promise<Array<string | null>>;
+  gemwatchAckOutbox(...args: string[]): Promise<number>;
 }
 
 export interface StateStoreOptions {
@@ -62,6 +66,8 @@ export class StateStore {
     if (!('gemwatchRecordHistory' in redis)) {
       redis.defineCommand('gemwatchRecordHistory', { numberOfKeys: 2, lua: RECORD_HISTORY_LUA });
     }
+    if (!('gemwatchReadJob' in redis)) redis.defineCommand('gemwatchReadJob', { numberOfKeys: 3, lua: READ_JOB_LUA });
+    if (!('gemwatchAckOutbox' in redis)) redis.defineCommand('gemwatchAckOutbox', { numberOfKeys: 2, lua: ACK_OUTBOX_LUA });
   }
 
   /** The index of one job type: job id → "status|version". What the poll compares the list against. */
@@ -76,13 +82,12 @@ export class StateStore {
 
   /** One job as stored, or undefined when never seen. */
   async get(jobId: string, jobType: string): Promise<StoredJob | undefined> {
-    const [indexValue, json, vanished] = await this.redis
-      .multi()
-      .hget(this.keys.statusIndex(jobType), jobId)
-      .hget(this.keys.jobs(), jobId)
-      .hget(this.keys.vanished(), jobId)
-      .exec()
-      .then((replies) => (replies ?? []).map(([, value]) => value as string | null));
+    const [indexValue, json, vanished] = await (this.redis as unknown as StateCommands).gemwatchReadJob(
+      this.keys.statusIndex(jobType),
+      this.keys.jobs(),
+      this.keys.vanished(),
+      jobId,
+    );
     if (!indexValue) return undefined;
     const { status, version } = parseIndex(indexValue);
     const stored = json ? parseTracked(json) : undefined;
@@ -116,7 +121,7 @@ export class StateStore {
     const { tracked, transition } = args;
     const { vanishedAt: _vanished, ...snapshot } = tracked;
     const announce = transition !== undefined && !transition.silent;
-    const result = await (this.redis as unknown as SaveJobCommand).gemwatchSaveJob(
+    const result = await (this.redis as unknown as StateCommands).gemwatchSaveJob(
       this.keys.jobs(),
       this.keys.statusIndex(args.jobType),
       this.keys.transitions(),
@@ -144,7 +149,7 @@ export class StateStore {
   async recordHistory(jobType: string, entries: ReadonlyArray<{ id: string; indexValue: string }>): Promise<number> {
     if (entries.length === 0) return 0;
     const args = entries.flatMap(({ id, indexValue }) => [id, indexValue]);
-    const recorded = await (this.redis as unknown as SaveJobCommand).gemwatchRecordHistory(this.keys.statusIndex(jobType), this.keys.vanished(), ...args);
+    const recorded = await (this.redis as unknown as StateCommands).gemwatchRecordHistory(this.keys.statusIndex(jobType), this.keys.vanished(), ...args);
     return Number(recorded);
   }
 
@@ -248,7 +253,7 @@ export class StateStore {
 
   /** The transition's notification tasks exist: its outbox entry can go. */
   async ackOutbox(member: string): Promise<void> {
-    await this.redis.multi().zrem(this.keys.outbox(), member).hdel(this.keys.outboxData(), member).exec();
+    await (this.redis as unknown as StateCommands).gemwatchAckOutbox(this.keys.outbox(), this.keys.outboxData(), member);
   }
 
   /** How many transitions wait in the outbox. */
