@@ -1,3 +1,7 @@
+import { EventEmitter } from 'node:events';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { TokenProvider } from './auth/token-provider.js';
 import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError, parseRetryAfter } from './errors.js';
 import type { Job } from './job.js';
@@ -14,9 +18,17 @@ export interface GemClientOptions {
   detailPath?: string;
   /** X-Version header of the detail call. Default "1". */
   apiVersion?: string;
-  /** Timeout of each request, in milliseconds. Default 15,000. */
+  /**
+   * Deadline of each request, in milliseconds, from sending it to the last byte of the answer
+   * (connecting, waiting for the headers and reading the body all count): a server that never
+   * answers and one that stalls or trickles mid-body both fail as `timeout` after this long. The
+   * one retry after a 401 gets a deadline of its own. Default 15,000.
+   */
   timeoutMs?: number;
-  /** Largest answer read, in bytes; a larger one is a bad response. Default 64 MiB. */
+  /**
+   * Largest answer read, in bytes, as sent and once decompressed; a larger one is a bad response,
+   * refused from its Content-Length when declared, else as soon as it streams past. Default 64 MiB.
+   */
   maxBodyBytes?: number;
   /** Called after every request with its endpoint and outcome (HTTP status or error reason). */
   onRequest?: (endpoint: 'list' | 'detail', outcome: string) => void;
@@ -43,12 +55,55 @@ export interface DetailResult {
 // quoted before parsing. Ids are opaque strings from then on.
 const LARGE_INTEGER_ID = /("(?:job_id|jobId|jobRunId|id)"\s*:\s*)(-?\d{16,})/g;
 
+/** Marks the abort of a request by its own deadline, so it is told from any other failure. */
+class DeadlineError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * One request's deadline: a single timer that aborts the request, or the body being read. It is
+ * an EventEmitter, which undici takes as a signal (it reads `aborted` and `reason` and listens for
+ * `abort`): about 1 µs a request, where an AbortController costs about 9 and AbortSignal.timeout 24.
+ */
+class Deadline extends EventEmitter {
+  aborted = false;
+  reason: Error | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    super();
+    this.timer = setTimeout(() => {
+      this.aborted = true;
+      this.reason = new DeadlineError(`no complete answer within ${ms} ms`);
+      this.emit('abort');
+    }, ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** An answer whose body is not read yet; its deadline still runs. */
+interface Answer {
+  status: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: Dispatcher.ResponseData['body'];
+  deadline: Deadline;
+}
+
 /**
  * The GEM API: the list and the detail call, exactly as the docs describe them (tomtom-api-key and
  * Authorization: Bearer on both, X-Version on the detail call). Every failure is a GemApiError with a
  * reason and `retryable`; answers are normalised into Jobs.
  */
 export class GemClient {
+  // The client owns its connection pool rather than sharing a module-level one, so its life is
+  // the client's: close() ends it, and each client (the daemon's, check's, a test's) keeps to its
+  // own sockets. Idle keep-alive sockets are unref'd by undici and never hold a process open.
+  // undici's own headersTimeout/bodyTimeout are off: the per-request Deadline is the one timeout,
+  // and a total one (bodyTimeout only bounds the gap between two chunks).
+  private readonly dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   private readonly baseUrl: string;
   private readonly listPath: string;
   private readonly detailPath: string;
@@ -63,6 +118,14 @@ export class GemClient {
     this.apiVersion = options.apiVersion ?? '1';
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Closes the client's connections once the requests under way are done. Optional: idle
+   * keep-alive connections never hold the process open.
+   */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
   }
 
   /** All jobs of one type: GET {listPath}?job_type=TYPE. */
@@ -123,7 +186,7 @@ export class GemClient {
     const token = await this.token(endpoint);
     const first = await this.send(endpoint, url, extraHeaders, token);
     if (first.status !== 401 || token === undefined) return this.read(endpoint, first);
-    await first.body?.cancel();
+    await discard(first);
     this.options.tokenProvider.invalidate(token);
     const fresh = await this.token(endpoint);
     return this.read(endpoint, await this.send(endpoint, url, extraHeaders, fresh));
@@ -148,13 +211,24 @@ export class GemClient {
     url: string,
     extraHeaders: Record<string, string>,
     token: string | undefined,
-  ): Promise<Response> {
-    const headers: Record<string, string> = { 'tomtom-api-key': this.options.apiKey, Accept: 'application/json', ...extraHeaders };
+  ): Promise<Answer> {
+    // What fetch sent by itself is kept: a User-Agent, and compressed answers accepted (decoded in
+    // readLimited). Redirects are not followed: the API key would go along to wherever they point.
+    const headers: Record<string, string> = {
+      'tomtom-api-key': this.options.apiKey,
+      Accept: 'application/json',
+      'Accept-Encoding': 'gzip, deflate, br',
+      'User-Agent': 'gem-watch',
+      ...extraHeaders,
+    };
     if (token) headers.Authorization = `Bearer ${token}`;
+    const deadline = new Deadline(this.timeoutMs);
     try {
-      return await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const { statusCode, headers: answerHeaders, body } = await request(url, { dispatcher: this.dispatcher, headers, signal: deadline });
+      return { status: statusCode, headers: answerHeaders, body, deadline };
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+      deadline.clear();
+      const timedOut = deadline.aborted;
       this.options.onRequest?.(endpoint, timedOut ? 'timeout' : 'network');
       // The URL is left out on purpose: it is not secret, but the cause's text is scrubbed by the
       // logger anyway, and the endpoint name says enough.
@@ -165,18 +239,18 @@ export class GemClient {
     }
   }
 
-  private async read(endpoint: 'list' | 'detail', response: Response): Promise<unknown> {
-    const { status } = response;
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
+  private async read(endpoint: 'list' | 'detail', answer: Answer): Promise<unknown> {
+    const { status } = answer;
+    if (status < 200 || status > 299) {
+      await discard(answer);
       this.options.onRequest?.(endpoint, String(status));
-      throw this.statusError(endpoint, response);
+      throw this.statusError(endpoint, status, answer.headers);
     }
     let text: string;
     try {
-      text = await readLimited(response, this.maxBodyBytes);
+      text = await readLimited(answer, this.maxBodyBytes);
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+      const timedOut = answer.deadline.aborted;
       this.options.onRequest?.(endpoint, timedOut ? 'timeout' : 'badResponse');
       if (timedOut) {
         throw new GemApiError(`GEM ${endpoint} answer timed out after ${this.timeoutMs} ms`, {
@@ -193,6 +267,8 @@ export class GemClient {
         endpoint,
         cause: error,
       });
+    } finally {
+      answer.deadline.clear();
     }
     try {
       const parsed: unknown = JSON.parse(text.replace(LARGE_INTEGER_ID, '$1"$2"'));
@@ -210,8 +286,7 @@ export class GemClient {
     }
   }
 
-  private statusError(endpoint: 'list' | 'detail', response: Response): GemApiError {
-    const { status } = response;
+  private statusError(endpoint: 'list' | 'detail', status: number, headers: Answer['headers']): GemApiError {
     const base = { status, endpoint };
     if (status === 401 || status === 403) {
       return new GemAuthError(
@@ -229,7 +304,7 @@ export class GemClient {
         ...base,
         reason: 'rateLimited',
         retryable: true,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(header(headers, 'retry-after')),
       });
     }
     if (status >= 500) {
@@ -237,7 +312,7 @@ export class GemClient {
         ...base,
         reason: 'serverError',
         retryable: true,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(header(headers, 'retry-after')),
       });
     }
     return new GemApiError(`GEM ${endpoint} call refused (${status})`, { ...base, reason: 'clientError', retryable: false });
@@ -245,25 +320,92 @@ export class GemClient {
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
+  return code ?? cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
-/** Reads a body as text, refusing more than `limit` bytes. */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
+/** One response header as fetch's Headers.get gives it: repeated values joined, absent as null. */
+function header(headers: Answer['headers'], name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Gives up an answer without reading it. A short body is drained so the keep-alive socket can
+ * carry the next request (awaited, so the next request finds the socket free; error bodies are
+ * small); a long one (over undici's 128 KiB) closes the socket instead. The deadline stays armed
+ * until then, so a body that stalls is ended by it; dump() never rejects.
+ */
+async function discard(answer: Answer): Promise<void> {
+  try {
+    await answer.body.dump();
+  } finally {
+    answer.deadline.clear();
+  }
+}
+
+type Decoder = (input: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>;
+const gunzipAsync: Decoder = promisify(gunzip);
+const inflateAsync: Decoder = promisify(inflate);
+const inflateRawAsync: Decoder = promisify(inflateRaw);
+const DECODERS: Record<string, Decoder> = {
+  gzip: gunzipAsync,
+  'x-gzip': gunzipAsync,
+  br: promisify(brotliDecompress),
+  // "deflate" is meant to be zlib-wrapped but some servers send it raw, as fetch also allows.
+  deflate: (input, options) => ((input[0]! & 0x0f) === 0x08 ? inflateAsync(input, options) : inflateRawAsync(input, options)),
+};
+
+/**
+ * Reads a body as text, refusing more than `limit` bytes as sent and as decoded. Compressed bodies
+ * are decoded as fetch did (gzip, deflate, br; another coding is left as it is, and fails as JSON).
+ */
+async function readLimited(answer: Answer, limit: number): Promise<string> {
+  const { body } = answer;
+  const declared = Number(header(answer.headers, 'content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel();
+    body.destroy();
     throw new Error(`answer of ${declared} bytes exceeds the ${limit}-byte limit`);
   }
-  if (!response.body) return '';
-  const decoder = new TextDecoder();
-  let size = 0;
-  let text = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`answer exceeds the ${limit}-byte limit`);
-    text += decoder.decode(chunk, { stream: true });
+  let bytes = await new Promise<Buffer>((resolve, reject) => {
+    if (body.destroyed) {
+      reject(body.errored ?? new Error('answer closed before it was read'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Destroying the body closes its socket, so the rest is never read.
+      if (size > limit) body.destroy(new Error(`answer exceeds the ${limit}-byte limit`));
+      else chunks.push(chunk);
+    });
+    let settled = false;
+    body.on('end', () => {
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    body.on('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    // A body closed with neither would never settle. The flag spares an Error (and its stack
+    // trace) on every answer, since 'close' follows 'end' too.
+    body.on('close', () => {
+      if (!settled) reject(new Error('answer closed before its end'));
+    });
+  });
+  const decode = DECODERS[header(answer.headers, 'content-encoding')?.trim().toLowerCase() ?? ''];
+  if (decode) {
+    try {
+      bytes = await decode(bytes, { maxOutputLength: limit });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`answer exceeds the ${limit}-byte limit once decompressed`);
+      throw error;
+    }
   }
-  return text + decoder.decode();
+  const text = bytes.toString('utf8');
+  // TextDecoder, which fetch's text() used, drops a byte order mark; JSON.parse would choke on it.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
