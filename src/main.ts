@@ -21,7 +21,7 @@ export interface AppOptions {
   role?: Role;
   logger?: Logger;
   metrics?: Metrics;
-  /** fetch for Slack (tests route it elsewhere); default globalThis.fetch. */
+  /** fetch for Slack (tests route it elsewhere); default: the Slack channel's own undici client. */
   fetch?: typeof globalThis.fetch;
   /** Serve /healthz, /readyz, /metrics, the status page and /queues on http.host:http.port. Default true. */
   http?: boolean;

@@ -78,7 +78,10 @@ export interface Notifier {
 export interface ChannelContext {
   config: Config;
   logger: Logger;
-  /** fetch for HTTP channels; tests may pass one that records. Default: globalThis.fetch. */
+  /**
+   * fetch for HTTP channels; tests may pass one that records. Default: each channel's own client
+   * (Slack: undici's request() over a keep-alive pool, without fetch's WHATWG layer).
+   */
   fetch?: typeof globalThis.fetch;
 }
 

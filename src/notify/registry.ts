@@ -36,7 +36,7 @@ export class NotifierRegistry {
 }
 
 export interface CreateNotifiersOptions {
-  /** fetch for HTTP channels; default globalThis.fetch. */
+  /** fetch for HTTP channels (tests pass one that records); default: each channel's own undici client. */
   fetch?: typeof globalThis.fetch;
   /** Channel list; default CHANNELS. Tests and extensions may add their own. */
   channels?: readonly ChannelFactory[];

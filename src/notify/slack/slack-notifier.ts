@@ -1,4 +1,6 @@
+import { EventEmitter } from 'node:events';
 import { IncomingWebhook, type FetchFunction } from '@slack/webhook';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../domain/routing.js';
 import type { Logger } from '../../observability/logger.js';
@@ -11,26 +13,174 @@ import { classifySlackFailure, type CapturedResponse } from './classify.js';
 export interface SlackNotifierOptions {
   config: Config;
   logger: Logger;
-  /** Default: globalThis.fetch. */
+  /**
+   * fetch to post with; tests pass one that records. Default: a fetch-shaped post over undici's
+   * request() on a keep-alive connection pool of this notifier's (see `undiciPost`).
+   */
   fetch?: typeof globalThis.fetch;
+}
+
+type FetchInit = NonNullable<Parameters<FetchFunction>[1]>;
+type FetchAnswer = Awaited<ReturnType<FetchFunction>>;
+
+/**
+ * Posts one message as @slack/webhook asks its fetch to, within `timeoutMs` (a total deadline, to
+ * the end of the answer) and until `signal` (the delivery's) aborts. It rejects with an error named
+ * TimeoutError or AbortError for those two, which classify.ts calls a timeout.
+ */
+type Post = (url: string | URL, init: FetchInit, timeoutMs: number, signal: AbortSignal | undefined) => Promise<FetchAnswer>;
+
+/** Slack answers a word or two; more than this is not kept (the rest closes the socket). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * One post's deadline and abort: a timer, and a listener on the delivery's signal. An
+ * EventEmitter, which undici takes as a signal (it reads `aborted` and `reason`): no
+ * AbortSignal.timeout or AbortSignal.any per post.
+ */
+class PostAbort extends EventEmitter {
+  aborted = false;
+  reason: Error | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onOuterAbort = () => this.fire('AbortError', 'the delivery was aborted');
+
+  constructor(
+    timeoutMs: number,
+    private readonly outer: AbortSignal | undefined,
+  ) {
+    super();
+    this.timer = setTimeout(() => this.fire('TimeoutError', `no complete answer within ${timeoutMs} ms`), timeoutMs);
+    if (outer?.aborted) this.onOuterAbort();
+    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+  }
+
+  private fire(name: 'TimeoutError' | 'AbortError', message: string): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = Object.assign(new Error(message), { name });
+    this.emit('abort');
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+/**
+ * The default post: undici's request() through `dispatcher`, answering with just what
+ * @slack/webhook 8 and this notifier read (ok, status, statusText, text(), headers.get). It skips
+ * fetch's WHATWG layer (web streams, Response objects), and its keep-alive pool spares a TLS
+ * handshake per message. Redirects fail the post, as @slack/webhook's `redirect: 'error'` asks.
+ */
+function undiciPost(dispatcher: Dispatcher): Post {
+  return async (url, init, timeoutMs, signal) => {
+    const abort = new PostAbort(timeoutMs, signal);
+    try {
+      const answer = await request(url, {
+        dispatcher,
+        method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+        ...(init.headers ? { headers: init.headers } : {}),
+        ...(typeof init.body === 'string' ? { body: init.body } : {}),
+        signal: abort,
+      });
+      const { statusCode: status, headers } = answer;
+      if (init.redirect === 'error' && [301, 302, 303, 307, 308].includes(status)) {
+        await answer.body.dump();
+        throw new Error(`unexpected redirect (${status})`);
+      }
+      const text = await readAnswer(answer.body);
+      const get = (name: string): string | null => {
+        const value = headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(', ') : value;
+      };
+      return {
+        ok: status >= 200 && status <= 299,
+        status,
+        statusText: answer.statusText ?? '',
+        url: String(url),
+        headers: { get, entries: () => Object.keys(headers).map((name): [string, string] => [name, get(name) ?? '']) },
+        text: async () => text,
+        json: async () => JSON.parse(text) as unknown,
+        arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+      };
+    } catch (error) {
+      // After the deadline or the delivery's abort, undici rejects with that reason; any other
+      // error (refused, reset) is passed on as it is.
+      throw abort.aborted ? abort.reason : error;
+    } finally {
+      abort.clear();
+    }
+  };
+}
+
+/** Reads a Slack answer as text, keeping at most MAX_ANSWER_BYTES. */
+function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = () => {
+      settled = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_ANSWER_BYTES) {
+        finish();
+        body.destroy();
+      }
+    });
+    body.on('end', () => settled || finish());
+    body.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    body.on('close', () => {
+      if (!settled) reject(new Error('answer closed before its end'));
+      settled = true;
+    });
+  });
+}
+
+/** An injected fetch, given the deadline and the delivery's signal the usual way. */
+function fetchPost(fetchImpl: typeof globalThis.fetch): Post {
+  return (url, init, timeoutMs, signal) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return fetchImpl(url, { ...init, signal: signal ? AbortSignal.any([timeout, signal]) : timeout } as RequestInit);
+  };
 }
 
 /**
  * Slack through @slack/webhook's IncomingWebhook. The library's own retries stay off (the queue
- * retries); its fetch is wrapped so the status and Retry-After of a 429 are seen, since v8 fails
- * a 429 at once and keeps its headers to itself. `link_names` is never set.
+ * retries), and so does its timeout (an AbortSignal.timeout per post): the post enforces
+ * `slack.timeoutMs` itself, together with the delivery's abort signal. Its fetch is wrapped so the
+ * status and Retry-After of a 429 are seen, since v8 fails a 429 at once and keeps its headers to
+ * itself. `link_names` is never set.
  */
 export class SlackNotifier implements Notifier {
   readonly name = 'slack';
   readonly perTargetPerSecond: number;
   private readonly config: Config;
   private readonly logger: Logger;
-  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly post: Post;
+  /** Owned keep-alive pool of the default post; none with an injected fetch. */
+  private readonly dispatcher: Agent | undefined;
 
   constructor(options: SlackNotifierOptions) {
     this.config = options.config;
     this.logger = options.logger.child({ channel: 'slack' });
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    if (options.fetch) {
+      this.post = fetchPost(options.fetch);
+    } else {
+      // undici's own header and body timeouts are off: the post's deadline is the one timeout.
+      this.dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+      this.post = undiciPost(this.dispatcher);
+    }
     this.perTargetPerSecond = this.config.notify.slackPerSecond;
     // loadConfig registers these too; a notifier built from a hand-made config must not leak either.
     registerSecretUrl(this.config.slack.webhookUrl, true);
@@ -59,16 +209,16 @@ export class SlackNotifier implements Notifier {
     }
     const message = this.render(delivery);
     const captured: CapturedResponse = {};
-    const fetchImpl = this.fetchImpl;
+    const { post } = this;
+    const timeoutMs = this.config.slack.timeoutMs;
     const capturing: FetchFunction = async (input, init) => {
-      const signals = [init?.signal, delivery.signal].filter((signal): signal is AbortSignal => signal !== undefined);
-      const response = await fetchImpl(input, { ...init, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] } as RequestInit);
+      const response = await post(input, init ?? {}, timeoutMs, delivery.signal);
       captured.status = response.status;
       captured.retryAfter = response.headers.get('retry-after');
       return response;
     };
     // A webhook object per send keeps `captured` private to this call under concurrency.
-    const webhook = new IncomingWebhook(url, { fetch: capturing, timeout: this.config.slack.timeoutMs, retryConfig: { retries: 0 } });
+    const webhook = new IncomingWebhook(url, { fetch: capturing, timeout: 0, retryConfig: { retries: 0 } });
     try {
       const result = await webhook.send(message);
       const answer = result.text.trim();
@@ -79,7 +229,10 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Closes the keep-alive connections, once the posts under way are done. */
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }
 
 /** Registry entry: Slack is on when any webhook is configured. */
