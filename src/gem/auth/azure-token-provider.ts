@@ -1,4 +1,4 @@
-import { AzureCliCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { AzureTokenError } from './azure-token-error.js';
 import { maskOpaque } from './mask.js';
 import type { FetchedToken, TokenSource } from './token-source.js';
@@ -48,27 +48,32 @@ export class AzureTokenProvider implements TokenSource {
   readonly kind = 'azure';
   readonly scope: string;
   private readonly credentialName: string;
-  private readonly credential: TokenCredential;
+  private readonly credential: () => Promise<TokenCredential>;
 
   constructor(options: AzureTokenProviderOptions = {}) {
     this.scope = options.scope ?? DEFAULT_AZURE_SCOPE;
     const timeout = options.timeoutMs ?? 30_000;
-    if (options.tokenCredential) {
-      this.credential = options.tokenCredential;
-      this.credentialName = options.tokenCredential.constructor?.name ?? 'credential';
-    } else if (options.credential === 'cli') {
-      this.credential = new AzureCliCredential({ processTimeoutInMs: timeout });
-      this.credentialName = 'AzureCliCredential';
-    } else {
-      this.credential = new DefaultAzureCredential({ processTimeoutInMs: timeout });
-      this.credentialName = 'DefaultAzureCredential';
+    const given = options.tokenCredential;
+    if (given) {
+      this.credentialName = given.constructor?.name ?? 'credential';
+      this.credential = () => Promise.resolve(given);
+      return;
     }
+    const cliOnly = options.credential === 'cli';
+    this.credentialName = cliOnly ? 'AzureCliCredential' : 'DefaultAzureCredential';
+    // @azure/identity is loaded on first use: it adds ~25 MB to every process's RSS, and most
+    // deployments use a static token or a command instead.
+    let built: Promise<TokenCredential> | undefined;
+    this.credential = () =>
+      (built ??= import('@azure/identity').then(({ AzureCliCredential, DefaultAzureCredential }) =>
+        cliOnly ? new AzureCliCredential({ processTimeoutInMs: timeout }) : new DefaultAzureCredential({ processTimeoutInMs: timeout }),
+      ));
   }
 
   async fetchToken(): Promise<FetchedToken> {
     let answer;
     try {
-      answer = await this.credential.getToken(this.scope);
+      answer = await (await this.credential()).getToken(this.scope);
     } catch (error) {
       // Azure's text is the useful part ("run az login", "no managed identity endpoint"), but it may
       // quote the CLI's stderr or a parse error with its input: masked before it goes anywhere.
