@@ -250,14 +250,18 @@ describe('notify queue delivery', () => {
   });
 
   it('holds every task for a rate-limited webhook until its Retry-After, not only the one refused', async () => {
-    const h = await harness({ config: { smtpUrl: '' } });
-    slackSink.failNext(1, { status: 429, retryAfterSec: 1 });
+    // Two posts a second: the next task passes the rate gate 500 ms after the first, long after the
+    // 429 came back, so only the hold it left can keep that task back for the whole 3 s. (With
+    // the gate's usual spacing, posts already past it when the 429 arrives go out regardless.)
+    const h = await harness({ config: { smtpUrl: '', yaml: { notify: { backoffMs: 50, maxBackoffMs: 400, slackPerSecond: 2, attempts: 6 } } } });
+    slackSink.failNext(1, { status: 429, retryAfterSec: 3 });
     const ids = [...(await h.enqueue(withJob('finished', 'job-a'))), ...(await h.enqueue(withJob('finished', 'job-b'))), ...(await h.enqueue(withJob('finished', 'job-c')))];
     await h.settled(ids);
     const limited = slackSink.requests.find((request) => request.answer === 429)!;
     const later = slackSink.requests.filter((request) => request.at > limited.at);
     expect(slackSink.accepted()).toHaveLength(3);
-    for (const request of later) expect(request.at - limited.at).toBeGreaterThanOrEqual(1_000);
+    expect(later).toHaveLength(3);
+    for (const request of later) expect(request.at - limited.at).toBeGreaterThanOrEqual(3_000);
   });
 
   it('retries a 500 until Slack takes the message', async () => {
