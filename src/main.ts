@@ -147,7 +147,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       http?.beginShutdown();
       await digest?.stop();
       await pipeline.stop(graceMs);
-      await notifiers.close();
+      await Promise.all([notifiers.close(), client.close()]);
       await http?.stop();
     },
   };
