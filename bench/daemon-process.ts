@@ -85,3 +85,13 @@ export class DaemonProcess {
     return this.exitCode ?? null;
   }
 }
+
+/**
+ * The node flags of the Docker image's `ENV NODE_OPTIONS="…"` (runtime stage): the daemon is
+ * benchmarked as the image runs it. Empty when the Dockerfile sets none.
+ */
+export function imageNodeOptions(dockerfile: string): string[] {
+  const matches = [...dockerfile.matchAll(/^ENV\s+NODE_OPTIONS="([^"]*)"\s*$/gm)];
+  const last = matches.at(-1)?.[1] ?? '';
+  return last.split(/\s+/).filter((flag) => flag !== '');
+}

@@ -6,7 +6,8 @@
  *
  * Flags: --quick; --scales=1000,10000; --cycles=N; --no-build (use dist/ as it is); --no-write
  * (print only); --no-naive (skip the naive watcher); --profile (node --cpu-prof on the daemon,
- * profiles in bench/profiles/); --daemon-node-flags="..." (more node flags for the daemon);
+ * profiles in bench/profiles/); --daemon-node-flags="..." (more node flags for the daemon, after the
+ * Docker image's NODE_OPTIONS, which it always gets);
  * --daemon-entry=PATH (run another build of the daemon, e.g. a patched copy, instead of dist/cli.js).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,7 +27,7 @@ import { Keys } from '../src/state/keys.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startSlackSink } from '../src/simulator/slack-sink.js';
 import { CycleRunner, type CycleResult } from './cycle-runner.js';
-import { DaemonProcess } from './daemon-process.js';
+import { DaemonProcess, imageNodeOptions } from './daemon-process.js';
 import { machineInfo } from './machine.js';
 import { NaiveWatcher } from './naive-watcher.js';
 import { memoryByKeyKind, snapshotRedis } from './redis-stats.js';
@@ -36,6 +37,8 @@ import { median, percentile } from './stats.js';
 import { Workload } from './workload.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The daemon runs with the Docker image's node flags (its NODE_OPTIONS), as deployed. */
+const IMAGE_NODE_OPTIONS = imageNodeOptions(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const JOB_TYPES = ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING'] as const;
 const PREFIX = 'gwbench';
 const API_KEY = 'bench-key';
@@ -241,6 +244,7 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
       logFile,
       entry: options.daemonEntry,
       nodeFlags: [
+        ...IMAGE_NODE_OPTIONS,
         ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=daemon-${jobs}.cpuprofile`] : []),
         ...options.daemonNodeFlags,
       ],
@@ -414,6 +418,7 @@ async function main(): Promise<void> {
       cycles: 'driven by the benchmark calling the daemon’s PollScheduler.tick (what node-cron calls each slot); POLL_CRON never fires',
       measuredCyclesPerScale: options.cycles,
       warmupCyclesPerScale: options.warmupCycles,
+      daemonNodeFlags: [...IMAGE_NODE_OPTIONS, ...options.daemonNodeFlags].join(' ') || 'none',
       'poll.detailConcurrency': DAEMON_SETTINGS.detailConcurrency,
       'poll.rateLimit': DAEMON_SETTINGS.rateLimit,
       'notify.concurrency': DAEMON_SETTINGS.notifyConcurrency,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { imageNodeOptions } from '../bench/daemon-process.js';
 import { ENV_BINDINGS } from '../src/config/env.js';
 
 /**
@@ -104,6 +105,13 @@ describe('Dockerfile', () => {
     const cmd = runtime.filter((line) => /^CMD\s/i.test(line)).pop();
     expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/cli.js', 'run']);
     expect(runtime.some((line) => /^ENTRYPOINT\s/i.test(line))).toBe(false);
+  });
+
+  it('bounds the V8 heap through NODE_OPTIONS, which an operator can replace', () => {
+    const runtime = instructions.slice(instructions.lastIndexOf(froms[froms.length - 1]!));
+    const env = runtime.find((line) => /^ENV\s+NODE_OPTIONS=/i.test(line));
+    expect(env).toMatch(/^ENV NODE_OPTIONS="--max-old-space-size=\d+"$/);
+    expect(imageNodeOptions(dockerfile)).toEqual(['--max-old-space-size=768']);
   });
 });
 
