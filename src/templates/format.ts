@@ -70,11 +70,31 @@ export function secondsBetween(fromIso: string | undefined, toIso: string | unde
   return (to - from) / 1000;
 }
 
+// formatToParts was still the largest cost of a Slack message after the formatters were kept, and
+// the text only depends on the minute: the instants of one burst of endings share a few minutes.
+// Every zone's offset has been whole minutes since 1972 (before, a few had seconds), so only later
+// instants are kept. Cleared rather than evicted one by one: a bound, not a cache policy.
+const instantTexts = new Map<string, string>();
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1973, 0, 1);
+const INSTANT_TEXTS_LIMIT = 2_000;
+
 /** An instant as "2026-01-20 10:25 UTC" in a time zone. */
 export function formatInstant(at: number | string | undefined, timeZone = 'UTC'): string {
   if (at === undefined) return DASH;
   const ms = typeof at === 'number' ? at : Date.parse(at);
   if (Number.isNaN(ms)) return DASH;
+  if (ms < WHOLE_MINUTE_OFFSETS_SINCE) return instantText(ms, timeZone);
+  const key = `${timeZone} ${Math.floor(ms / 60_000)}`;
+  let text = instantTexts.get(key);
+  if (text === undefined) {
+    text = instantText(ms, timeZone);
+    if (instantTexts.size >= INSTANT_TEXTS_LIMIT) instantTexts.clear();
+    instantTexts.set(key, text);
+  }
+  return text;
+}
+
+function instantText(ms: number, timeZone: string): string {
   const parts = instantFormat(timeZone).formatToParts(new Date(ms));
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
