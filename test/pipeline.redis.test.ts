@@ -147,6 +147,16 @@ describe('watch pipeline', () => {
     expect(sim.counts.detail - before.detail).toBeLessThanOrEqual(config.gem.jobTypes.length + 5);
   });
 
+  it('queues a detail task for every job that needs one, however many bulks that takes', async () => {
+    const config = testConfig(sim, redis.url);
+    for (let i = 0; i < 1_203; i += 1) sim.upsertJob({ id: String(20_000 + i), status: i % 2 === 0 ? 'queued' : 'running' });
+    const p = pipeline(config);
+    const plan = await p.pollProcessor.process({ jobType: 'ROAD_MATCHING', slot: 60_000 });
+    expect(plan).toMatchObject({ listed: 1_203 });
+    const tasks = await p.detailQueue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
+    expect(new Set(tasks.map((task) => task.data.jobId)).size).toBe(1_203);
+  });
+
   it('gives one task per transition when the same poll runs twice and two pipelines poll one Redis at once', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 20; i += 1) sim.upsertJob({ id: String(600 + i), status: 'running', progress: 50 });
