@@ -22,7 +22,8 @@ ENV NODE_ENV=production
 # V8 sizes its heap from the host's memory, and with gigabytes to spare lets it grow to about four
 # times what is live before a full collection: a daemon watching 50,000 jobs held ~360 MB of RSS for
 # ~50 MB of live data (npm run bench, BENCHMARKS.md). A 768 MB limit makes V8 collect sooner (~230
-# MB, the same CPU). Raise it for accounts well beyond 500,000 jobs: -e NODE_OPTIONS=... replaces it.
+# MB, the same CPU). Allow ~2 KB per tracked job (a list answer is parsed whole): raise it beyond
+# ~300,000 jobs with -e NODE_OPTIONS=..., which replaces this.
 ENV NODE_OPTIONS="--max-old-space-size=768"
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
