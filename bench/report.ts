@@ -84,7 +84,9 @@ export function targetChecks(scales: readonly ScaleResult[]): TargetCheck[] {
   for (const scale of scales) {
     checks.push({
       target: `end-to-end throughput ≥ ¼ of raw no-op BullMQ (${int(scale.jobs)} jobs)`,
-      measured: `${int(scale.summary.e2eTransitionsPerSecond)} / ${int(scale.summary.rawNoopPerSecond)} = ${fixed(scale.summary.throughputRatio, 2)}`,
+      measured:
+        `${int(scale.summary.e2eTransitionsPerSecond)} / ${int(scale.summary.rawNoopPerSecond)} = ${fixed(scale.summary.throughputRatio, 2)}` +
+        (scale.skeleton ? ` (the two-jobs-two-requests skeleton: ${int(scale.skeleton.perSecond)} / s = ${fixed(scale.skeleton.perSecond / scale.summary.rawNoopPerSecond, 2)})` : ''),
       met: scale.summary.throughputRatio >= 0.25,
     });
   }
@@ -114,7 +116,11 @@ function scaleDetails(scale: ScaleResult): string {
     `- Burst: ${int(scale.burst.size)} jobs started at once (that cycle fetched ${int(scale.burst.start.detailCalls)} jobs in ${int(scale.burst.start.ms)} ms), then ` +
       `${int(scale.burst.finish.expectedNotifications)} ended at once: ${int(scale.burst.finish.ms)} ms from tick to last message = ` +
       `${int(s.e2eTransitionsPerSecond)} transitions/s. Raw BullMQ: ${int(scale.raw.count)} no-op jobs, concurrency ${scale.raw.concurrency}, ` +
-      `${fixed(scale.raw.seconds, 2)} s = ${int(scale.raw.perSecond)} jobs/s.`,
+      `${fixed(scale.raw.seconds, 2)} s = ${int(scale.raw.perSecond)} jobs/s.` +
+      (scale.skeleton
+        ? ` Skeleton pipeline (a job with one GEM GET adding a job with one Slack POST, nothing else): ${int(scale.skeleton.count)} transitions in ` +
+          `${fixed(scale.skeleton.seconds, 2)} s = ${int(scale.skeleton.perSecond)} transitions/s.`
+        : ''),
     scale.naive
       ? `- Naive watcher: ${int(scale.naive.measured.listCalls + scale.naive.measured.detailCalls)} calls in ${int(scale.naive.measured.ms)} ms for one cycle ` +
         `(it saw ${int(scale.naive.measured.changed)} changes; ${int(scale.naive.measured.expectedChanged)} were made).`

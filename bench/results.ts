@@ -49,6 +49,11 @@ export interface ScaleResult {
   /** `size` jobs start in one cycle; in the next, every running job ends. */
   burst: { size: number; start: CycleResult; finish: CycleResult };
   raw: RawBullmqResult;
+  /**
+   * bench/skeleton-pipeline.ts: per transition only a queue job with one GEM GET that adds a queue
+   * job with one Slack POST, nothing else; `count` transitions.
+   */
+  skeleton: RawBullmqResult;
   /** Absent when run with --no-naive. */
   naive?: { prime: { calls: number; ms: number }; measured: { listCalls: number; detailCalls: number; changed: number; ms: number; expectedChanged: number } };
   /** 1-minute load average of the machine when the scale started and ended (others share it). */

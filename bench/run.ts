@@ -140,7 +140,27 @@ function build(): void {
 
 /** Raw BullMQ in a process of its own, like the daemon. */
 async function rawBullmq(redisUrl: string, count: number, concurrency: number): Promise<RawBullmqResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/noop-bullmq.ts'), redisUrl, String(count), String(concurrency), 'bench-raw'], {
+  return childResult('raw BullMQ', 'bench/noop-bullmq.ts', [redisUrl, String(count), String(concurrency), 'bench-raw']);
+}
+
+/** The skeleton pipeline (two jobs and two HTTP calls per transition) in a process of its own. */
+async function skeletonPipeline(args: { redisUrl: string; concurrency: number; gemBaseUrl: string; slackUrl: string; ids: string[]; workDir: string }): Promise<RawBullmqResult> {
+  const idsFile = join(args.workDir, 'skeleton-ids.json');
+  writeFileSync(idsFile, JSON.stringify(args.ids));
+  return childResult('skeleton pipeline', 'bench/skeleton-pipeline.ts', [
+    args.redisUrl,
+    String(args.concurrency),
+    'bench-skeleton',
+    args.gemBaseUrl,
+    API_KEY,
+    args.slackUrl,
+    idsFile,
+  ]);
+}
+
+/** Runs a bench script with tsx and reads the JSON line it ends with. */
+async function childResult(what: string, script: string, args: string[]): Promise<RawBullmqResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -155,7 +175,7 @@ async function rawBullmq(redisUrl: string, count: number, concurrency: number): 
       resolve(exitCode);
     });
   });
-  if (code !== 0) throw new Error(`raw BullMQ run failed (exit ${code}): ${err.slice(0, 500)}`);
+  if (code !== 0) throw new Error(`${what} run failed (exit ${code}): ${err.slice(0, 500)}`);
   return JSON.parse(out.trim().split('\n').pop()!) as RawBullmqResult;
 }
 
@@ -330,6 +350,15 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
     // Raw BullMQ on the same Redis, with the daemon stopped so both had the machine to themselves.
     const raw = await rawBullmq(redis.url, options.raw, options.rawConcurrency);
     log(`raw BullMQ: ${raw.count} no-op jobs in ${raw.seconds.toFixed(2)} s = ${Math.round(raw.perSecond)}/s`);
+    const skeleton = await skeletonPipeline({
+      redisUrl: redis.url,
+      concurrency: DAEMON_SETTINGS.detailConcurrency,
+      gemBaseUrl: sim.baseUrl,
+      slackUrl: sink.webhookUrl('skeletonskeletonskeleton'),
+      ids: sim.allJobs().slice(0, options.burst).map((job) => job.id),
+      workDir,
+    });
+    log(`skeleton pipeline: ${skeleton.count} transitions in ${skeleton.seconds.toFixed(2)} s = ${Math.round(skeleton.perSecond)}/s`);
 
     const base = summarise(cycles);
     const e2e = burstFinish.expectedNotifications / (burstFinish.ms / 1000);
@@ -354,6 +383,7 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
       memory: { baselineBytes: baseline.usedMemory, afterSyncBytes: afterSync.usedMemory, afterCyclesBytes: afterCycles.usedMemory, trackedAfterSync, byKind },
       burst: { size: options.burst, start: burstStart, finish: burstFinish },
       raw,
+      skeleton,
       naive,
       loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       daemonExitCode,
