@@ -1,7 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
+import { readBody, headerValue } from '../http/answer-body.js';
+import { RequestDeadline } from '../http/request-deadline.js';
 import type { TokenProvider } from './auth/token-provider.js';
 import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError, parseRetryAfter } from './errors.js';
 import type { Job } from './job.js';
@@ -57,41 +58,12 @@ export interface DetailResult {
 const LARGE_INTEGER_ID = /("(?:job_id|jobId|jobRunId|id)"\s*:\s*)(-?\d{16,})/g;
 const HAS_LARGE_INTEGER_ID = /"(?:job_id|jobId|jobRunId|id)"\s*:\s*-?\d{16}/;
 
-/** Marks the abort of a request by its own deadline, so it is told from any other failure. */
-class DeadlineError extends Error {
-  override name = 'TimeoutError';
-}
-
-/**
- * One request's deadline: a single timer that aborts the request, or the body being read. It is
- * an EventEmitter, which undici takes as a signal (it reads `aborted` and `reason` and listens for
- * `abort`): about 1 µs a request, where an AbortController costs about 9 and AbortSignal.timeout 24.
- */
-class Deadline extends EventEmitter {
-  aborted = false;
-  reason: Error | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(ms: number) {
-    super();
-    this.timer = setTimeout(() => {
-      this.aborted = true;
-      this.reason = new DeadlineError(`no complete answer within ${ms} ms`);
-      this.emit('abort');
-    }, ms);
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
 /** An answer whose body is not read yet; its deadline still runs. */
 interface Answer {
   status: number;
   headers: Dispatcher.ResponseData['headers'];
   body: Dispatcher.ResponseData['body'];
-  deadline: Deadline;
+  deadline: RequestDeadline;
 }
 
 /**
@@ -103,7 +75,7 @@ export class GemClient {
   // The client owns its connection pool rather than sharing a module-level one, so its life is
   // the client's: close() ends it, and each client (the daemon's, check's, a test's) keeps to its
   // own sockets. Idle keep-alive sockets are unref'd by undici and never hold a process open.
-  // undici's own headersTimeout/bodyTimeout are off: the per-request Deadline is the one timeout,
+  // undici's own headersTimeout/bodyTimeout are off: the RequestDeadline is the one timeout,
   // and a total one (bodyTimeout only bounds the gap between two chunks).
   private readonly dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   private readonly baseUrl: string;
@@ -224,7 +196,7 @@ export class GemClient {
       ...extraHeaders,
     };
     if (token) headers.Authorization = `Bearer ${token}`;
-    const deadline = new Deadline(this.timeoutMs);
+    const deadline = new RequestDeadline(this.timeoutMs);
     try {
       const { statusCode, headers: answerHeaders, body } = await request(url, { dispatcher: this.dispatcher, headers, signal: deadline });
       return { status: statusCode, headers: answerHeaders, body, deadline };
@@ -306,7 +278,7 @@ export class GemClient {
         ...base,
         reason: 'rateLimited',
         retryable: true,
-        retryAfterMs: parseRetryAfter(header(headers, 'retry-after')),
+        retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')),
       });
     }
     if (status >= 500) {
@@ -314,7 +286,7 @@ export class GemClient {
         ...base,
         reason: 'serverError',
         retryable: true,
-        retryAfterMs: parseRetryAfter(header(headers, 'retry-after')),
+        retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')),
       });
     }
     return new GemApiError(`GEM ${endpoint} call refused (${status})`, { ...base, reason: 'clientError', retryable: false });
@@ -324,13 +296,6 @@ export class GemClient {
 function describeNetworkError(error: unknown): string {
   const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
   return code ?? cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** One response header as fetch's Headers.get gives it: repeated values joined, absent as null. */
-function header(headers: Answer['headers'], name: string): string | null {
-  const value = headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /**
@@ -365,40 +330,13 @@ const DECODERS: Record<string, Decoder> = {
  */
 async function readLimited(answer: Answer, limit: number): Promise<string> {
   const { body } = answer;
-  const declared = Number(header(answer.headers, 'content-length'));
+  const declared = Number(headerValue(answer.headers, 'content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     body.destroy();
     throw new Error(`answer of ${declared} bytes exceeds the ${limit}-byte limit`);
   }
-  let bytes = await new Promise<Buffer>((resolve, reject) => {
-    if (body.destroyed) {
-      reject(body.errored ?? new Error('answer closed before it was read'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Destroying the body closes its socket, so the rest is never read.
-      if (size > limit) body.destroy(new Error(`answer exceeds the ${limit}-byte limit`));
-      else chunks.push(chunk);
-    });
-    let settled = false;
-    body.on('end', () => {
-      settled = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    body.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    // A body closed with neither would never settle. The flag spares an Error (and its stack
-    // trace) on every answer, since 'close' follows 'end' too.
-    body.on('close', () => {
-      if (!settled) reject(new Error('answer closed before its end'));
-    });
-  });
-  const decode = DECODERS[header(answer.headers, 'content-encoding')?.trim().toLowerCase() ?? ''];
+  let bytes = await readBody(body, limit, 'fail');
+  const decode = DECODERS[headerValue(answer.headers, 'content-encoding')?.trim().toLowerCase() ?? ''];
   if (decode) {
     try {
       bytes = await decode(bytes, { maxOutputLength: limit });

@@ -1,7 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { IncomingWebhook, type FetchFunction } from '@slack/webhook';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Config } from '../../config/schema.js';
+import { headerValue, readBody } from '../../http/answer-body.js';
+import { RequestDeadline } from '../../http/request-deadline.js';
 import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../domain/routing.js';
 import type { Logger } from '../../observability/logger.js';
 import { registerSecretUrl } from '../../observability/redact.js';
@@ -34,40 +35,6 @@ type Post = (url: string | URL, init: FetchInit, timeoutMs: number, signal: Abor
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
- * One post's deadline and abort: a timer, and a listener on the delivery's signal. An
- * EventEmitter, which undici takes as a signal (it reads `aborted` and `reason`): no
- * AbortSignal.timeout or AbortSignal.any per post.
- */
-class PostAbort extends EventEmitter {
-  aborted = false;
-  reason: Error | undefined;
-  private readonly timer: NodeJS.Timeout;
-  private readonly onOuterAbort = () => this.fire('AbortError', 'the delivery was aborted');
-
-  constructor(
-    timeoutMs: number,
-    private readonly outer: AbortSignal | undefined,
-  ) {
-    super();
-    this.timer = setTimeout(() => this.fire('TimeoutError', `no complete answer within ${timeoutMs} ms`), timeoutMs);
-    if (outer?.aborted) this.onOuterAbort();
-    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
-  }
-
-  private fire(name: 'TimeoutError' | 'AbortError', message: string): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = Object.assign(new Error(message), { name });
-    this.emit('abort');
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    this.outer?.removeEventListener('abort', this.onOuterAbort);
-  }
-}
-
-/**
  * The default post: undici's request() through `dispatcher`, answering with just what
  * @slack/webhook 8 and this notifier read (ok, status, statusText, text(), headers.get). It skips
  * fetch's WHATWG layer (web streams, Response objects), and its keep-alive pool spares a TLS
@@ -75,7 +42,7 @@ class PostAbort extends EventEmitter {
  */
 function undiciPost(dispatcher: Dispatcher): Post {
   return async (url, init, timeoutMs, signal) => {
-    const abort = new PostAbort(timeoutMs, signal);
+    const abort = new RequestDeadline(timeoutMs, signal);
     try {
       const answer = await request(url, {
         dispatcher,
@@ -89,12 +56,8 @@ function undiciPost(dispatcher: Dispatcher): Post {
         await answer.body.dump();
         throw new Error(`unexpected redirect (${status})`);
       }
-      const text = await readAnswer(answer.body);
-      const get = (name: string): string | null => {
-        const value = headers[name.toLowerCase()];
-        if (value === undefined) return null;
-        return Array.isArray(value) ? value.join(', ') : value;
-      };
+      const text = (await readBody(answer.body, MAX_ANSWER_BYTES, 'truncate')).toString('utf8');
+      const get = (name: string): string | null => headerValue(headers, name);
       return {
         ok: status >= 200 && status <= 299,
         status,
@@ -113,38 +76,6 @@ function undiciPost(dispatcher: Dispatcher): Post {
       abort.clear();
     }
   };
-}
-
-/** Reads a Slack answer as text, keeping at most MAX_ANSWER_BYTES. */
-function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = () => {
-      settled = true;
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    body.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= MAX_ANSWER_BYTES) {
-        finish();
-        body.destroy();
-      }
-    });
-    body.on('end', () => settled || finish());
-    body.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-    body.on('close', () => {
-      if (!settled) reject(new Error('answer closed before its end'));
-      settled = true;
-    });
-  });
 }
 
 /** An injected fetch, given the deadline and the delivery's signal the usual way. */
