@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/free-port.js';
+import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 import type { TokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient, type GemClientOptions } from '../src/gem/client.js';
 import { GemApiError, GemResponseError } from '../src/gem/errors.js';
@@ -17,39 +16,12 @@ import { GemApiError, GemResponseError } from '../src/gem/errors.js';
 const API_KEY = 'key-Transport-5ecret';
 const TOKEN = 'token-Transport-5ecret';
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-
-let server: Server;
-let baseUrl = '';
-let handler: Handler = (_, response) => response.end('{}');
-const sockets = new Set<Socket>();
-let connections = 0;
-const seen: IncomingMessage[] = [];
-
+let server: RawHttpServer;
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    seen.push(request);
-    handler(request, response);
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRawHttpServer((_, response) => response.end('{}'));
 });
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  for (const socket of sockets) socket.destroy();
-  connections = 0;
-  seen.length = 0;
-  handler = (_, response) => response.end('{}');
-});
+afterAll(() => server.close());
+afterEach(() => server.reset());
 
 class RotatingToken implements TokenProvider {
   readonly kind = 'static';
@@ -68,7 +40,7 @@ afterAll(async () => {
 });
 
 function client(overrides: Partial<GemClientOptions> = {}): GemClient {
-  const created = new GemClient({ baseUrl, apiKey: API_KEY, tokenProvider: new RotatingToken(TOKEN), timeoutMs: 2_000, ...overrides });
+  const created = new GemClient({ baseUrl: server.baseUrl, apiKey: API_KEY, tokenProvider: new RotatingToken(TOKEN), timeoutMs: 2_000, ...overrides });
   clients.push(created);
   return created;
 }
@@ -92,10 +64,10 @@ const DETAIL = JSON.stringify({ jobRunId: 'job-1', status: 'RUNNING', progress: 
 
 describe('GemClient transport', () => {
   it('sends the documented headers on both calls', async () => {
-    handler = (request, response) => response.end(request.url!.includes('job_type') ? '{"jobs":[]}' : DETAIL);
+    server.handler = (request, response) => response.end(request.url!.includes('job_type') ? '{"jobs":[]}' : DETAIL);
     await client().listJobs('ROAD_MATCHING');
     await client({ apiVersion: '2' }).getJob('job-1');
-    const [list, detail] = seen;
+    const [list, detail] = server.requests;
     for (const request of [list!, detail!]) {
       expect(request.headers['tomtom-api-key']).toBe(API_KEY);
       expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -109,7 +81,7 @@ describe('GemClient transport', () => {
     let call = 0;
     // Error bodies past undici's 64 KiB buffer: one left unread would hold its socket.
     const padding = ' '.repeat(100 * 1024);
-    handler = (request, response) => {
+    server.handler = (request, response) => {
       call += 1;
       if (call === 2) return void response.writeHead(404, { 'content-type': 'application/json' }).end(`{"error":"Not Found"}${padding}`);
       if (call === 3) return void response.writeHead(503, { 'retry-after': '3' }).end(`{"error":"busy"}${padding}`);
@@ -126,23 +98,23 @@ describe('GemClient transport', () => {
     expect(await failure(gem.getJob('job-1'))).toMatchObject({ reason: 'notFound', status: 404 });
     await turn();
     expect(await failure(gem.getJob('job-1'))).toMatchObject({ reason: 'serverError', status: 503, retryAfterMs: 3_000 });
-    expect(connections).toBe(1);
+    expect(server.connections).toBe(1);
     await turn();
     // A 401, the token refreshed, then 200. The retry follows the drained 401 in the same tick,
     // so undici may give it a second connection; both are reused from then on.
     await gem.getJob('job-1');
-    const afterRetry = connections;
+    const afterRetry = server.connections;
     expect(afterRetry).toBeLessThanOrEqual(2);
     for (let i = 0; i < 5; i += 1) {
       await turn();
       await gem.getJob('job-1');
     }
     expect(call).toBe(10);
-    expect(connections).toBe(afterRetry);
+    expect(server.connections).toBe(afterRetry);
   });
 
   it('times out an answer that stalls mid-body within about timeoutMs', async () => {
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       response.write('{"jobRunId": "job-1", ');
     };
@@ -155,7 +127,7 @@ describe('GemClient transport', () => {
   });
 
   it('times out an answer that trickles without pause: the deadline is total, not between chunks', async () => {
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       const timer = setInterval(() => response.write(' '), 50);
       response.on('close', () => clearInterval(timer));
@@ -167,7 +139,7 @@ describe('GemClient transport', () => {
   });
 
   it('times out a server that never answers, and reports the outcome once', async () => {
-    handler = () => {};
+    server.handler = () => {};
     const outcomes: string[] = [];
     const credentials: boolean[] = [];
     const started = Date.now();
@@ -183,7 +155,7 @@ describe('GemClient transport', () => {
 
   it('refuses an answer over the limit that declares no Content-Length, without reading it all', async () => {
     let written = 0;
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       const chunk = 'x'.repeat(64 * 1024);
       const pump = () => {
@@ -206,7 +178,7 @@ describe('GemClient transport', () => {
   });
 
   it('refuses an answer whose Content-Length is over the limit', async () => {
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) });
       response.write('{"jobs": [');
     };
@@ -217,7 +189,7 @@ describe('GemClient transport', () => {
 
   it('reads a gzip answer, and refuses one that inflates past the limit', async () => {
     let body = gzipSync(DETAIL);
-    handler = (request, response) => {
+    server.handler = (request, response) => {
       expect(request.headers['accept-encoding']).toContain('gzip');
       response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(body);
     };
@@ -231,12 +203,12 @@ describe('GemClient transport', () => {
   });
 
   it('reads an answer that starts with a byte order mark, as fetch did', async () => {
-    handler = (_, response) => response.end(`\ufeff${DETAIL}`);
+    server.handler = (_, response) => response.end(`\ufeff${DETAIL}`);
     await expect(client().getJob('job-1')).resolves.toMatchObject({ job: { id: 'job-1' } });
   });
 
   it('calls a connection dropped mid-answer unreadable, and a refused one a network error', async () => {
-    handler = (request, response) => {
+    server.handler = (request, response) => {
       response.writeHead(200, { 'content-length': '500' });
       response.write('{"jobs"', () => request.socket.destroy());
     };
@@ -250,18 +222,18 @@ describe('GemClient transport', () => {
   });
 
   it('does not follow a redirect, so the API key never goes elsewhere', async () => {
-    handler = (_, response) => response.writeHead(302, { location: 'http://127.0.0.2:1/elsewhere' }).end();
+    server.handler = (_, response) => response.writeHead(302, { location: 'http://127.0.0.2:1/elsewhere' }).end();
     const error = await failure(client().listJobs('ROAD_MATCHING'));
     expect(error).toMatchObject({ reason: 'clientError', retryable: false, status: 302 });
-    expect(seen).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('lets a one-shot process exit at once with an idle keep-alive connection open', async () => {
-    handler = (_, response) => response.end('{"jobs":[]}');
+    server.handler = (_, response) => response.end('{"jobs":[]}');
     const script = [
       "import { GemClient } from './src/gem/client.ts';",
       "import { NoTokenProvider } from './src/gem/auth/token-provider.ts';",
-      `const client = new GemClient({ baseUrl: '${baseUrl}', apiKey: 'k', tokenProvider: new NoTokenProvider() });`,
+      `const client = new GemClient({ baseUrl: '${server.baseUrl}', apiKey: 'k', tokenProvider: new NoTokenProvider() });`,
       "await client.listJobs('ROAD_MATCHING');",
       "console.log('listed');",
     ].join('\n');
@@ -276,7 +248,7 @@ describe('GemClient transport', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(output).toContain('listed');
     expect(code).toBe(0);
-    expect(connections).toBe(1);
+    expect(server.connections).toBe(1);
     // The server would keep the connection for 30 s; the process must not wait for it.
     expect(Date.now() - listedAt).toBeLessThan(2_000);
   });

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/free-port.js';
 import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
+import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
@@ -18,50 +17,19 @@ import { serializeError } from '../src/observability/redact.js';
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
 const SECRET = 'hookTransportSecret7x6c5v4b';
 
-type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
-
-let server: Server;
-let baseUrl = '';
-let handler: Handler = (_, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-const sockets = new Set<Socket>();
-let connections = 0;
-let requests = 0;
-
+let server: RawHttpServer;
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      requests += 1;
-      handler(request, response, Buffer.concat(chunks).toString('utf8'));
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRawHttpServer((_, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
 });
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  for (const socket of sockets) socket.destroy();
-  connections = 0;
-  requests = 0;
-  handler = (_, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-});
+afterAll(() => server.close());
+afterEach(() => server.reset());
 
 const notifiers: SlackNotifier[] = [];
 afterAll(async () => {
   await Promise.all(notifiers.map((notifier) => notifier.close()));
 });
 
-function slack(webhookUrl = `${baseUrl}/services/T1/B1/${SECRET}`, timeoutMs = 300, fetch?: typeof globalThis.fetch): SlackNotifier {
+function slack(webhookUrl = `${server.baseUrl}/services/T1/B1/${SECRET}`, timeoutMs = 300, fetch?: typeof globalThis.fetch): SlackNotifier {
   const config = notifyConfig({ yaml: { slack: { timeoutMs, webhooks: { ops: webhookUrl } } } });
   const notifier = new SlackNotifier({ config, logger: capturedLogger().logger, ...(fetch ? { fetch } : {}) });
   notifiers.push(notifier);
@@ -90,7 +58,7 @@ function expectNamedWithoutSecret(error: DeliveryError): void {
 describe('Slack default post', () => {
   it('posts the JSON message with its content type and reads Slack\'s answer', async () => {
     let seen: { method?: string; type?: string; body?: string; path?: string } = {};
-    handler = (request, response, body) => {
+    server.handler = (request, response, body) => {
       seen = { method: request.method, type: request.headers['content-type'], body, path: request.url };
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     };
@@ -102,7 +70,7 @@ describe('Slack default post', () => {
 
   it('sends one message after another over one keep-alive connection, errors included', async () => {
     let call = 0;
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       call += 1;
       if (call === 2) return void response.writeHead(429, { 'retry-after': '2' }).end('rate_limited');
       if (call === 3) return void response.writeHead(500).end('rollup_error');
@@ -121,12 +89,12 @@ describe('Slack default post', () => {
       await turn();
       await send(notifier);
     }
-    expect(requests).toBe(7);
-    expect(connections).toBe(1);
+    expect(server.requests.length).toBe(7);
+    expect(server.connections).toBe(1);
   });
 
   it('times out a webhook that never answers within about slack.timeoutMs', async () => {
-    handler = () => {};
+    server.handler = () => {};
     const started = Date.now();
     const error = await failure(send(slack()));
     expect(error).toMatchObject({ reason: 'timeout', retryable: true });
@@ -136,7 +104,7 @@ describe('Slack default post', () => {
   });
 
   it('times out an answer that stalls mid-body', async () => {
-    handler = (_, response) => {
+    server.handler = (_, response) => {
       response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
       response.write('o');
     };
@@ -147,7 +115,7 @@ describe('Slack default post', () => {
   });
 
   it("stops a post when the delivery's signal aborts (shutdown), as a retryable timeout", async () => {
-    handler = () => {};
+    server.handler = () => {};
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('worker closing')), 100);
     const started = Date.now();
@@ -168,10 +136,10 @@ describe('Slack default post', () => {
   });
 
   it('does not follow a redirect, and retries it', async () => {
-    handler = (_, response) => response.writeHead(302, { location: `${baseUrl}/elsewhere/${SECRET}` }).end();
+    server.handler = (_, response) => response.writeHead(302, { location: `${server.baseUrl}/elsewhere/${SECRET}` }).end();
     const error = await failure(send(slack()));
     expect(error).toMatchObject({ reason: 'serverError', retryable: true });
-    expect(requests).toBe(1);
+    expect(server.requests.length).toBe(1);
     expectNamedWithoutSecret(error);
   });
 
@@ -184,7 +152,7 @@ describe('Slack default post', () => {
     await send(slack(undefined, 300, recording));
     expect(signals).toHaveLength(1);
     expect(signals[0]).toBeInstanceOf(AbortSignal);
-    handler = () => {};
+    server.handler = () => {};
     expect(await failure(send(slack(undefined, 300, recording)))).toMatchObject({ reason: 'timeout', retryable: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
