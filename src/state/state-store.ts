@@ -6,10 +6,13 @@ import type { Job, JobStatus } from '../gem/job.js';
 import type { Keys } from './keys.js';
 import type { TrackedJob } from './tracked-job.js';
 
-const SAVE_JOB_LUA = readFileSync(new URL('./lua/save-job-6.lua', import.meta.url), 'utf8');
-const RECORD_HISTORY_LUA = readFileSync(new URL('./lua/record-history-2.lua', import.meta.url), 'utf8');
-const READ_JOB_LUA = readFileSync(new URL('./lua/read-job-3.lua', import.meta.url), 'utf8');
-const ACK_OUTBOX_LUA = readFileSync(new URL('./lua/ack-outbox-2.lua', import.meta.url), 'utf8');
+// The state's scripts, defined on the connection as ioredis commands: name → file (`name-<numKeys>.lua`).
+const SCRIPTS = {
+  gemwatchSaveJob: 'save-job-6.lua',
+  gemwatchRecordHistory: 'record-history-2.lua',
+  gemwatchReadJob: 'read-job-3.lua',
+  gemwatchAckOutbox: 'ack-outbox-2.lua',
+} as const;
 
 interface StateCommands {
   gemwatchSaveJob(...args: Array<string | number>): Promise<number | string>;
@@ -55,19 +58,20 @@ function parseTracked(json: string): TrackedJob | undefined {
  * transition is either recorded completely or not at all.
  */
 export class StateStore {
+  /** The connection, seen with the scripts defined on it. */
+  private readonly scripts: StateCommands;
+
   constructor(
     private readonly redis: Redis,
     readonly keys: Keys,
     private readonly options: StateStoreOptions,
   ) {
-    if (!('gemwatchSaveJob' in redis)) {
-      redis.defineCommand('gemwatchSaveJob', { numberOfKeys: 6, lua: SAVE_JOB_LUA });
+    for (const [name, file] of Object.entries(SCRIPTS)) {
+      if (name in redis) continue;
+      const lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+      redis.defineCommand(name, { numberOfKeys: Number(/-(\d+)\.lua$/.exec(file)![1]), lua });
     }
-    if (!('gemwatchRecordHistory' in redis)) {
-      redis.defineCommand('gemwatchRecordHistory', { numberOfKeys: 2, lua: RECORD_HISTORY_LUA });
-    }
-    if (!('gemwatchReadJob' in redis)) redis.defineCommand('gemwatchReadJob', { numberOfKeys: 3, lua: READ_JOB_LUA });
-    if (!('gemwatchAckOutbox' in redis)) redis.defineCommand('gemwatchAckOutbox', { numberOfKeys: 2, lua: ACK_OUTBOX_LUA });
+    this.scripts = redis as unknown as StateCommands;
   }
 
   /** The index of one job type: job id → "status|version". What the poll compares the list against. */
@@ -82,7 +86,7 @@ export class StateStore {
 
   /** One job as stored, or undefined when never seen. */
   async get(jobId: string, jobType: string): Promise<StoredJob | undefined> {
-    const [indexValue, json, vanished] = await (this.redis as unknown as StateCommands).gemwatchReadJob(
+    const [indexValue, json, vanished] = await this.scripts.gemwatchReadJob(
       this.keys.statusIndex(jobType),
       this.keys.jobs(),
       this.keys.vanished(),
@@ -121,7 +125,7 @@ export class StateStore {
     const { tracked, transition } = args;
     const { vanishedAt: _vanished, ...snapshot } = tracked;
     const announce = transition !== undefined && !transition.silent;
-    const result = await (this.redis as unknown as StateCommands).gemwatchSaveJob(
+    const result = await this.scripts.gemwatchSaveJob(
       this.keys.jobs(),
       this.keys.statusIndex(args.jobType),
       this.keys.transitions(),
@@ -149,7 +153,7 @@ export class StateStore {
   async recordHistory(jobType: string, entries: ReadonlyArray<{ id: string; indexValue: string }>): Promise<number> {
     if (entries.length === 0) return 0;
     const args = entries.flatMap(({ id, indexValue }) => [id, indexValue]);
-    const recorded = await (this.redis as unknown as StateCommands).gemwatchRecordHistory(this.keys.statusIndex(jobType), this.keys.vanished(), ...args);
+    const recorded = await this.scripts.gemwatchRecordHistory(this.keys.statusIndex(jobType), this.keys.vanished(), ...args);
     return Number(recorded);
   }
 
@@ -253,7 +257,7 @@ export class StateStore {
 
   /** The transition's notification tasks exist: its outbox entry can go. */
   async ackOutbox(member: string): Promise<void> {
-    await (this.redis as unknown as StateCommands).gemwatchAckOutbox(this.keys.outbox(), this.keys.outboxData(), member);
+    await this.scripts.gemwatchAckOutbox(this.keys.outbox(), this.keys.outboxData(), member);
   }
 
   /** How many transitions wait in the outbox. */
