@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
 import type { Keys } from '../state/keys.js';
-import type { StateStore } from '../state/state-store.js';
+import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
 import { detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
 
@@ -139,7 +139,7 @@ export class PollProcessor {
         else needDetail.push(job);
         continue;
       }
-      const storedStatus = canonicalStatus(stored.slice(0, stored.lastIndexOf('|')));
+      const storedStatus = canonicalStatus(parseIndex(stored).status);
       if (storedStatus !== job.status || !isTerminal(storedStatus)) needDetail.push(job);
     }
 
@@ -177,7 +177,7 @@ export class PollProcessor {
       const entries: Array<{ id: string; indexValue: string }> = [];
       for (const job of jobs.slice(start, start + SILENT_BATCH)) {
         const result = diffJob(undefined, job, { now, maxSamples: this.options.maxSamples, silent: true });
-        if (result.kind === 'transition') entries.push({ id: job.id, indexValue: `${result.tracked.status}|${result.tracked.version}` });
+        if (result.kind === 'transition') entries.push({ id: job.id, indexValue: formatIndex(result.tracked) });
       }
       await this.options.store.recordHistory(jobType, entries);
     }

@@ -38,7 +38,13 @@ export type SaveOutcome = { saved: false } | { saved: true; streamId?: string };
 const DAY_MS = 86_400_000;
 
 /** `finished|3` → status and version. */
-function parseIndex(value: string): { status: JobStatus; version: number } {
+/** A status index entry, "status|version": what the compare-and-set compares. */
+export function formatIndex(tracked: Pick<TrackedJob, 'status' | 'version'>): string {
+  return `${tracked.status}|${tracked.version}`;
+}
+
+/** Reads a status index entry written by formatIndex. */
+export function parseIndex(value: string): { status: JobStatus; version: number } {
   const bar = value.lastIndexOf('|');
   return { status: value.slice(0, bar) as JobStatus, version: Number(value.slice(bar + 1)) || 0 };
 }
@@ -134,7 +140,7 @@ export class StateStore {
       this.keys.vanished(),
       tracked.job.id,
       args.expectedIndex,
-      `${tracked.status}|${tracked.version}`,
+      formatIndex(tracked),
       args.compact ? '' : JSON.stringify(snapshot),
       transition ? JSON.stringify(transition) : '',
       String(args.now - this.options.transitionsDays * DAY_MS),
