@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { credentialAlert, CREDENTIAL_DOWN_TITLE, CREDENTIAL_UP_TITLE } from '../src/gem/auth/credential-alert.js';
 import { CredentialHealth, type CredentialHealthChange } from '../src/gem/auth/credential-health.js';
 import { createLogger } from '../src/observability/logger.js';
 import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';
-import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+import { uniquePrefix } from './helpers/redis.js';
+import { useRedis } from './helpers/use-redis.js';
 
 class AuthFailure extends Error {
   readonly reason = 'auth';
@@ -27,22 +27,8 @@ function captureLogs() {
 }
 
 describe('CredentialHealth', () => {
-  let server: TestRedis;
-  const clients: Redis[] = [];
-  const client = () => {
-    const made = server.client();
-    made.on('error', () => {});
-    clients.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const made of clients) made.disconnect();
-    await server.close();
-  });
+  const redis = useRedis();
+  const { client } = redis;
 
   function replicas(count: number) {
     const keys = new Keys(uniquePrefix('cred'));
@@ -121,17 +107,15 @@ describe('CredentialHealth', () => {
     const { lines, logger } = captureLogs();
     const changes: CredentialHealthChange[] = [];
     // Fails commands fast while the server is down, instead of queueing them until it returns.
-    const flagRedis = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-    flagRedis.on('error', () => {});
-    clients.push(flagRedis);
+    const flagRedis = client({ maxRetriesPerRequest: 1, retryStrategy: () => 200 });
     const health = new CredentialHealth({ flag: new HealthFlag(flagRedis, new Keys(uniquePrefix('cred')), 'auth'), logger, onChange: (c) => void changes.push(c) });
-    await server.stop();
+    await redis.server.stop();
     await health.recordFailure(new AuthFailure('refused'));
     await health.recordFailure(new AuthFailure('refused'));
     expect(health.healthy).toBe(false);
     expect(changes).toEqual([]);
     expect(lines.filter((line) => line.includes('cannot reach the shared credential health flag'))).toHaveLength(1);
-    await server.start();
+    await redis.server.start();
     await flagRedis.ping();
     await health.recordFailure(new AuthFailure('refused'));
     expect(changes).toEqual([expect.objectContaining({ healthy: false })]);

@@ -1,26 +1,11 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';
-import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+import { uniquePrefix } from './helpers/redis.js';
+import { useRedis } from './helpers/use-redis.js';
 
 describe('HealthFlag', () => {
-  let server: TestRedis;
-  const clients: Redis[] = [];
-  const client = () => {
-    const made = server.client();
-    made.on('error', () => {});
-    clients.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const made of clients) made.disconnect();
-    await server.close();
-  });
+  const { client } = useRedis();
 
   it('is healthy until a failure is reported, and a healthy report then is no change', async () => {
     const flag = new HealthFlag(client(), new Keys(uniquePrefix('flag')), 'auth');
