@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobStatus } from '../gem/job.js';
 import { buildDigest, type DigestInput, type DigestTrackedJob } from './digest.js';
+import { API_EXAMPLE_STATISTICS } from './digest-sample.js';
 import type { Transition } from './transition.js';
 
 const HOUR = 3_600_000;
@@ -21,18 +22,6 @@ function tracked(id: string, status: JobStatus, more: Partial<DigestTrackedJob> 
   return { job: job(id, status, extra), status, firstSeenAt: START - HOUR, lastChangeAt: START, progress: [], ...more };
 }
 
-/** The statistics of get-job.txt's completed example, normalised. */
-const API_EXAMPLE_STATS = {
-  roadsMatchedPct: 84.68,
-  roadsUnmatchedPct: 15.31,
-  roadsFullyMatchedPct: 67.5,
-  roadsPartiallyMatchedPct: 17.18,
-  confidenceThreshold: 60,
-  executionTimeSec: 9751.75,
-  kmsProcessed: 141977.62151907186,
-  numRoadsProcessed: 32456,
-};
-
 function input(over: Partial<DigestInput> = {}): DigestInput {
   return { period: { start: START, end: END }, transitions: [], previousTransitions: [], tracked: [], ...over };
 }
@@ -40,7 +29,7 @@ function input(over: Partial<DigestInput> = {}): DigestInput {
 describe('buildDigest', () => {
   it('lists finished jobs with the statistics the API returned', () => {
     const model = buildDigest(
-      input({ transitions: [transition('job-a', 'finished', START + HOUR, { statistics: API_EXAMPLE_STATS, outputFile: 'job-a_matched.parquet' })] }),
+      input({ transitions: [transition('job-a', 'finished', START + HOUR, { statistics: API_EXAMPLE_STATISTICS, outputFile: 'job-a_matched.parquet' })] }),
       NOW,
     );
     expect(model.finished).toEqual([
