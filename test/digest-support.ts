@@ -5,7 +5,7 @@ import type { Transition } from '../src/domain/transition.js';
 import type { DigestSender } from '../src/digest/digest-sender.js';
 import type { DigestSource } from '../src/digest/digest-source.js';
 import type { Keys } from '../src/state/keys.js';
-import type { DigestSlackMessage } from '../src/templates/digest-slack.js';
+import type { SlackMessage } from '../src/templates/slack-message.js';
 
 /**
  * Shared by the digest's Redis tests: the transition stream written in the state store's format,
@@ -58,7 +58,7 @@ export function testSender(smtpUrl: string, slackWebhookUrl?: string): TestSende
     },
   };
   if (slackWebhookUrl) {
-    sender.sendSlack = async (payload: DigestSlackMessage) => {
+    sender.sendSlack = async (payload: SlackMessage) => {
       const response = await fetch(slackWebhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
       const body = await response.text();
       if (response.status !== 200) throw new Error(`Slack answered ${response.status} ${body}`);

@@ -1,7 +1,8 @@
 import { buildDigest, type DigestModel, type DigestPeriod } from '../domain/digest.js';
 import { digestSubject } from '../templates/digest-format.js';
 import { renderDigestHtml } from '../templates/digest-html.js';
-import { renderDigestSlack, type DigestSlackMessage } from '../templates/digest-slack.js';
+import { renderDigestSlack } from '../templates/digest-slack.js';
+import type { SlackMessage } from '../templates/slack-message.js';
 import { renderDigestText } from '../templates/digest-text.js';
 import type { DigestSource } from './digest-source.js';
 
@@ -21,7 +22,7 @@ export interface ComposeDigestOptions {
 export interface ComposedDigest {
   model: DigestModel;
   email: { subject: string; text: string; html: string };
-  slack: DigestSlackMessage;
+  slack: SlackMessage;
 }
 
 /**

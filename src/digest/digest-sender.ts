@@ -1,4 +1,4 @@
-import type { DigestSlackMessage } from '../templates/digest-slack.js';
+import type { SlackMessage } from '../templates/slack-message.js';
 
 /**
  * Where digests go. The digest depends on this interface only, not on the notify channels: the
@@ -11,7 +11,7 @@ import type { DigestSlackMessage } from '../templates/digest-slack.js';
 export interface DigestSender {
   sendEmail(message: DigestEmail): Promise<void>;
   /** Posts the Slack summary to the digest's webhook (`digest.slackWebhook`); optional. */
-  sendSlack?(payload: DigestSlackMessage): Promise<void>;
+  sendSlack?(payload: SlackMessage): Promise<void>;
 }
 
 /** One digest e-mail. Recipients come from the configuration, never from API data. */

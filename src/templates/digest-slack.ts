@@ -2,6 +2,7 @@ import type { DigestModel } from '../domain/digest.js';
 import { escapeSlack, truncate } from './escape.js';
 import { etaRelative, kmChange, matchedChange, oneLine, periodLabel, periodLength, stallNote, summaryLine } from './digest-format.js';
 import { formatDuration, formatKm, formatNumber, formatPercent } from './format.js';
+import { SLACK_LIMITS, type SlackBlock, type SlackMessage, type SlackMrkdwn } from './slack-message.js';
 
 /**
  * The digest as a short Slack summary (Block Kit) for an incoming webhook: counts, totals, and the
@@ -11,40 +12,16 @@ import { formatDuration, formatKm, formatNumber, formatPercent } from './format.
  * Texts are cut to Block Kit's limits so Slack never rejects the message for its size.
  */
 
-interface Mrkdwn {
-  type: 'mrkdwn';
-  text: string;
-  verbatim: true;
-}
-
-export type DigestSlackBlock =
-  | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
-  | { type: 'section'; text?: Mrkdwn; fields?: Mrkdwn[] }
-  | { type: 'context'; elements: Mrkdwn[] }
-  | { type: 'divider' };
-
-/** A message as posted to an incoming webhook (the shape of templates/slack-message.ts's SlackMessage). */
-export interface DigestSlackMessage {
-  /** Fallback for notifications and clients without blocks. */
-  text: string;
-  blocks: DigestSlackBlock[];
-  unfurl_links: false;
-  unfurl_media: false;
-}
-
 export interface DigestSlackOptions {
   /** Jobs listed per section; the rest are counted. Default 8. */
   maxItems?: number;
 }
 
-/** Block Kit: a section's text holds at most 3000 characters, a header 150. */
-const SECTION_MAX = 3000;
-const HEADER_MAX = 150;
 /** Source characters of one name; escaping may grow it up to five times (`&` → `&amp;`). */
 const NAME_CHARS = 80;
 const MESSAGE_CHARS = 200;
 
-function mrkdwn(text: string): Mrkdwn {
+function mrkdwn(text: string): SlackMrkdwn {
   return { type: 'mrkdwn', text, verbatim: true };
 }
 
@@ -59,14 +36,14 @@ function jobLabel(job: { inputFile?: string; jobId: string; jobType: string }): 
 }
 
 /** One section listing lines under a title, never past the section limit; the rest are counted. */
-function listSection<T>(title: string, items: T[], maxItems: number, line: (item: T) => string): DigestSlackBlock[] {
+function listSection<T>(title: string, items: T[], maxItems: number, line: (item: T) => string): SlackBlock[] {
   if (items.length === 0) return [];
   let text = `*${title}* (${formatNumber(items.length)})`;
   let shown = 0;
   for (const item of items.slice(0, maxItems)) {
     const next = `\n${line(item)}`;
     // Room is kept for the "and N more" line.
-    if (text.length + next.length > SECTION_MAX - 60) break;
+    if (text.length + next.length > SLACK_LIMITS.sectionText - 60) break;
     text += next;
     shown += 1;
   }
@@ -75,11 +52,11 @@ function listSection<T>(title: string, items: T[], maxItems: number, line: (item
 }
 
 /** Renders the digest as a Slack message. */
-export function renderDigestSlack(model: DigestModel, options: DigestSlackOptions = {}): DigestSlackMessage {
+export function renderDigestSlack(model: DigestModel, options: DigestSlackOptions = {}): SlackMessage {
   const maxItems = options.maxItems ?? 8;
   const { counts, totals } = model;
-  const header = truncate(`gem-watch digest · ${periodLength(model)}`, HEADER_MAX);
-  const blocks: DigestSlackBlock[] = [
+  const header = truncate(`gem-watch digest · ${periodLength(model)}`, SLACK_LIMITS.headerText);
+  const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
     { type: 'context', elements: [mrkdwn(escapeSlack(periodLabel(model)))] },
     {

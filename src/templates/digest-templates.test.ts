@@ -4,7 +4,8 @@ import { HOSTILE_FILE_NAME, sampleDigestInput } from '../domain/digest-sample.js
 import type { Transition } from '../domain/transition.js';
 import { digestSubject } from './digest-format.js';
 import { allocateRows, htmlBar, renderDigestHtml } from './digest-html.js';
-import { renderDigestSlack, type DigestSlackBlock } from './digest-slack.js';
+import { renderDigestSlack } from './digest-slack.js';
+import { slackBlockTexts } from '../../test/helpers/slack-texts.js';
 import { renderDigestText, textBar } from './digest-text.js';
 
 const END = Date.parse('2026-01-21T08:00:00Z');
@@ -12,15 +13,6 @@ const NOW = END + 5_000;
 
 function sample(over: Partial<DigestInput> = {}) {
   return buildDigest({ ...sampleDigestInput(END), ...over }, NOW);
-}
-
-function slackTexts(blocks: DigestSlackBlock[]): string[] {
-  return blocks.flatMap((block) => {
-    if (block.type === 'section') return [block.text?.text ?? '', ...(block.fields ?? []).map((field) => field.text)];
-    if (block.type === 'context') return block.elements.map((element) => element.text);
-    if (block.type === 'header') return [block.text.text];
-    return [];
-  });
 }
 
 function manyFinished(count: number, name: string): Transition[] {
@@ -147,7 +139,7 @@ describe('digest text', () => {
 
 describe('digest Slack summary', () => {
   const message = renderDigestSlack(sample());
-  const texts = slackTexts(message.blocks);
+  const texts = slackBlockTexts(message.blocks);
 
   it('escapes hostile file names so nothing pings or links', () => {
     const all = JSON.stringify(message);
@@ -169,7 +161,7 @@ describe('digest Slack summary', () => {
   it('stays within Block Kit limits for a huge day with long hostile names', () => {
     const huge = renderDigestSlack(sample({ transitions: manyFinished(2000, `${'&<>'.repeat(500)}.parquet`) }), { maxItems: 500 });
     expect(huge.blocks.length).toBeLessThanOrEqual(50);
-    for (const text of slackTexts(huge.blocks)) expect(text.length).toBeLessThanOrEqual(3000);
+    for (const text of slackBlockTexts(huge.blocks)) expect(text.length).toBeLessThanOrEqual(3000);
     expect(JSON.stringify(huge)).toContain('more in the e-mail digest');
   });
 

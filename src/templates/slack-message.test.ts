@@ -2,28 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../domain/transition.js';
 import { sampleTransition } from '../notify/sample-data.js';
+import { slackTexts } from '../../test/helpers/slack-texts.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
 const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script>';
 
-/** Every text Slack would read in the message: fallback, header, sections, fields, context. */
-function texts(message: SlackMessage): string[] {
-  const out = [message.text];
-  for (const block of message.blocks) {
-    if (block.type === 'header') out.push(block.text.text);
-    if (block.type === 'section') {
-      if (block.text) out.push(block.text.text);
-      for (const field of block.fields ?? []) out.push(field.text);
-    }
-    if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
-  }
-  return out;
-}
-
 /** Inert for Slack: no < or > at all (so no <!channel>, <@U…>, <url|label>), every & an entity. */
 function assertInert(message: SlackMessage): void {
-  for (const text of texts(message)) {
+  for (const text of slackTexts(message)) {
     expect(text).not.toMatch(/[<>]/);
     expect(text.replace(/&(amp|lt|gt);/g, '')).not.toContain('&');
   }
@@ -45,7 +32,7 @@ describe('renderSlackTransition', () => {
     const header = message.blocks[0];
     expect(header).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
     expect(header?.type === 'header' && header.text.text).toBe(':white_check_mark: ROAD_MATCHING job sample-1 finished: 84.68% matched');
-    const all = texts(message).join('\n');
+    const all = slackTexts(message).join('\n');
     for (const expected of [
       'sample_roads.parquet',
       'sample_roads_matched.parquet',
@@ -68,14 +55,14 @@ describe('renderSlackTransition', () => {
   it('shows a failed job with the failure detail the API gave', () => {
     const message = renderSlackTransition(sampleTransition('failed', NOW));
     expect(message.blocks[0]).toMatchObject({ text: { text: ':x: ROAD_MATCHING job sample-1 failed' } });
-    expect(texts(message).join('\n')).toContain('*Failure detail*\nInput check failed: column "geometry" is missing');
+    expect(slackTexts(message).join('\n')).toContain('*Failure detail*\nInput check failed: column "geometry" is missing');
     expect(slackMessageProblems(message)).toEqual([]);
   });
 
   it('makes a hostile file name inert: no mention, no link, no HTML', () => {
     const message = renderSlackTransition(withJob({ inputFile: HOSTILE, outputFile: HOSTILE, message: HOSTILE }, 'failed'));
     assertInert(message);
-    expect(texts(message).join('\n')).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt; &lt;script&gt;x&lt;/script&gt;');
+    expect(slackTexts(message).join('\n')).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt; &lt;script&gt;x&lt;/script&gt;');
   });
 
   it('keeps a 5,000-character file name within Block Kit limits, cut with an ellipsis', () => {
@@ -115,8 +102,8 @@ describe('renderSlackTransition', () => {
   it('shows an em dash for missing statistics and no statistics section when there are none', () => {
     const transition = withJob({ statistics: undefined, outputFile: undefined, overtureRelease: undefined });
     const message = renderSlackTransition(transition);
-    expect(texts(message).join('\n')).not.toContain('*Statistics*');
-    expect(texts(message).join('\n')).toContain('*Release*\n—');
+    expect(slackTexts(message).join('\n')).not.toContain('*Statistics*');
+    expect(slackTexts(message).join('\n')).toContain('*Release*\n—');
     expect(slackMessageProblems(message)).toEqual([]);
   });
 });

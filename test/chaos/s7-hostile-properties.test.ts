@@ -7,6 +7,7 @@ import { JobShapeError, MAX_FIELD_LENGTH, normalizeJob, normalizeList } from '..
 import { renderEmailAlert, renderEmailTransition } from '../../src/templates/email-message.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, type SlackMessage } from '../../src/templates/slack-message.js';
 import { blockKitProblems } from '../helpers/slack-sink.js';
+import { slackTexts } from '../helpers/slack-texts.js';
 import { HOSTILE_TEXTS, htmlProblems } from './harness/hostile.js';
 import { byScale, chaosSeed } from './harness/scale.js';
 
@@ -103,20 +104,6 @@ const rawJob = fc.record(
   },
   { requiredKeys: [] },
 );
-
-/** Every text Slack reads in a message. */
-function slackTexts(message: SlackMessage): string[] {
-  const out = [message.text];
-  for (const block of message.blocks) {
-    if (block.type === 'header') out.push(block.text.text);
-    if (block.type === 'section') {
-      if (block.text) out.push(block.text.text);
-      for (const field of block.fields ?? []) out.push(field.text);
-    }
-    if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
-  }
-  return out;
-}
 
 /** Everything that must hold of a Slack message built from API text. */
 function slackViolations(message: SlackMessage): string[] {

@@ -1,0 +1,20 @@
+import type { SlackBlock, SlackMessage } from '../../src/templates/slack-message.js';
+
+/** Every text Slack reads in these blocks: headers, section texts and fields, context elements. */
+export function slackBlockTexts(blocks: readonly SlackBlock[]): string[] {
+  const out: string[] = [];
+  for (const block of blocks) {
+    if (block.type === 'header') out.push(block.text.text);
+    if (block.type === 'section') {
+      if (block.text) out.push(block.text.text);
+      for (const field of block.fields ?? []) out.push(field.text);
+    }
+    if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
+  }
+  return out;
+}
+
+/** Every text Slack reads in a message: the fallback first, then the blocks'. */
+export function slackTexts(message: SlackMessage): string[] {
+  return [message.text, ...slackBlockTexts(message.blocks)];
+}
