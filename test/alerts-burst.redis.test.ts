@@ -1,10 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { destinationKey } from '../src/alerts/route-settings.js';
-import type { SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, type AlertsWorld, slackText, useAlertsParts } from './alerts-support.js';
+import { type AlertsWorld, notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import type { TestRedis } from './helpers/redis.js';
-import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * Quality warnings and burst grouping end to end: the simulator, the real pipeline and notify
@@ -12,24 +9,10 @@ import type { SmtpSink } from './helpers/smtp-sink.js';
  */
 
 const parts = useAlertsParts('alerts-burst-key');
-const { sim, open } = parts;
-let redis: TestRedis;
-let slack: SlackSink;
-let smtp: SmtpSink;
-beforeAll(() => ({ redis, slack, smtp } = parts));
+const { sim } = parts;
 
 function world(yaml: Record<string, unknown>): AlertsWorld {
-  const created = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, yaml, start: Date.now() });
-  open.push(created);
-  created.pipeline.start();
-  return created;
-}
-
-async function drained(w: AlertsWorld): Promise<void> {
-  await waitFor(async () => {
-    const counts = await w.pipeline.notifyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).every((count) => count === 0);
-  }, 'the notify queue to drain');
+  return parts.world({ yaml, start: Date.now() });
 }
 
 const STATS = (matched: number) => ({ roadsMatchedPct: matched, roadsFullyMatchedPct: matched - 5, roadsUnmatchedPct: 100 - matched, numRoadsProcessed: 1000 });
@@ -47,7 +30,7 @@ describe('quality thresholds', () => {
     sim.setStatus('us1', 'finished', { statistics: STATS(85) });
     await w.pipeline.pollOnce();
     await waitFor(() => w.slackMessages().length >= 2 && w.mails().length >= 2, 'two messages per channel');
-    await drained(w);
+    await notifyQueueDrained(w);
 
     const eu = w.slackMessages().map(slackText).filter((text) => text.includes('job eu1'));
     const us = w.slackMessages().map(slackText).filter((text) => text.includes('job us1'));
@@ -79,7 +62,7 @@ describe('bursts', () => {
     await w.pipeline.pollOnce();
 
     await waitFor(() => w.slackMessages().length >= 2 && w.mails().length >= 2, 'a single and a grouped message per channel', 45_000);
-    await drained(w);
+    await notifyQueueDrained(w);
     expect(w.slackMessages()).toHaveLength(2);
     expect(w.mails()).toHaveLength(2);
 
@@ -107,7 +90,7 @@ describe('bursts', () => {
     await w.pipeline.notifyQueue.clean(0, 10_000, 'completed');
     const transitions = (await w.pipeline.store.readTransitions(0, Date.now() + 1_000)).filter((t) => t.to !== 'running');
     for (const transition of transitions) await w.pipeline.dispatcher.dispatch(transition);
-    await drained(w);
+    await notifyQueueDrained(w);
     expect(w.slackMessages()).toHaveLength(2);
     expect(w.mails()).toHaveLength(2);
     const replayed = await w.pipeline.notifyQueue.getCompleted(0, 1_000);
@@ -126,7 +109,7 @@ describe('bursts', () => {
     const window = await w.pipeline.redis.pttl(w.pipeline.keys.gatherOpen('burst', destinationKey({ route: 'default', channel: 'slack', target: 'default' })));
     expect(window).toBeGreaterThan(0);
     expect(slackText(w.slackMessages()[0]!)).toContain('ROAD_MATCHING job lone finished');
-    await drained(w);
+    await notifyQueueDrained(w);
     expect(w.slackMessages()).toHaveLength(1);
   });
 });

@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, type AlertsWorld, cliEnv, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts, WEBHOOK_SECRET } from './alerts-support.js';
+import { describe, expect, it } from 'vitest';
+import { type AlertsWorld, cliEnv, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts, WEBHOOK_SECRET } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import type { TestRedis } from './helpers/redis.js';
-import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * `gem-watch silence add|list|remove` and `gem-watch log`, run as the real CLI in child processes
@@ -32,17 +29,10 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 }
 
 const parts = useAlertsParts('alerts-cli-key');
-const { sim, open } = parts;
-let redis: TestRedis;
-let slack: SlackSink;
-let smtp: SmtpSink;
-beforeAll(() => ({ redis, slack, smtp } = parts));
+const { sim } = parts;
 
 function world(): AlertsWorld {
-  const created = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, realClock: true, yaml: { alerts: { burstWindowSec: 0 } } });
-  open.push(created);
-  created.pipeline.start();
-  return created;
+  return parts.world({ realClock: true, yaml: { alerts: { burstWindowSec: 0 } } });
 }
 
 async function finish(w: AlertsWorld, id: string): Promise<void> {
@@ -118,8 +108,8 @@ describe('gem-watch silence and log', () => {
   it('shows the deliveries of one job with their outcomes, failed attempts included', async () => {
     const w = world();
     const env = cliEnv(w.config);
-    const path = new URL(slack.webhookUrl(WEBHOOK_SECRET)).pathname;
-    slack.failNext(1, { status: 500 }, path);
+    const path = new URL(parts.slack.webhookUrl(WEBHOOK_SECRET)).pathname;
+    parts.slack.failNext(1, { status: 500 }, path);
     await finish(w, 'logged1');
     await finish(w, 'other1');
     await waitFor(() => w.slackMessages().length >= 2 && w.mails().length >= 2, 'both jobs delivered');

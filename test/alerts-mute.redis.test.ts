@@ -1,9 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, type AlertsWorld, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts } from './alerts-support.js';
+import { describe, expect, it } from 'vitest';
+import { type AlertsWorld, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import type { TestRedis } from './helpers/redis.js';
-import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * Quiet hours that hold, not drop: the pipeline's clock is set inside a route's mute window; what
@@ -12,26 +9,15 @@ import type { SmtpSink } from './helpers/smtp-sink.js';
  */
 
 const parts = useAlertsParts('alerts-mute-key');
-const { sim, open } = parts;
+const { sim } = parts;
 const EVENING = Date.parse('2026-01-20T20:00:00Z');
 const MORNING = Date.parse('2026-01-21T08:00:30Z');
-let redis: TestRedis;
-let slack: SlackSink;
-let smtp: SmtpSink;
-beforeAll(() => ({ redis, slack, smtp } = parts));
 
 function world(defaultRoute: Record<string, unknown>): AlertsWorld {
-  const created = alertsWorld({
-    sim,
-    redisUrl: redis.url,
-    slack,
-    smtp,
+  return parts.world({
     start: EVENING,
     yaml: { alerts: { defaultRoute: { timezone: 'UTC', mute: [{ days: [], start: '19:00', end: '08:00' }], ...defaultRoute } } },
   });
-  open.push(created);
-  created.pipeline.start();
-  return created;
 }
 
 async function outcomes(w: AlertsWorld, jobId: string, outcome: string): Promise<string[]> {

@@ -1,9 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SlackSink } from '../src/simulator/slack-sink.js';
-import { alertsWorld, type AlertsWorld, slackText, useAlertsParts } from './alerts-support.js';
+import { describe, expect, it } from 'vitest';
+import { notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
-import type { TestRedis } from './helpers/redis.js';
-import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
  * Stuck and overdue jobs end to end: the simulator, the real pipeline and notify worker, Slack sink
@@ -12,33 +9,14 @@ import type { SmtpSink } from './helpers/smtp-sink.js';
 
 const MIN = 60_000;
 const parts = useAlertsParts('alerts-overdue-key');
-const { sim, open } = parts;
-let redis: TestRedis;
-let slack: SlackSink;
-let smtp: SmtpSink;
-beforeAll(() => ({ redis, slack, smtp } = parts));
-
-function world(options: Partial<Parameters<typeof alertsWorld>[0]> = {}): AlertsWorld {
-  const created = alertsWorld({ sim, redisUrl: redis.url, slack, smtp, ...options });
-  open.push(created);
-  created.pipeline.start();
-  return created;
-}
-
-/** Waits until every notify task is settled (nothing waiting, active or delayed). */
-async function drained(w: AlertsWorld): Promise<void> {
-  await waitFor(async () => {
-    const counts = await w.pipeline.notifyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).every((count) => count === 0);
-  }, 'the notify queue to drain');
-}
+const { sim } = parts;
 
 describe('stuck and overdue jobs', () => {
   it('announces a job queued past the limit once, however many polls and replicas look, and its finish as usual', async () => {
     sim.upsertJob({ id: 'q1', status: 'queued' });
-    const a = world();
+    const a = parts.world();
     // A second replica on the same Redis and configuration, without a notify worker of its own.
-    const b = world({ config: a.config, notifyWorker: false });
+    const b = parts.world({ config: a.config, notifyWorker: false });
     await a.pipeline.pollOnce();
 
     // 2 h 01 min later, then many more polls on both replicas.
@@ -48,7 +26,7 @@ describe('stuck and overdue jobs', () => {
       for (const clock of [a.clock, b.clock]) clock.now += 10 * MIN;
     }
     await waitFor(() => a.slackMessages().length >= 1 && a.mails().length >= 1, 'the stuck alert in Slack and by email');
-    await drained(a);
+    await notifyQueueDrained(a);
     expect(a.slackMessages()).toHaveLength(1);
     expect(slackText(a.slackMessages()[0]!)).toContain('ROAD_MATCHING job q1 has been queued for 2 h 1 min');
     expect(a.mails().map((mail) => mail.subject)).toEqual(['[gem-watch] ROAD_MATCHING job q1 has been queued for 2 h 1 min']);
@@ -58,7 +36,7 @@ describe('stuck and overdue jobs', () => {
     sim.setStatus('q1', 'finished');
     await a.pipeline.pollOnce();
     await waitFor(() => a.slackMessages().length >= 2 && a.mails().length >= 2, 'the finish in Slack and by email');
-    await drained(a);
+    await notifyQueueDrained(a);
     expect(slackText(a.slackMessages()[1]!)).toContain('ROAD_MATCHING job q1 finished');
     expect(a.mails()[1]!.subject).toMatch(/^\[gem-watch\] ROAD_MATCHING job q1 finished/);
     expect(a.slackMessages()).toHaveLength(2);
@@ -67,7 +45,7 @@ describe('stuck and overdue jobs', () => {
 
   it('announces a running job whose progress stalls once, then once more when it runs past its expected end', async () => {
     sim.upsertJob({ id: 'r1', status: 'running', progress: 10 });
-    const w = world();
+    const w = parts.world();
     const t0 = w.clock.now;
     await w.pipeline.pollOnce();
     w.clock.now = t0 + 20 * MIN;
@@ -80,7 +58,7 @@ describe('stuck and overdue jobs', () => {
       await w.pipeline.pollOnce();
     }
     await waitFor(() => w.slackMessages().length >= 1 && w.mails().length >= 1, 'the stall alert');
-    await drained(w);
+    await notifyQueueDrained(w);
     expect(w.slackMessages().map((m) => m.body?.text?.split('\n')[0])).toEqual(['ROAD_MATCHING job r1: progress has not moved for 1 h 1 min']);
     expect(w.mails()).toHaveLength(1);
 
@@ -89,7 +67,7 @@ describe('stuck and overdue jobs', () => {
       await w.pipeline.pollOnce();
     }
     await waitFor(() => w.slackMessages().length >= 2 && w.mails().length >= 2, 'the overdue alert');
-    await drained(w);
+    await notifyQueueDrained(w);
     expect(w.slackMessages()).toHaveLength(2);
     expect(slackText(w.slackMessages()[1]!)).toContain('ROAD_MATCHING job r1 is running past its expected end');
     expect(w.mails()[1]!.text).toContain('From its progress so far it was expected to end about');

@@ -182,6 +182,8 @@ export interface AlertsParts {
   readonly smtp: SmtpSink;
   /** Worlds to close after each test. */
   readonly open: AlertsWorld[];
+  /** A world on these parts (options as alertsWorld's, less the parts), its pipeline started, closed after the test. */
+  world(options?: Omit<Partial<AlertsWorldOptions>, 'sim' | 'redisUrl' | 'slack' | 'smtp'>): AlertsWorld;
 }
 
 /**
@@ -222,6 +224,12 @@ export function useAlertsParts(apiKey: string): AlertsParts {
     },
     get smtp() {
       return started.smtp!;
+    },
+    world(options = {}) {
+      const created = alertsWorld({ sim, redisUrl: started.redis!.url, slack: started.slack!, smtp: started.smtp!, ...options });
+      open.push(created);
+      created.pipeline.start();
+      return created;
     },
   };
 }
