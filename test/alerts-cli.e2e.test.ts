@@ -1,32 +1,12 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type AlertsWorld, cliEnv, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts, WEBHOOK_SECRET } from './alerts-support.js';
+import { runCli as cli } from './helpers/run-cli.js';
 import { waitFor } from './helpers/pipeline.js';
 
 /**
  * `gem-watch silence add|list|remove` and `gem-watch log`, run as the real CLI in child processes
  * against the Redis of a running pipeline (simulator, notify worker, Slack sink, smtp-server).
  */
-
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const parts = useAlertsParts('alerts-cli-key');
 const { sim } = parts;
