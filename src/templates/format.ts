@@ -1,3 +1,5 @@
+import type { JobStatistics } from '../gem/job.js';
+
 /** Human units shared by every renderer. Pure; `undefined` renders as an em dash. */
 
 const DASH = '—';
@@ -108,7 +110,7 @@ export interface Fact {
   value: string;
 }
 
-/** The subset of a Job the renderers read; structural so this file stays free of imports. */
+/** The subset of a Job the renderers read (digest entries carry it too, without the rest of a Job). */
 export interface FactSource {
   id: string;
   jobType: string;
@@ -121,16 +123,7 @@ export interface FactSource {
   storageId?: string;
   createdAt?: string;
   modifiedAt?: string;
-  statistics?: {
-    roadsMatchedPct?: number;
-    roadsUnmatchedPct?: number;
-    roadsFullyMatchedPct?: number;
-    roadsPartiallyMatchedPct?: number;
-    confidenceThreshold?: number;
-    executionTimeSec?: number;
-    kmsProcessed?: number;
-    numRoadsProcessed?: number;
-  };
+  statistics?: JobStatistics;
 }
 
 /**
