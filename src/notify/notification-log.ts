@@ -63,15 +63,19 @@ const DETAIL_MAX = 500;
 
 function entriesOf(event: DeliveryOutcomeEvent): DeliveryLogEntry[] {
   const text = event.error ?? event.detail;
-  const entry: DeliveryLogEntry = {
+  // What the task's own entry and those of the members it delivered (a group message) share.
+  const attemptOf = {
     at: event.at,
-    taskId: event.taskId,
     route: event.route,
     channel: event.channel,
     target: event.target,
     outcome: event.outcome,
     attempt: event.attempt,
     attempts: event.attempt,
+  };
+  const entry: DeliveryLogEntry = {
+    ...attemptOf,
+    taskId: event.taskId,
     subject: event.subject,
     ...(event.kind ? { kind: event.kind } : {}),
     ...(event.jobId !== undefined ? { jobId: event.jobId } : {}),
@@ -82,14 +86,8 @@ function entriesOf(event: DeliveryOutcomeEvent): DeliveryLogEntry[] {
   };
   const members = (event.covers ?? []).map(
     (member): DeliveryLogEntry => ({
-      at: event.at,
+      ...attemptOf,
       taskId: member.taskId,
-      route: event.route,
-      channel: event.channel,
-      target: event.target,
-      outcome: event.outcome,
-      attempt: event.attempt,
-      attempts: event.attempt,
       subject: member.subject,
       kind: member.kind,
       ...(member.jobId !== undefined ? { jobId: member.jobId } : {}),
