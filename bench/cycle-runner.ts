@@ -26,6 +26,11 @@ export interface CycleResult {
   redisByCommand: Record<string, number>;
   redisCpuSeconds: number;
   daemonCpuSeconds: number;
+  /**
+   * The benchmark's own process: the GEM simulator and the Slack sink answering, and the
+   * benchmark's polling and sampling (a small part). Absent in older results.
+   */
+  harnessCpuSeconds?: number;
   daemonPeakRssBytes: number;
   /** Jobs in the account after this cycle's changes. */
   jobs: number;
@@ -98,6 +103,7 @@ export class CycleRunner {
       sink: sink.requests.length,
       redis: await snapshotRedis(admin),
       proc: daemon.sample(),
+      harnessCpu: process.cpuUsage(),
     };
     this.ownCalls = new Map();
     daemon.takePeak();
@@ -134,6 +140,7 @@ export class CycleRunner {
     await sleep(this.options.settleMs ?? 300);
     const afterRedis = await snapshotRedis(admin);
     const afterProc = daemon.sample();
+    const harnessCpu = process.cpuUsage(before.harnessCpu);
     const delta = commandDelta(before.redis, afterRedis);
     const phases = await this.phases(tickAt, requests);
     for (const [name, calls] of this.ownCalls) {
@@ -155,6 +162,7 @@ export class CycleRunner {
       redisByCommand: Object.fromEntries(topCommands(delta, 100)),
       redisCpuSeconds: afterRedis.cpuSeconds - before.redis.cpuSeconds,
       daemonCpuSeconds: (afterProc?.cpuSeconds ?? Number.NaN) - (before.proc?.cpuSeconds ?? Number.NaN),
+      harnessCpuSeconds: (harnessCpu.user + harnessCpu.system) / 1e6,
       daemonPeakRssBytes: daemon.takePeak(),
       jobs: plan.jobsAfter,
       phases,

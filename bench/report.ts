@@ -10,6 +10,11 @@ function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
 
+/** CPU seconds spread over `count` jobs or transitions, in microseconds each. */
+function micros(seconds: number | undefined, count: number): string {
+  return seconds === undefined ? 'n/a' : int((seconds * 1e6) / count);
+}
+
 /** The main table, one row per scale, as Markdown. */
 export function resultsTable(scales: readonly ScaleResult[]): string {
   const header = [
@@ -93,14 +98,34 @@ export function targetChecks(scales: readonly ScaleResult[]): TargetCheck[] {
   return checks;
 }
 
-function scaleDetails(scale: ScaleResult): string {
+/**
+ * CPU per transition in the burst, per process, beside the skeleton's and raw BullMQ's, and what
+ * the machine's cores allow per transition at ¼ of raw BullMQ's rate.
+ */
+function cpuLine(scale: ScaleResult, cores: number): string {
+  const { finish } = scale.burst;
+  const { raw, skeleton } = scale;
+  const split = (count: number, own: number, redis: number | undefined, harness: number | undefined) =>
+    `${micros(own, count)} / ${micros(redis, count)}${harness === undefined ? '' : ` / ${micros(harness, count)}`}, ` +
+    `${micros(own + (redis ?? Number.NaN) + (harness ?? 0), count)} in all`;
+  const budget = (cores * 1e6) / (raw.perSecond / 4);
+  return (
+    `- CPU per transition in the burst, µs (the process / Redis / the simulator and sink): gem-watch's daemon ` +
+    split(finish.expectedNotifications, finish.daemonCpuSeconds, finish.redisCpuSeconds, finish.harnessCpuSeconds) +
+    (skeleton?.cpuSeconds === undefined ? '' : `; the skeleton ${split(skeleton.count, skeleton.cpuSeconds, skeleton.redisCpuSeconds, skeleton.harnessCpuSeconds)}`) +
+    `; raw BullMQ per no-op job ${split(raw.count, raw.cpuSeconds, raw.redisCpuSeconds, undefined)}. ` +
+    `At ¼ of raw (${int(raw.perSecond / 4)}/s) the machine's ${cores} cores give ${int(budget)} µs per transition to all of them together.`
+  );
+}
+
+function scaleDetails(scale: ScaleResult, cores: number): string {
   const s = scale.summary;
   const kinds = Object.entries(scale.memory.byKind).sort((a, b) => b[1].bytes - a[1].bytes);
   const memoryDelta = scale.memory.afterCyclesBytes - scale.memory.baselineBytes;
   const commands = new Map<string, number>();
   for (const cycle of scale.cycles) for (const [name, calls] of Object.entries(cycle.redisByCommand)) commands.set(name, (commands.get(name) ?? 0) + calls);
   const top = [...commands.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  const lines = [
+  const lines: string[] = [
     `#### ${int(scale.jobs)} jobs`,
     '',
     `- Machine load (1-minute average, the machine is shared): ${fixed(scale.loadAverage.start, 1)} at the start, ${fixed(scale.loadAverage.end, 1)} at the end.`,
@@ -121,11 +146,13 @@ function scaleDetails(scale: ScaleResult): string {
         ? ` Skeleton pipeline (a job with one GEM GET adding a job with one Slack POST, nothing else): ${int(scale.skeleton.count)} transitions in ` +
           `${fixed(scale.skeleton.seconds, 2)} s = ${int(scale.skeleton.perSecond)} transitions/s.`
         : ''),
+    // Older results.json files have no CPU figures for the comparison processes.
+    scale.raw.cpuSeconds === undefined ? undefined : cpuLine(scale, cores),
     scale.naive
       ? `- Naive watcher: ${int(scale.naive.measured.listCalls + scale.naive.measured.detailCalls)} calls in ${int(scale.naive.measured.ms)} ms for one cycle ` +
         `(it saw ${int(scale.naive.measured.changed)} changes; ${int(scale.naive.measured.expectedChanged)} were made).`
       : '- Naive watcher: not run.',
-  ];
+  ].filter((line): line is string => line !== undefined);
   if (scale.daemonWarnings.length > 0) lines.push(`- Daemon warnings (first ${scale.daemonWarnings.length}): ${scale.daemonWarnings.map((w) => '`' + w + '`').join('; ')}`);
   return lines.join('\n');
 }
@@ -147,7 +174,7 @@ export function markdownReport(results: BenchResults): string {
     '| --- | --- | --- |',
     ...checks.map((check) => `| ${check.target} | ${check.measured} | ${check.met === undefined ? 'n/a' : check.met ? 'yes' : '**no**'} |`),
     '',
-    ...results.scales.map(scaleDetails).flatMap((text) => [text, '']),
+    ...results.scales.map((scale) => scaleDetails(scale, m.cores)).flatMap((text) => [text, '']),
     ...(results.problems.length > 0 ? ['Problems in this run:', '', ...results.problems.map((p) => `- ${p}`), ''] : []),
   ].join('\n');
 }

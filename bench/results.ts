@@ -1,12 +1,18 @@
 import type { CycleResult } from './cycle-runner.js';
 import type { MachineInfo } from './machine.js';
 
-/** The raw no-op BullMQ run's answer (bench/noop-bullmq.ts). */
+/** What a comparison process (bench/noop-bullmq.ts, bench/skeleton-pipeline.ts) measured. */
 export interface RawBullmqResult {
   count: number;
   concurrency: number;
   seconds: number;
   perSecond: number;
+  /** The process's own CPU (user + system) over `seconds`. */
+  cpuSeconds: number;
+  /** The Redis server's CPU over the run, read by bench/run.ts around the process. */
+  redisCpuSeconds?: number;
+  /** The benchmark's own process over the run (the simulator and sink serving the skeleton). */
+  harnessCpuSeconds?: number;
 }
 
 /** Everything measured at one scale. */

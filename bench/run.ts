@@ -158,6 +158,19 @@ async function skeletonPipeline(args: { redisUrl: string; concurrency: number; g
   ]);
 }
 
+/**
+ * Adds to what a comparison run measured the CPU the Redis server and this process (the simulator
+ * and sink, which serve the skeleton) spent over it.
+ */
+async function withServerCpu(admin: Redis, run: () => Promise<RawBullmqResult>): Promise<RawBullmqResult> {
+  const before = await snapshotRedis(admin);
+  const harnessBefore = process.cpuUsage();
+  const result = await run();
+  const harness = process.cpuUsage(harnessBefore);
+  const after = await snapshotRedis(admin);
+  return { ...result, redisCpuSeconds: after.cpuSeconds - before.cpuSeconds, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
+}
+
 /** Runs a bench script with tsx and reads the JSON line it ends with. */
 async function childResult(what: string, script: string, args: string[]): Promise<RawBullmqResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
@@ -348,16 +361,18 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
       .map((line) => line.slice(0, 300));
 
     // Raw BullMQ on the same Redis, with the daemon stopped so both had the machine to themselves.
-    const raw = await rawBullmq(redis.url, options.raw, options.rawConcurrency);
+    const raw = await withServerCpu(admin, () => rawBullmq(redis.url, options.raw, options.rawConcurrency));
     log(`raw BullMQ: ${raw.count} no-op jobs in ${raw.seconds.toFixed(2)} s = ${Math.round(raw.perSecond)}/s`);
-    const skeleton = await skeletonPipeline({
-      redisUrl: redis.url,
-      concurrency: DAEMON_SETTINGS.detailConcurrency,
-      gemBaseUrl: sim.baseUrl,
-      slackUrl: sink.webhookUrl('skeletonskeletonskeleton'),
-      ids: sim.allJobs().slice(0, options.burst).map((job) => job.id),
-      workDir,
-    });
+    const skeleton = await withServerCpu(admin, () =>
+      skeletonPipeline({
+        redisUrl: redis.url,
+        concurrency: DAEMON_SETTINGS.detailConcurrency,
+        gemBaseUrl: sim.baseUrl,
+        slackUrl: sink.webhookUrl('skeletonskeletonskeleton'),
+        ids: sim.allJobs().slice(0, options.burst).map((job) => job.id),
+        workDir,
+      }),
+    );
     log(`skeleton pipeline: ${skeleton.count} transitions in ${skeleton.seconds.toFixed(2)} s = ${Math.round(skeleton.perSecond)}/s`);
 
     const base = summarise(cycles);

@@ -4,7 +4,7 @@
  * one BullMQ job, which POSTs one small message to the Slack sink. Nothing else: no state in Redis,
  * no compare-and-set, no rendering, no delivery markers or logs. Both HTTP calls use undici's
  * request() over keep-alive agents, as gem-watch does. Prints one JSON line with the time from the
- * first add to the last post. It puts a number on how much of the throughput target two queue jobs
+ * first add to the last post and the process's CPU in that time. It puts a number on how much of the throughput target two queue jobs
  * and two HTTP exchanges per transition leave for everything else.
  *
  * Usage: node --import tsx bench/skeleton-pipeline.ts REDIS_URL CONCURRENCY PREFIX GEM_BASE_URL
@@ -12,29 +12,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
+import { benchConnection, Completions, printResult, requiredArgs, startRun } from './child-run.js';
 
-const [url, concurrencyText, prefix, gemBaseUrl, apiKey, slackUrl, idsFile] = process.argv.slice(2);
-if (!url || !concurrencyText || !prefix || !gemBaseUrl || !apiKey || !slackUrl || !idsFile) {
-  process.stderr.write('usage: skeleton-pipeline.ts REDIS_URL CONCURRENCY PREFIX GEM_BASE_URL API_KEY SLACK_URL IDS_FILE\n');
-  process.exit(2);
-}
+const [url, concurrencyText, prefix, gemBaseUrl, apiKey, slackUrl, idsFile] = requiredArgs(
+  7,
+  'skeleton-pipeline.ts REDIS_URL CONCURRENCY PREFIX GEM_BASE_URL API_KEY SLACK_URL IDS_FILE',
+) as [string, string, string, string, string, string, string];
 const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as string[];
-const count = ids.length;
 const concurrency = Number(concurrencyText);
 const BULK = 500;
 const gem = new Agent();
 const slack = new Agent();
 
-const connection = () => new Redis(url, { maxRetriesPerRequest: null });
+const connection = () => benchConnection(url);
 const detailQueue = new Queue<{ id: string }>('skeleton-detail', { connection: connection(), prefix });
 const notifyQueue = new Queue<{ id: string; status: string }>('skeleton-notify', { connection: connection(), prefix });
-let posted = 0;
-let resolveDone: () => void = () => {};
-const done = new Promise<void>((resolve) => {
-  resolveDone = resolve;
-});
+const posted = new Completions(ids.length);
 
 const detailWorker = new Worker<{ id: string }>(
   'skeleton-detail',
@@ -63,10 +57,7 @@ const notifyWorker = new Worker<{ id: string; status: string }>(
   },
   { connection: connection(), prefix, concurrency, autorun: false },
 );
-notifyWorker.on('completed', () => {
-  posted += 1;
-  if (posted === count) resolveDone();
-});
+notifyWorker.on('completed', () => posted.add());
 const reportError = (error: Error) => process.stderr.write(`error: ${error.message}\n`);
 detailQueue.on('error', reportError);
 notifyQueue.on('error', reportError);
@@ -79,20 +70,12 @@ await Promise.all([detailQueue.waitUntilReady(), notifyQueue.waitUntilReady()]);
 void detailWorker.run();
 void notifyWorker.run();
 await Promise.all([detailWorker.waitUntilReady(), notifyWorker.waitUntilReady()]);
-// Bounded: the whole run may take at most 120 s.
-const guard = setTimeout(() => {
-  process.stderr.write(`timed out with ${posted}/${count} posted\n`);
-  process.exit(1);
-}, 120_000);
-
-const started = performance.now();
-for (let first = 0; first < count; first += BULK) {
+const run = startRun(posted, 'posted');
+for (let first = 0; first < ids.length; first += BULK) {
   await detailQueue.addBulk(ids.slice(first, first + BULK).map((id) => ({ name: 'detail', data: { id } })));
 }
-await done;
-const seconds = (performance.now() - started) / 1000;
-clearTimeout(guard);
-process.stdout.write(`${JSON.stringify({ count, concurrency, seconds, perSecond: count / seconds })}\n`);
+await posted.done;
+printResult(run.finish(concurrency));
 await Promise.all([detailWorker.close(), notifyWorker.close()]);
 await Promise.all([detailQueue.close(), notifyQueue.close(), gem.close(), slack.close()]);
 process.exit(0);
