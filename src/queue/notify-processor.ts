@@ -293,7 +293,10 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       await report({ ...base, ...about, outcome: 'deferred', attempt, at: now() });
       return await park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
     }
+    let released = false;
     const release = async () => {
+      if (released) return;
+      released = true;
       try {
         await redis.eval(RELEASE_LOCK, 1, lockKey, holder);
       } catch (error) {
@@ -359,24 +362,19 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
 
       const at = now();
       // The marker goes in before BullMQ completes the task: a crash from here on finds it on retry.
+      const record = { at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) };
+      const marking = writeMarker(record, decision);
+      // The lock's release leaves in the same write, behind the marker on the same connection: Redis
+      // applies them in that order, so whoever takes the lock next finds the marker.
+      const releasing = release();
       try {
-        const record = { at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) };
-        if (decision.covers || decision.onMarked) {
-          // A group message delivers its members too: their markers, its own and the gathering's
-          // cleanup land in one MULTI, so a replayed member finds its marker whatever happens next.
-          const multi = redis.multi().set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
-          for (const member of decision.covers ?? []) multi.set(keys.delivered(member.taskId), JSON.stringify({ ...record, via: taskId }), 'PX', markerTtlMs);
-          decision.onMarked?.(multi);
-          const replies = await multi.exec();
-          const failure = replies?.find(([replyError]) => replyError);
-          if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
-        } else {
-          await redis.set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
-        }
+        await marking;
       } catch (error) {
         const message = `[serverError] delivered, but the delivery marker could not be written (${errorText(error)}); not retried, so it is not sent twice`;
         log.error(message);
         throw permanent(message);
+      } finally {
+        await releasing;
       }
       log.info({ attempt, detail, ...(decision.note ? { note: decision.note } : {}) }, 'notification delivered');
       const said = [decision.note, detail].filter(Boolean).join('; ');
@@ -409,6 +407,23 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       }
       await report({ ...base, ...about, outcome: last ? 'failed' : 'retrying', attempt, reason: classified.reason, error: text, at: now() });
       return storedError(classified);
+    }
+
+    /**
+     * Writes the delivered marker (with a group's members and cleanup, as one MULTI). The commands
+     * are queued on the connection before this returns, so a command issued after it goes behind.
+     */
+    function writeMarker(record: Record<string, unknown>, { covers, onMarked }: Extract<PolicyDecision, { action: 'send' }>): Promise<unknown> {
+      if (!covers && !onMarked) return redis.set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
+      // A group message delivers its members too: their markers, its own and the gathering's
+      // cleanup land in one MULTI, so a replayed member finds its marker whatever happens next.
+      const multi = redis.multi().set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
+      for (const member of covers ?? []) multi.set(keys.delivered(member.taskId), JSON.stringify({ ...record, via: taskId }), 'PX', markerTtlMs);
+      onMarked?.(multi);
+      return multi.exec().then((replies) => {
+        const failure = replies?.find(([replyError]) => replyError);
+        if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
+      });
     }
   };
 }
