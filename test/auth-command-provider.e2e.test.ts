@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandTokenProvider } from '../src/gem/auth/command-token-provider.js';
 import { CachedTokenProvider } from '../src/gem/auth/cached-token-provider.js';
-import { TokenCommandError, isTokenCommandError } from '../src/gem/auth/token-command-error.js';
+import { isTokenCommandError } from '../src/gem/auth/token-command-error.js';
 import { serializeError } from '../src/observability/redact.js';
 import { FakeAz, makeJwt, processGone } from './auth-fake-az.js';
+import { rejection } from './helpers/rejection.js';
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 400; i += 1) {
@@ -13,14 +14,7 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
   throw new Error(`gave up waiting for ${what}`);
 }
 
-async function failure(provider: CommandTokenProvider): Promise<TokenCommandError> {
-  const error = await provider.fetchToken().then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(isTokenCommandError(error)).toBe(true);
-  return error as TokenCommandError;
-}
+const failure = (provider: CommandTokenProvider) => rejection(provider.fetchToken(), isTokenCommandError);
 
 /** Everything an error could show: message, stack, serialized form with its causes. */
 function everythingShown(error: Error): string {

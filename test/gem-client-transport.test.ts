@@ -5,7 +5,8 @@ import { freePort } from './helpers/free-port.js';
 import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 import type { TokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient, type GemClientOptions } from '../src/gem/client.js';
-import { GemApiError, GemResponseError } from '../src/gem/errors.js';
+import { GemResponseError, isGemApiError } from '../src/gem/errors.js';
+import { rejection } from './helpers/rejection.js';
 
 /**
  * The client's HTTP transport against a raw local server that misbehaves on purpose: answers that
@@ -45,14 +46,7 @@ function client(overrides: Partial<GemClientOptions> = {}): GemClient {
   return created;
 }
 
-async function failure(promise: Promise<unknown>): Promise<GemApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as GemApiError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, isGemApiError);
 
 function expectNoSecret(error: unknown): void {
   const text = `${String((error as Error).message)} ${JSON.stringify(error)} ${String(((error as Error).cause as Error | undefined)?.message)}`;

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NoTokenProvider, type TokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient } from '../src/gem/client.js';
-import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError } from '../src/gem/errors.js';
+import { GemAuthError, GemNotFoundError, GemResponseError, isGemApiError } from '../src/gem/errors.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { rejection } from './helpers/rejection.js';
 
 class FixedToken implements TokenProvider {
   readonly kind = 'static';
@@ -34,14 +35,7 @@ function client(overrides: Partial<ConstructorParameters<typeof GemClient>[0]> =
   return new GemClient({ baseUrl, apiKey: 'key-123456', tokenProvider: new FixedToken('token-abcdef'), timeoutMs: 2_000, ...overrides });
 }
 
-async function failure(promise: Promise<unknown>): Promise<GemApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as GemApiError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, isGemApiError);
 
 describe('GemClient against the simulator', () => {
   it('lists jobs of one type in the list shape and fetches details in the doc shape', async () => {

@@ -3,12 +3,13 @@ import { freePort } from './helpers/free-port.js';
 import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
-import { DeliveryError, isDeliveryError } from '../src/notify/errors.js';
+import { isDeliveryError } from '../src/notify/errors.js';
 import { EmailNotifier } from '../src/notify/email/email-notifier.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
 import { serializeError } from '../src/observability/redact.js';
+import { rejection } from './helpers/rejection.js';
 
 /**
  * The two channels against real protocol servers: the Slack sink over HTTP and smtp-server over
@@ -20,15 +21,7 @@ const NOW = Date.UTC(2026, 0, 20, 10, 25);
 const WEBHOOK_SECRET = 'hookSecretZ9q8w7e6r5t4y3u2';
 const SMTP_PASSWORD = 'smtp-Pa55word!secret';
 
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(isDeliveryError(error)).toBe(true);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, isDeliveryError);
 
 function assertNoSecret(error: unknown, ...secrets: string[]): void {
   const text = JSON.stringify(serializeError(error as Error)) + String((error as Error).message);

@@ -6,6 +6,7 @@ import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
 import { serializeError } from '../src/observability/redact.js';
+import { rejection } from './helpers/rejection.js';
 
 /**
  * The Slack channel's own HTTP post (the default, over undici) against a raw local server: the
@@ -39,15 +40,7 @@ function slack(webhookUrl = `${server.baseUrl}/services/T1/B1/${SECRET}`, timeou
 const send = (notifier: SlackNotifier, signal?: AbortSignal) =>
   notifier.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'ops', ...(signal ? { signal } : {}) });
 
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(isDeliveryError(error)).toBe(true);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, isDeliveryError);
 
 function expectNamedWithoutSecret(error: DeliveryError): void {
   expect(error.message).toContain('"ops"');
