@@ -63,11 +63,6 @@ export function totalCalls(counts: CommandCounts): number {
   return total;
 }
 
-/** Adds `b` into `a`. */
-export function addCounts(a: CommandCounts, b: CommandCounts): void {
-  for (const [name, calls] of b) a.set(name, (a.get(name) ?? 0) + calls);
-}
-
 /** The `n` commands called most, as [name, calls]. */
 export function topCommands(counts: CommandCounts, n: number): Array<[string, number]> {
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);

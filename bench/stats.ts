@@ -18,12 +18,3 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1]!;
 }
-
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-export function max(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : Math.max(...values);
-}
