@@ -28,9 +28,9 @@ export interface CycleResult {
   daemonCpuSeconds: number;
   /**
    * The benchmark's own process: the GEM simulator and the Slack sink answering, and the
-   * benchmark's polling and sampling (a small part). Absent in older results.
+   * benchmark's polling and sampling (a small part).
    */
-  harnessCpuSeconds?: number;
+  harnessCpuSeconds: number;
   daemonPeakRssBytes: number;
   /** Jobs in the account after this cycle's changes. */
   jobs: number;

@@ -112,7 +112,7 @@ function cpuLine(scale: ScaleResult, cores: number): string {
   return (
     `- CPU per transition in the burst, µs (the process / Redis / the simulator and sink): gem-watch's daemon ` +
     split(finish.expectedNotifications, finish.daemonCpuSeconds, finish.redisCpuSeconds, finish.harnessCpuSeconds) +
-    (skeleton?.cpuSeconds === undefined ? '' : `; the skeleton ${split(skeleton.count, skeleton.cpuSeconds, skeleton.redisCpuSeconds, skeleton.harnessCpuSeconds)}`) +
+    `; the skeleton ${split(skeleton.count, skeleton.cpuSeconds, skeleton.redisCpuSeconds, skeleton.harnessCpuSeconds)}` +
     `; raw BullMQ per no-op job ${split(raw.count, raw.cpuSeconds, raw.redisCpuSeconds, undefined)}. ` +
     `At ¼ of raw (${int(raw.perSecond / 4)}/s) the machine's ${cores} cores give ${int(budget)} µs per transition to all of them together.`
   );
@@ -125,7 +125,7 @@ function scaleDetails(scale: ScaleResult, cores: number): string {
   const commands = new Map<string, number>();
   for (const cycle of scale.cycles) for (const [name, calls] of Object.entries(cycle.redisByCommand)) commands.set(name, (commands.get(name) ?? 0) + calls);
   const top = [...commands.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  const lines: string[] = [
+  const lines = [
     `#### ${int(scale.jobs)} jobs`,
     '',
     `- Machine load (1-minute average, the machine is shared): ${fixed(scale.loadAverage.start, 1)} at the start, ${fixed(scale.loadAverage.end, 1)} at the end.`,
@@ -146,13 +146,12 @@ function scaleDetails(scale: ScaleResult, cores: number): string {
         ? ` Skeleton pipeline (a job with one GEM GET adding a job with one Slack POST, nothing else): ${int(scale.skeleton.count)} transitions in ` +
           `${fixed(scale.skeleton.seconds, 2)} s = ${int(scale.skeleton.perSecond)} transitions/s.`
         : ''),
-    // Older results.json files have no CPU figures for the comparison processes.
-    scale.raw.cpuSeconds === undefined ? undefined : cpuLine(scale, cores),
+    cpuLine(scale, cores),
     scale.naive
       ? `- Naive watcher: ${int(scale.naive.measured.listCalls + scale.naive.measured.detailCalls)} calls in ${int(scale.naive.measured.ms)} ms for one cycle ` +
         `(it saw ${int(scale.naive.measured.changed)} changes; ${int(scale.naive.measured.expectedChanged)} were made).`
       : '- Naive watcher: not run.',
-  ].filter((line): line is string => line !== undefined);
+  ];
   if (scale.daemonWarnings.length > 0) lines.push(`- Daemon warnings (first ${scale.daemonWarnings.length}): ${scale.daemonWarnings.map((w) => '`' + w + '`').join('; ')}`);
   return lines.join('\n');
 }
