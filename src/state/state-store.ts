@@ -37,13 +37,12 @@ export type SaveOutcome = { saved: false } | { saved: true; streamId?: string };
 
 const DAY_MS = 86_400_000;
 
-/** `finished|3` → status and version. */
 /** A status index entry, "status|version": what the compare-and-set compares. */
 export function formatIndex(tracked: Pick<TrackedJob, 'status' | 'version'>): string {
   return `${tracked.status}|${tracked.version}`;
 }
 
-/** Reads a status index entry written by formatIndex. */
+/** Reads a status index entry written by formatIndex: `finished|3` → status and version. */
 export function parseIndex(value: string): { status: JobStatus; version: number } {
   const bar = value.lastIndexOf('|');
   return { status: value.slice(0, bar) as JobStatus, version: Number(value.slice(bar + 1)) || 0 };
