@@ -1,31 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerValue, readBody } from '../src/http/answer-body.js';
+import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 
 /** readBody against a real local server: a body within, at and past its limit. */
-let server: Server;
-let baseUrl = '';
+let server: RawHttpServer;
 const agent = new Agent();
 
 beforeAll(async () => {
-  server = createServer((incoming, response) => {
+  server = await startRawHttpServer((incoming, response) => {
     const size = Number(new URL(incoming.url ?? '/', 'http://x').searchParams.get('size'));
     response.setHeader('x-twice', ['a', 'b']);
     // In 1 KiB writes, so the limit falls inside a chunk as well as between them.
     for (let written = 0; written < size; written += 1024) response.write('y'.repeat(Math.min(1024, size - written)));
     response.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await agent.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
-const answer = (size: number) => request(`${baseUrl}/?size=${size}`, { dispatcher: agent });
+const answer = (size: number) => request(`${server.baseUrl}/?size=${size}`, { dispatcher: agent });
 
 describe('readBody', () => {
   it('reads a body up to its limit whole', async () => {
