@@ -110,8 +110,8 @@ describe('Dockerfile', () => {
   it('bounds the V8 heap through NODE_OPTIONS, which an operator can replace', () => {
     const runtime = instructions.slice(instructions.lastIndexOf(froms[froms.length - 1]!));
     const env = runtime.find((line) => /^ENV\s+NODE_OPTIONS=/i.test(line));
-    expect(env).toMatch(/^ENV NODE_OPTIONS="--max-old-space-size=\d+"$/);
-    expect(imageNodeOptions(dockerfile)).toEqual(['--max-old-space-size=768']);
+    expect(env).toMatch(/^ENV NODE_OPTIONS="--max-old-space-size=\d+ --max-semi-space-size=\d+"$/);
+    expect(imageNodeOptions(dockerfile)).toEqual(['--max-old-space-size=512', '--max-semi-space-size=8']);
   });
 });
 
