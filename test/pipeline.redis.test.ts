@@ -135,6 +135,29 @@ describe('watch pipeline', () => {
     expect(await notifyTaskIds(p)).toEqual([]);
   });
 
+  it('warns once an hour when the account lists more jobs than the heap limit allows, and not below it', async () => {
+    const config = testConfig(sim, redis.url);
+    for (let i = 0; i < 6; i += 1) sim.upsertJob({ id: String(3000 + i), status: 'finished' });
+    let now = Date.parse('2026-11-29T12:00:00Z');
+    const outgrown = (logs: LogCapture) => logs.lines.filter((line) => String(line.msg).includes('raise --max-old-space-size'));
+
+    const roomy = new LogCapture();
+    await pipeline(config, { heapLimitBytes: 6 * 2_048, now: () => now }, roomy).pollOnce();
+    expect(outgrown(roomy)).toEqual([]);
+
+    const tight = new LogCapture();
+    const p = pipeline(config, { heapLimitBytes: 5 * 2_048, now: () => now }, tight);
+    await p.pollOnce();
+    expect(outgrown(tight)).toHaveLength(1);
+    expect(outgrown(tight)[0]).toMatchObject({ level: 40, listedJobs: 6, heapLimitMb: 1 });
+    now += 30 * 60_000;
+    await p.pollOnce();
+    expect(outgrown(tight)).toHaveLength(1);
+    now += 31 * 60_000;
+    await p.pollOnce();
+    expect(outgrown(tight)).toHaveLength(2);
+  });
+
   it('makes at most job types + active detail calls with 1,000 terminal jobs and 5 active ones', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 1000; i += 1) sim.upsertJob({ id: String(1000 + i), status: i % 10 === 0 ? 'failed' : 'finished' });

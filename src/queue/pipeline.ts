@@ -44,6 +44,8 @@ export interface PipelineOptions {
   /** Run the notify worker in this process. Default: when the role runs workers. */
   runNotifyWorker?: boolean;
   now?: () => number;
+  /** V8 heap limit the poll warns against (see PollProcessor); default this process's own. */
+  heapLimitBytes?: number;
   /** Test seam of the detail step; see DetailProcessor. */
   afterDetailStep?: (step: DetailStep, jobId: string) => void | Promise<void>;
 }
@@ -133,6 +135,7 @@ export class WatchPipeline {
       vanishedRetentionMs: config.retention.vanishedDays * DAY_MS,
       outboxGraceMs: config.poll.outboxGraceMs,
       health: this.pollHealth,
+      heapLimitBytes: options.heapLimitBytes,
     });
     this.detailProcessor = new DetailProcessor({
       ...common,

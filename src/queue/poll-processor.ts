@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { diffJob } from '../domain/diff.js';
@@ -29,6 +30,11 @@ export interface PollProcessorOptions {
   outboxGraceMs: number;
   now?: () => number;
   /**
+   * The V8 heap limit in bytes the account is measured against (see `HEAP_BYTES_PER_LISTED_JOB`).
+   * Default: this process's own (`heap_size_limit`, set by `--max-old-space-size`).
+   */
+  heapLimitBytes?: number;
+  /**
    * Told each poll's outcome, with the poll's start (epoch ms): the polling health alert (issue 8,
    * alerts/poll-health-watcher.ts). Its errors are logged, never fail the poll.
    */
@@ -56,6 +62,14 @@ export interface PollPlan {
 const SILENT_BATCH = 500;
 const DETAIL_BATCH = 500;
 
+/**
+ * Heap one listed job needs, as the README and the Dockerfile size NODE_OPTIONS: a poll parses its
+ * list answer whole (~1 KB per entry while it runs), beside what the process keeps.
+ */
+const HEAP_BYTES_PER_LISTED_JOB = 2_048;
+/** The outgrown-heap warning is repeated at most this often, in milliseconds. */
+const HEAP_WARNING_EVERY_MS = 3_600_000;
+
 // Marks the slot as the newest polled for its job type, unless a newer one already ran: a poll task
 // that waited behind newer ones (a replica that was stopped, a backlog) is skipped, so missed ticks
 // never pile up into a burst of API calls.
@@ -73,9 +87,14 @@ return 1`;
  */
 export class PollProcessor {
   private readonly now: () => number;
+  private readonly heapLimitBytes: number;
+  /** Entries of each job type's latest list this process read. */
+  private readonly listed = new Map<string, number>();
+  private heapWarnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PollProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   }
 
   async process(data: PollTaskData): Promise<PollPlan | { skipped: true }> {
@@ -117,6 +136,7 @@ export class PollProcessor {
     const list = await client.listJobs(jobType);
     if (list.rejected.length > 0) logger.warn({ jobType, rejected: list.rejected.slice(0, 10), count: list.rejected.length }, 'list entries not understood');
     if (list.warnings.length > 0) logger.debug({ jobType, warnings: list.warnings.slice(0, 10) }, 'list answer warnings');
+    this.checkHeapBudget(jobType, list.jobs.length + list.rejected.length, now);
 
     const [index, synced, vanishedBefore] = await Promise.all([
       store.readIndex(jobType),
@@ -164,6 +184,25 @@ export class PollProcessor {
       listed: list.jobs.length,
       firstSync,
     };
+  }
+
+  /**
+   * Warns, at most hourly, when the jobs listed over every job type this process polls need more
+   * heap than V8 may take: past that a poll can end the process out of memory, and the fix is the
+   * operator's (NODE_OPTIONS), so it is said before that happens.
+   */
+  private checkHeapBudget(jobType: string, entries: number, now: number): void {
+    this.listed.set(jobType, entries);
+    let total = 0;
+    for (const count of this.listed.values()) total += count;
+    const neededBytes = total * HEAP_BYTES_PER_LISTED_JOB;
+    if (neededBytes <= this.heapLimitBytes || now - this.heapWarnedAt < HEAP_WARNING_EVERY_MS) return;
+    this.heapWarnedAt = now;
+    const mb = (bytes: number) => Math.ceil(bytes / 1_048_576);
+    this.options.logger.warn(
+      { listedJobs: total, heapNeededMb: mb(neededBytes), heapLimitMb: mb(this.heapLimitBytes) },
+      `GEM lists ${total} jobs, which need about ${mb(neededBytes)} MB of heap, more than this process's limit of ${mb(this.heapLimitBytes)} MB: raise --max-old-space-size in NODE_OPTIONS (about 2 KB per job) before a poll runs out of memory`,
+    );
   }
 
   /**
