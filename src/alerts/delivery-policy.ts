@@ -8,7 +8,7 @@ import { qualityShortfalls } from '../domain/quality.js';
 import type { Transition } from '../domain/transition.js';
 import { timeZoneFor, type NotificationContent } from '../notify/notifier.js';
 import type { Logger } from '../observability/logger.js';
-import { notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
+import { notifySubject, notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
 import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';
 import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
@@ -75,13 +75,6 @@ export interface DeliveryPolicyOptions {
 const MEMBER_MESSAGE_MAX = 500;
 const DAY_MS = 86_400_000;
 
-function subjectOf(task: NotifyTaskData): string {
-  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
-  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
-  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
-  return task.alert ? `alert ${task.alert.kind} ${task.alert.state}` : '?';
-}
-
 function compactJob<T extends Transition['job']>(job: T): T {
   const message = job.message === undefined ? undefined : job.message.slice(0, MEMBER_MESSAGE_MAX);
   return {
@@ -99,9 +92,9 @@ function compactJob<T extends Transition['job']>(job: T): T {
 
 /** What a gathering keeps of a task: enough for a line in the group message and the log. */
 function memberOf(task: NotifyTaskData): GroupMember & { subject: string } {
-  if (task.transition) return { transition: { ...task.transition, job: compactJob(task.transition.job) }, subject: subjectOf(task) };
+  if (task.transition) return { transition: { ...task.transition, job: compactJob(task.transition.job) }, subject: notifySubject(task) };
   const alert = task.jobAlert as JobAlert;
-  return { jobAlert: { ...alert, job: compactJob(alert.job) }, subject: subjectOf(task) };
+  return { jobAlert: { ...alert, job: compactJob(alert.job) }, subject: notifySubject(task) };
 }
 
 function parseMember(json: string): (GroupMember & { subject?: string }) | undefined {

@@ -93,3 +93,11 @@ export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' |
         : `alert-${encodeIdPart(data.alert!.kind)}-${data.alert!.state}-${data.alert!.since}`;
   return ['notify', subject, encodeIdPart(data.route), encodeIdPart(data.channel), encodeIdPart(data.target)].join('-');
 }
+
+/** What a notify task is about, for people: `42 v3 finished`, `burst group 7`, `alert polling down`. */
+export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group'>): string {
+  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
+  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
+  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
+  return task.alert ? `alert ${task.alert.kind} ${task.alert.state}` : '?';
+}

@@ -9,7 +9,7 @@ import { RateGate } from '../notify/rate-gate.js';
 import type { Logger } from '../observability/logger.js';
 import { errorText, scrub } from '../observability/redact.js';
 import type { Keys } from '../state/keys.js';
-import { notifyTaskId, type NotifyTaskData } from './names.js';
+import { notifySubject, notifyTaskId, type NotifyTaskData } from './names.js';
 
 /**
  * The notify queue's processor: one task = one message to one destination. The protocol (see
@@ -190,13 +190,6 @@ function checkTask(data: unknown): NotifyTaskData | string {
   return task as NotifyTaskData;
 }
 
-function subjectOf(task: NotifyTaskData): string {
-  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
-  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
-  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
-  return `alert ${task.alert!.kind} ${task.alert!.state}`;
-}
-
 /** The event fields that say what a task is about (for the notification log). */
 function aboutOf(task: NotifyTaskData): Pick<DeliveryOutcomeEvent, 'kind' | 'jobId' | 'version' | 'status'> {
   if (task.transition) return { kind: 'transition', jobId: task.transition.jobId, version: task.transition.version, status: task.transition.to };
@@ -266,7 +259,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     const taskId = notifyTaskId(task);
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? config.notify.attempts;
-    const base = { taskId, route: task.route, channel: task.channel, target: task.target, subject: subjectOf(task) };
+    const base = { taskId, route: task.route, channel: task.channel, target: task.target, subject: notifySubject(task) };
     const about = aboutOf(task);
     const log = logger.child(base);
 
