@@ -22,9 +22,9 @@ ENV NODE_ENV=production
 # V8 sizes its heap from the host's memory, and with gigabytes to spare lets it grow to about four
 # times what is live before a full collection: a daemon watching 50,000 jobs held ~360 MB of RSS for
 # ~50 MB of live data (npm run bench, BENCHMARKS.md). A 512 MB old space makes V8 collect sooner and
-# 8 MB semi-spaces (16 MB by default) halve the young generation: ~210 MB, the same CPU. Allow ~2 KB
-# per tracked job (a list answer is parsed whole): raise --max-old-space-size beyond ~200,000 jobs
-# with -e NODE_OPTIONS=..., which replaces both flags.
+# 8 MB semi-spaces (16 MB by default) halve the young generation: ~210 MB, for about a tenth more
+# CPU. Allow ~2 KB per tracked job (a list answer is parsed whole): raise --max-old-space-size
+# beyond ~200,000 jobs with -e NODE_OPTIONS=..., which replaces both flags.
 ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
