@@ -201,7 +201,7 @@ export class PollProcessor {
     const mb = (bytes: number) => Math.ceil(bytes / 1_048_576);
     this.options.logger.warn(
       { listedJobs: total, heapNeededMb: mb(neededBytes), heapLimitMb: mb(this.heapLimitBytes) },
-      `GEM lists ${total} jobs, which need about ${mb(neededBytes)} MB of heap, more than this process's limit of ${mb(this.heapLimitBytes)} MB: raise --max-old-space-size in NODE_OPTIONS (about 2 KB per job) before a poll runs out of memory`,
+      `GEM lists ${total} jobs, which need about ${mb(neededBytes)} MB of heap, more than this process's limit of ${mb(this.heapLimitBytes)} MB: raise --max-old-space-size in NODE_OPTIONS (about ${HEAP_BYTES_PER_LISTED_JOB / 1_024} KB per job) before a poll runs out of memory`,
     );
   }
 
