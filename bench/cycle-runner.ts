@@ -4,7 +4,7 @@ import type { PollScheduler } from '../src/queue/poll-scheduler.js';
 import type { GemSimulator } from '../src/simulator/gem-simulator.js';
 import type { Keys } from '../src/state/keys.js';
 import type { SlackSink } from '../src/simulator/slack-sink.js';
-import type { DaemonProcess } from './daemon-process.js';
+import type { DaemonReplicas } from './daemon-process.js';
 import { commandDelta, snapshotRedis, topCommands, totalCalls, type CommandCounts } from './redis-stats.js';
 import type { CyclePlan } from './workload.js';
 
@@ -48,7 +48,8 @@ export interface CycleRunnerOptions {
   scheduler: PollScheduler;
   /** The benchmark's own client of the daemon's Redis (INFO, HLEN). */
   admin: Redis;
-  daemon: DaemonProcess;
+  /** The daemon's replicas (one unless --replicas says otherwise), read as one. */
+  daemon: DaemonReplicas;
   keys: Keys;
   jobTypes: readonly string[];
   /** Pause after a cycle's last expected event, so its trailing Redis commands fall inside it. Default 300 ms. */

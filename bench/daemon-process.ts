@@ -95,3 +95,41 @@ export function imageNodeOptions(dockerfile: string): string[] {
   const last = matches.at(-1)?.[1] ?? '';
   return last.split(/\s+/).filter((flag) => flag !== '');
 }
+
+/**
+ * Several daemons on one Redis, as replicas are deployed, read as one: CPU is summed over them,
+ * RSS is the largest of any one of them (the memory target is per process).
+ */
+export class DaemonReplicas {
+  constructor(readonly members: readonly DaemonProcess[]) {
+    if (members.length === 0) throw new Error('DaemonReplicas needs at least one daemon');
+  }
+
+  /** True while every replica runs. */
+  get running(): boolean {
+    return this.members.every((member) => member.running);
+  }
+
+  /** CPU summed over the replicas; RSS and peak RSS of the largest. Undefined if any is gone. */
+  sample(): ProcSample | undefined {
+    const samples = this.members.map((member) => member.sample());
+    if (samples.some((sample) => sample === undefined)) return undefined;
+    const present = samples as ProcSample[];
+    return {
+      rssBytes: Math.max(...present.map((sample) => sample.rssBytes)),
+      peakRssBytes: Math.max(...present.map((sample) => sample.peakRssBytes)),
+      cpuSeconds: present.reduce((sum, sample) => sum + sample.cpuSeconds, 0),
+    };
+  }
+
+  /** The largest RSS any one replica reached since the previous call, in bytes. */
+  takePeak(): number {
+    return Math.max(...this.members.map((member) => member.takePeak()));
+  }
+
+  /** Stops them all at once; resolves with the first nonzero exit code, else 0 (or null if killed). */
+  async stop(timeoutMs?: number): Promise<number | null> {
+    const codes = await Promise.all(this.members.map((member) => member.stop(timeoutMs)));
+    return codes.find((code) => code !== 0) ?? 0;
+  }
+}

@@ -8,7 +8,9 @@
  * (print only); --no-naive (skip the naive watcher); --profile (node --cpu-prof on the daemon,
  * profiles in bench/profiles/); --daemon-node-flags="..." (more node flags for the daemon, after the
  * Docker image's NODE_OPTIONS, which it always gets);
- * --daemon-entry=PATH (run another build of the daemon, e.g. a patched copy, instead of dist/cli.js).
+ * --daemon-entry=PATH (run another build of the daemon, e.g. a patched copy, instead of dist/cli.js);
+ * --replicas=N (N daemons on the scale's Redis, as replicas are deployed; default 1, which is what the
+ * issue's targets are judged on).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ import { Keys } from '../src/state/keys.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startSlackSink } from '../src/simulator/slack-sink.js';
 import { CycleRunner, type CycleResult } from './cycle-runner.js';
-import { DaemonProcess, imageNodeOptions } from './daemon-process.js';
+import { DaemonProcess, DaemonReplicas, imageNodeOptions } from './daemon-process.js';
 import { machineInfo } from './machine.js';
 import { NaiveWatcher } from './naive-watcher.js';
 import { memoryByKeyKind, snapshotRedis } from './redis-stats.js';
@@ -83,12 +85,14 @@ interface BenchOptions {
   daemonNodeFlags: string[];
   /** The daemon's entry point; default dist/cli.js (experiments point it at a patched copy). */
   daemonEntry: string;
+  /** Daemons started on the scale's Redis; their CPU is summed, RSS is the largest one's. */
+  replicas: number;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
   const flag = (name: string) => argv.includes(`--${name}`);
   const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const known = ['quick', 'no-build', 'no-write', 'no-naive', 'profile', 'scales', 'cycles', 'daemon-node-flags', 'daemon-entry'];
+  const known = ['quick', 'no-build', 'no-write', 'no-naive', 'profile', 'scales', 'cycles', 'daemon-node-flags', 'daemon-entry', 'replicas'];
   for (const arg of argv) {
     const name = arg.replace(/^--/, '').split('=')[0]!;
     if (!arg.startsWith('--') || !known.includes(name)) throw new Error(`unknown argument ${arg}; known: ${known.map((k) => `--${k}`).join(' ')}`);
@@ -101,6 +105,8 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   const cycles = Number(value('cycles') ?? (quick ? 5 : 10));
   if (!Number.isInteger(cycles) || cycles < 1 || cycles > 50) throw new Error('--cycles must be 1–50');
+  const replicas = Number(value('replicas') ?? 1);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new Error('--replicas must be 1–8');
   return {
     quick,
     scales,
@@ -118,6 +124,7 @@ function parseOptions(argv: string[]): BenchOptions {
     naive: !flag('no-naive'),
     daemonNodeFlags: (value('daemon-node-flags') ?? '').split(' ').filter((part) => part !== ''),
     daemonEntry: value('daemon-entry') ?? 'dist/cli.js',
+    replicas,
   };
 }
 
@@ -249,8 +256,10 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
   const logger = createLogger({ level: 'warn', pretty: 'false', destination: process.stderr });
   const tickQueue = new Queue(QUEUE_NAMES.poll, { connection: tickConnection, prefix: PREFIX });
   tickQueue.on('error', (error) => log(`tick queue error: ${error.message}`));
-  let daemon: DaemonProcess | undefined;
-  const logFile = join(workDir, `daemon-${jobs}.log`);
+  let daemon: DaemonReplicas | undefined;
+  // Replica 0 keeps the single daemon's names (daemon-1000.log, daemon-1000.cpuprofile).
+  const replicaName = (index: number) => `daemon-${jobs}${index === 0 ? '' : `-r${index + 1}`}`;
+  const logFiles = Array.from({ length: options.replicas }, (_, index) => join(workDir, `${replicaName(index)}.log`));
   try {
     await sim.start();
     const baseline = await snapshotRedis(admin);
@@ -275,34 +284,36 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
     );
     const profileDir = join(ROOT, 'bench/profiles');
     if (options.profile) mkdirSync(profileDir, { recursive: true });
-    daemon = DaemonProcess.start({
-      cwd: ROOT,
-      logFile,
-      entry: options.daemonEntry,
-      nodeFlags: [
-        ...IMAGE_NODE_OPTIONS,
-        ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=daemon-${jobs}.cpuprofile`] : []),
-        ...options.daemonNodeFlags,
-      ],
-      env: {
-        GEM_WATCH_CONFIG: configFile,
-        GEM_API_BASE_URL: sim.baseUrl,
-        GEM_API_KEY: API_KEY,
-        GEM_AUTH_PROVIDER: 'none',
-        GEM_JOB_TYPES: JOB_TYPES.join(','),
-        // Cycles are driven by the benchmark through PollScheduler.tick; the cron itself never fires.
-        POLL_CRON: '0 0 1 1 *',
-        DIGEST_CRON: '0 0 1 1 *',
-        REDIS_URL: redis.url,
-        GEM_WATCH_PREFIX: PREFIX,
-        NOTIFY_ON: 'finished,failed',
-        SLACK_WEBHOOK_URL: sink.webhookUrl('benchbenchbenchbenchbench'),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'warn',
-        LOG_PRETTY: 'false',
-      },
-    });
+    const startReplica = (index: number) =>
+      DaemonProcess.start({
+        cwd: ROOT,
+        logFile: logFiles[index]!,
+        entry: options.daemonEntry,
+        nodeFlags: [
+          ...IMAGE_NODE_OPTIONS,
+          ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${replicaName(index)}.cpuprofile`] : []),
+          ...options.daemonNodeFlags,
+        ],
+        env: {
+          GEM_WATCH_CONFIG: configFile,
+          GEM_API_BASE_URL: sim.baseUrl,
+          GEM_API_KEY: API_KEY,
+          GEM_AUTH_PROVIDER: 'none',
+          GEM_JOB_TYPES: JOB_TYPES.join(','),
+          // Cycles are driven by the benchmark through PollScheduler.tick; the cron itself never fires.
+          POLL_CRON: '0 0 1 1 *',
+          DIGEST_CRON: '0 0 1 1 *',
+          REDIS_URL: redis.url,
+          GEM_WATCH_PREFIX: PREFIX,
+          NOTIFY_ON: 'finished,failed',
+          SLACK_WEBHOOK_URL: sink.webhookUrl('benchbenchbenchbenchbench'),
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: '0',
+          LOG_LEVEL: 'warn',
+          LOG_PRETTY: 'false',
+        },
+      });
+    daemon = new DaemonReplicas(logFiles.map((_, index) => startReplica(index)));
     const scheduler = new PollScheduler({ queue: tickQueue, jobTypes: JOB_TYPES, cron: '0 0 1 1 *', keepSec: 86_400, logger });
     const runner = new CycleRunner({ sim, sink, scheduler, admin, daemon, keys: new Keys(PREFIX), jobTypes: JOB_TYPES });
 
@@ -354,8 +365,8 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
     const peak = daemon.sample()?.peakRssBytes ?? Number.NaN;
     const daemonExitCode = await daemon.stop();
     daemon = undefined;
-    const daemonWarnings = readFileSync(logFile, 'utf8')
-      .split('\n')
+    const daemonWarnings = logFiles
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n'))
       .filter((line) => line.trim() !== '')
       .slice(0, 5)
       .map((line) => line.slice(0, 300));
@@ -406,7 +417,7 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
     };
   } catch (error) {
     // The daemon's own words say why it stopped (a configuration problem, a crash).
-    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ').slice(0, 1_500) : '';
+    const tail = existsSync(logFiles[0]!) ? readFileSync(logFiles[0]!, 'utf8').trim().split('\n').slice(-5).join(' | ').slice(0, 1_500) : '';
     throw new Error(`${(error as Error).message}${tail ? `; daemon log: ${tail}` : ''}`, { cause: error });
   } finally {
     if (daemon) await daemon.stop(5_000);
@@ -467,6 +478,7 @@ async function main(): Promise<void> {
       measuredCyclesPerScale: options.cycles,
       warmupCyclesPerScale: options.warmupCycles,
       daemonNodeFlags: [...IMAGE_NODE_OPTIONS, ...options.daemonNodeFlags].join(' ') || 'none',
+      daemonReplicas: options.replicas,
       'poll.detailConcurrency': DAEMON_SETTINGS.detailConcurrency,
       'poll.rateLimit': DAEMON_SETTINGS.rateLimit,
       'notify.concurrency': DAEMON_SETTINGS.notifyConcurrency,
