@@ -135,6 +135,25 @@ describe('watch pipeline', () => {
     expect(await notifyTaskIds(p)).toEqual([]);
   });
 
+  it('keeps a recorded end when GEM answers running again, so the end is announced once', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture();
+    sim.upsertJob({ id: '35', status: 'running', progress: 40 });
+    const p = pipeline(config, {}, logs);
+    await p.pollOnce();
+    sim.setStatus('35', 'finished');
+    expect((await p.pollOnce()).map((t) => `${t.from}->${t.to}`)).toEqual(['running->finished']);
+
+    // A lagging backend: list and detail say running again for a poll, then finished.
+    sim.setStatus('35', 'running', { progress: 90 });
+    expect(await p.pollOnce()).toEqual([]);
+    expect((await p.store.get('35', 'ROAD_MATCHING'))!.tracked.status).toBe('finished');
+    expect(logs.messages()).toContain('GEM answered an active status for a job recorded as ended; the recorded end is kept');
+    sim.setStatus('35', 'finished');
+    expect(await p.pollOnce()).toEqual([]);
+    expect(await notifyTaskIds(p)).toEqual(['notify-35-v2-default-email-route', 'notify-35-v2-default-slack-default']);
+  });
+
   it('warns once an hour when the account lists more jobs than the heap limit allows, and not below it', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 6; i += 1) sim.upsertJob({ id: String(3000 + i), status: 'finished' });

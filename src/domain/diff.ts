@@ -14,6 +14,8 @@ export interface DiffOptions {
 export type DiffResult =
   /** Nothing worth writing: a terminal job seen again unchanged. */
   | { kind: 'unchanged' }
+  /** An active (or unknown) reading of a job recorded as over: ignored, the recorded end stands. */
+  | { kind: 'stale' }
   /** Same status, newer details (progress, times): state is updated, nothing is announced. */
   | { kind: 'updated'; tracked: TrackedJob }
   /** A new status: state is updated and the transition recorded. */
@@ -57,6 +59,12 @@ export function diffJob(previous: TrackedJob | undefined, job: Job, options: Dif
     delete tracked.vanishedAt;
     return { kind: 'updated', tracked };
   }
+
+  // An end is final: GEM cannot restart a job (a new run is a new job). A reading that puts an ended
+  // job back in play is stale: a detail task whose fetch predates the one that recorded the end and
+  // that lost the compare-and-set to it, or a lagging GEM backend. Recording it would make the next
+  // poll see the end again and announce it a second time.
+  if (previous && isTerminal(previous.status) && !isTerminal(job.status)) return { kind: 'stale' };
 
   const version = (previous?.version ?? 0) + 1;
   const tracked: TrackedJob = {

@@ -72,6 +72,13 @@ export class DetailProcessor {
         if (stored) await this.checkJobAlerts(stored.tracked, now);
         return undefined;
       }
+      if (result.kind === 'stale') {
+        logger.warn(
+          { jobId: job.id, jobType: data.jobType, recorded: stored?.tracked.status, answered: job.rawStatus.slice(0, 80) },
+          'GEM answered an active status for a job recorded as ended; the recorded end is kept',
+        );
+        return undefined;
+      }
       const transition = result.kind === 'transition' ? result.transition : undefined;
       await afterStep?.('diffed', job.id);
       const outcome = await store.save({
