@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { notifyConfig } from './helpers/notify-config.js';
-import { DeliveryError, parseRetryAfter, storedFailureReason } from '../src/notify/errors.js';
+import { parseRetryAfter, RETRY_AFTER_CAP_MS } from '../src/http/retry-after.js';
+import { DeliveryError, storedFailureReason } from '../src/notify/errors.js';
 import { notifyBackoffStrategy, notifyJobOptions, notifyWorkerOptions, NOTIFY_BACKOFF_TYPE } from '../src/queue/notify-processor.js';
 
 /** The retry schedule, as pure functions: no queue, no clock. */
@@ -27,11 +28,12 @@ describe('notify backoff', () => {
     }
   });
 
-  it('waits exactly the Retry-After of a rate-limited failure, whatever the attempt', () => {
-    const strategy = notifyBackoffStrategy({ baseMs: 1_000, maxMs: 300_000, random: () => 0.5 });
-    const limited = new DeliveryError('429', { reason: 'rateLimited', retryable: true, channel: 'slack', retryAfterMs: 2_000 });
-    expect(strategy(1, NOTIFY_BACKOFF_TYPE, limited)).toBe(2_000);
-    expect(strategy(12, NOTIFY_BACKOFF_TYPE, limited)).toBe(2_000);
+  it('waits the Retry-After of a rate-limited failure, or the backoff when that is longer', () => {
+    const strategy = notifyBackoffStrategy({ baseMs: 1_000, maxMs: 300_000, random: () => 0 });
+    const limited = (retryAfterMs: number) => new DeliveryError('429', { reason: 'rateLimited', retryable: true, channel: 'slack', retryAfterMs });
+    expect(strategy(1, NOTIFY_BACKOFF_TYPE, limited(2_000))).toBe(2_000);
+    expect(strategy(2, NOTIFY_BACKOFF_TYPE, limited(2_000))).toBe(2_000);
+    expect(strategy(6, NOTIFY_BACKOFF_TYPE, limited(2_000))).toBe(32_000);
   });
 
   it('rides out more than an hour of outage with the shipped defaults', () => {
@@ -42,6 +44,12 @@ describe('notify backoff', () => {
     // The shortest schedule 30 attempts can take (every jitter at its largest) is about 1 h 27 min.
     expect(waited).toBeGreaterThan(3_600_000);
     expect(Math.round(waited / 60_000)).toBe(87);
+
+    // The same when every attempt is refused with a 429 and `Retry-After: 1`.
+    const limited = new DeliveryError('429', { reason: 'rateLimited', retryable: true, channel: 'slack', retryAfterMs: 1_000 });
+    let waitedLimited = 0;
+    for (let attempt = 1; attempt < config.notify.attempts; attempt += 1) waitedLimited += strategy(attempt, NOTIFY_BACKOFF_TYPE, limited) as number;
+    expect(waitedLimited).toBeGreaterThanOrEqual(waited);
   });
 
   it('gives the worker the strategy and the tasks its type, attempts and bounded history', () => {
@@ -64,6 +72,14 @@ describe('Retry-After and stored reasons', () => {
     expect(parseRetryAfter('Tue, 20 Jan 2026 10:00:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  it('caps what a proxy or a broken server asks for at 15 minutes', () => {
+    const now = Date.UTC(2026, 0, 20, 10, 0, 0);
+    expect(RETRY_AFTER_CAP_MS).toBe(900_000);
+    expect(parseRetryAfter('86400', now)).toBe(RETRY_AFTER_CAP_MS);
+    expect(parseRetryAfter('Wed, 21 Jan 2026 10:00:00 GMT', now)).toBe(RETRY_AFTER_CAP_MS);
+    expect(parseRetryAfter('900', now)).toBe(900_000);
   });
 
   it('reads the reason a stored failure starts with', () => {

@@ -199,6 +199,27 @@ describe('watch pipeline', () => {
     expect(new Set(tasks.map((task) => task.data.jobId)).size).toBe(1_203);
   });
 
+  it('waits out a detail 429 with Retry-After: 0 without spending the task’s attempts', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '700', status: 'running', progress: 50 });
+    const p = pipeline(config);
+    await p.pollOnce();
+    sim.setStatus('700', 'finished');
+    sim.setFaults({ rate: 1, kinds: ['rateLimited'], endpoints: ['detail'], retryAfterSec: 0 });
+    p.start();
+    const slot = Date.now() + 60_000;
+    await p.pollProcessor.process({ jobType: 'ROAD_MATCHING', slot });
+    const refused = sim.counts.byStatus[429] ?? 0;
+    await waitFor(() => (sim.counts.byStatus[429] ?? 0) > refused, 'a 429 from the detail endpoint');
+    sim.setFaults(undefined);
+    await waitFor(async () => (await p.store.get('700', 'ROAD_MATCHING'))?.tracked.status === 'finished', 'the end recorded');
+    const [task] = await p.detailQueue.getJobs(['completed']);
+    expect(task?.data.jobId).toBe('700');
+    // Started more than once (refused, then let through), but only the success counts as an attempt.
+    expect(task?.attemptsStarted).toBeGreaterThan(1);
+    expect(task?.attemptsMade).toBe(1);
+  });
+
   it('gives one task per transition when the same poll runs twice and two pipelines poll one Redis at once', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 20; i += 1) sim.upsertJob({ id: String(600 + i), status: 'running', progress: 50 });

@@ -3,8 +3,9 @@ import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { readBody, headerValue } from '../http/answer-body.js';
 import { RequestDeadline } from '../http/request-deadline.js';
+import { parseRetryAfter } from '../http/retry-after.js';
 import type { TokenProvider } from './auth/token-provider.js';
-import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError, parseRetryAfter } from './errors.js';
+import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError } from './errors.js';
 import type { Job } from './job.js';
 import { JobShapeError, normalizeJob, normalizeList } from './normalize.js';
 

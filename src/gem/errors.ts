@@ -73,12 +73,3 @@ export function isGemNotFoundError(error: unknown): error is GemNotFoundError {
 export function isGemResponseError(error: unknown): error is GemResponseError {
   return error instanceof GemResponseError;
 }
-
-/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}

@@ -76,19 +76,6 @@ export function isRateLimited(error: unknown): error is DeliveryError & { retryA
 }
 
 /**
- * Reads an HTTP Retry-After header: delta-seconds or an HTTP date. Returns milliseconds, or
- * undefined when absent or unreadable. `now` is injected so dates are testable.
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
-}
-
-/**
  * The reason a stored failure text starts with (`[serverError] …`, as the notify processor stores
  * it in BullMQ's failedReason), or `unknown`.
  */

@@ -108,17 +108,19 @@ export interface NotifyBackoffOptions {
 
 /**
  * The notify queue's backoff: capped exponential with jitter, base·2^(n−1) capped at `maxMs`, less
- * up to 20% at random (so never above the cap, and the first retry comes within `baseMs`). For a
- * rate-limited failure it is exactly the Retry-After the service sent: not earlier, which would
- * only burn another attempt, and not later.
+ * up to 20% at random (so never above the cap, and the first retry comes within `baseMs`). A
+ * rate-limited failure waits at least the Retry-After the service sent (earlier would only burn
+ * another attempt; `parseRetryAfter` caps it), but no less than the backoff either: a service that
+ * answers 429 with `Retry-After: 1` for an hour would otherwise use up every attempt in a minute.
  */
 export function notifyBackoffStrategy(options: NotifyBackoffOptions): BackoffStrategy {
   const random = options.random ?? Math.random;
   return (attemptsMade: number, _type?: string, error?: Error) => {
-    if (isRateLimited(error)) return Math.max(1, Math.ceil(error.retryAfterMs));
     const exponent = Math.max(0, attemptsMade - 1);
     const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(exponent, 40));
-    return Math.max(1, Math.round(ceiling * (1 - BACKOFF_JITTER * random())));
+    const backoff = Math.max(1, Math.round(ceiling * (1 - BACKOFF_JITTER * random())));
+    if (!isRateLimited(error)) return backoff;
+    return Math.max(backoff, Math.ceil(error.retryAfterMs));
   };
 }
 

@@ -205,10 +205,11 @@ export class WatchPipeline {
             const transition = await this.detailProcessor.process(task.data);
             return transition ? { to: transition.to, version: transition.version } : null;
           } catch (error) {
-            // GEM asked us to slow down: pause this queue for as long as it said, without spending
-            // one of the task's attempts.
+            // GEM asked us to slow down: pause this queue for as long as it said (at least a
+            // second: BullMQ's limiter key cannot expire in 0 ms), without spending one of the
+            // task's attempts.
             if (isGemApiError(error) && error.reason === 'rateLimited') {
-              await detailWorker.rateLimit(error.retryAfterMs ?? 5_000);
+              await detailWorker.rateLimit(Math.max(1_000, error.retryAfterMs ?? 5_000));
               throw Worker.RateLimitError();
             }
             throw error;

@@ -1,6 +1,7 @@
 import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import { scrub } from '../../observability/redact.js';
-import { DeliveryError, parseRetryAfter } from '../errors.js';
+import { parseRetryAfter } from '../../http/retry-after.js';
+import { DeliveryError } from '../errors.js';
 
 /**
  * Classifies every answer of a Slack incoming webhook once, the way Alertmanager's retrier does:
