@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
@@ -6,6 +6,7 @@ import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 import { resolveDestinations } from '../src/domain/routing.js';
+import { DELIVERED_UNMARKED } from '../src/notify/errors.js';
 import { listFailedDeliveries, retryFailedDeliveries, testNotify, UnknownChannelError } from '../src/notify/operations.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
@@ -151,7 +152,8 @@ describe('notifications --failed / --retry', () => {
     const queue = new Queue<NotifyTaskData, NotifyResult>(QUEUE_NAMES.notify, { connection, prefix });
     const worker = new Worker<NotifyTaskData>(
       QUEUE_NAMES.notify,
-      async () => {
+      async (task) => {
+        if (task.data.transition?.jobId === 'job-u') throw new UnrecoverableError(`[serverError] ${DELIVERED_UNMARKED} (READONLY); not retried, so it is not sent twice`);
         throw new Error('lost the completion');
       },
       { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix },
@@ -164,6 +166,17 @@ describe('notifications --failed / --retry', () => {
       await queue.add('transition', data, { jobId: id, attempts: 1 });
       await until(async () => (await queue.getFailedCount()) === 1, 'the task to fail');
       expect(await retryFailedDeliveries({ queue, redis: client, keys })).toEqual({ retried: [], notFound: [], alreadyDelivered: [id] });
+
+      // Sent, but Redis refused the marker: no marker, and a failure that says so. Left alone by a
+      // retry of everything; re-sent only when the operator names it.
+      const unmarked: NotifyTaskData = { ...data, transition: sampleTransition('failed', NOW, 'job-u') };
+      const unmarkedId = notifyTaskId(unmarked);
+      await queue.add('transition', unmarked, { jobId: unmarkedId, attempts: 1 });
+      await until(async () => (await queue.getFailedCount()) === 2, 'the second task to fail');
+      const everything = await retryFailedDeliveries({ queue, redis: client, keys });
+      expect(everything.retried).toEqual([]);
+      expect(everything.alreadyDelivered.sort()).toEqual([id, unmarkedId].sort());
+      expect(await retryFailedDeliveries({ queue, redis: client, keys, ids: [unmarkedId] })).toEqual({ retried: [unmarkedId], notFound: [], alreadyDelivered: [] });
     } finally {
       await worker.close();
       await queue.close();

@@ -76,6 +76,17 @@ export function isRateLimited(error: unknown): error is DeliveryError & { retryA
 }
 
 /**
+ * What the stored failure of a task says when its message went out but its delivered marker could
+ * not be written: it failed for good so that it is not sent twice, and a bulk retry leaves it alone.
+ */
+export const DELIVERED_UNMARKED = 'delivered, but the delivery marker could not be written';
+
+/** True for a stored failure text that says the message was in fact delivered. */
+export function wasDeliveredUnmarked(failedReason: string | undefined): boolean {
+  return (failedReason ?? '').includes(DELIVERED_UNMARKED);
+}
+
+/**
  * The reason a stored failure text starts with (`[serverError] …`, as the notify processor stores
  * it in BullMQ's failedReason), or `unknown`.
  */

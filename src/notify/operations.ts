@@ -4,7 +4,7 @@ import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
 import { errorText } from '../observability/redact.js';
 import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
-import { isDeliveryError, storedFailureReason, type DeliveryFailureReason } from './errors.js';
+import { isDeliveryError, storedFailureReason, wasDeliveredUnmarked, type DeliveryFailureReason } from './errors.js';
 import type { Notifier } from './notifier.js';
 import { sampleAlert, sampleTransition } from './sample-data.js';
 
@@ -166,7 +166,10 @@ export interface RetryFailedResult {
   retried: string[];
   /** Ids asked for that are not failed tasks. */
   notFound: string[];
-  /** Failed tasks whose message was in fact delivered (marker set); left alone. */
+  /**
+   * Failed tasks whose message was in fact delivered (marker set, or, in a retry of every failed
+   * task, a failure that says the marker could not be written); left alone.
+   */
   alreadyDelivered: string[];
 }
 
@@ -189,6 +192,11 @@ export async function retryFailedDeliveries(options: RetryFailedOptions): Promis
     : await options.queue.getFailed(0, limit - 1);
   for (const job of candidates) {
     if (!job) continue;
+    // Sent, but unmarked: only an operator who names the task re-sends it.
+    if (!options.ids && wasDeliveredUnmarked(job.failedReason)) {
+      result.alreadyDelivered.push(String(job.id));
+      continue;
+    }
     if (options.redis && options.keys && job.data && (job.data.transition || job.data.alert || job.data.jobAlert || job.data.group)) {
       const marker = await options.redis.exists(options.keys.delivered(notifyTaskId(job.data)));
       if (marker) {

@@ -3,7 +3,7 @@ import { DelayedError, UnrecoverableError, type BackoffStrategy, type Job, type 
 import type { Redis } from 'ioredis';
 import type { CoveredMember, PolicyDecision } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
-import { DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
+import { DELIVERED_UNMARKED, DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
 import { RateGate } from '../notify/rate-gate.js';
 import type { Logger } from '../observability/logger.js';
@@ -367,7 +367,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       try {
         await marking;
       } catch (error) {
-        const message = `[serverError] delivered, but the delivery marker could not be written (${errorText(error)}); not retried, so it is not sent twice`;
+        const message = `[serverError] ${DELIVERED_UNMARKED} (${errorText(error)}); not retried, so it is not sent twice`;
         log.error(message);
         throw permanent(message);
       } finally {
