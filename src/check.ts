@@ -3,11 +3,12 @@ import { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { createTokenProvider } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
-import { isGemApiError } from './gem/errors.js';
+import { isGemApiError, isGemNotFoundError } from './gem/errors.js';
 import type { Logger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
+import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {
   /** Also post a test message to each Slack webhook. */
@@ -70,6 +71,20 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
     try {
       const list = await client.listJobs(jobType);
       line('ok', 'gem api', `${jobType}: credentials accepted, ${list.jobs.length} job(s) listed`);
+      // The detail path is configurable because GEM's pages disagree on it; a wrong one answers
+      // 404 for every job, and then nothing is ever announced. One listed job shows which.
+      const sample = list.jobs[0];
+      if (sample) {
+        // The id is the API's text: one short printable line on the terminal.
+        const shown = sanitizeHeader(sample.id, 40);
+        try {
+          const detail = await client.getJob(sample.id, jobType);
+          line('ok', 'gem api', `${jobType}: details of job ${shown} read (${detail.job.status})`);
+        } catch (error) {
+          const hint = isGemNotFoundError(error) ? `: the list shows it, so check GEM_DETAIL_PATH (now ${config.gem.detailPath})` : '';
+          line('fail', 'gem api', `${jobType}: details of job ${shown}: ${errorText(error)}${hint}`);
+        }
+      }
     } catch (error) {
       const reason = isGemApiError(error) ? ` [${error.reason}]` : '';
       line('fail', 'gem api', `${jobType}: ${errorText(error)}${reason}`);

@@ -50,16 +50,27 @@ describe('gem-watch CLI', () => {
   });
 
   it('check passes against a reachable Redis and GEM, and fails with exit 3 when GEM refuses the key', async () => {
-    const ok = await cli(['check'], env);
-    expect(ok.stderr).toBe('');
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: credentials accepted/);
-    expect(ok.stdout).toMatch(/OK\s+redis\s+version/);
+    sim.upsertJob({ id: '499', status: 'finished' });
+    try {
+      const ok = await cli(['check'], env);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: credentials accepted, 1 job\(s\) listed/);
+      expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: details of job 499 read \(finished\)/);
+      expect(ok.stdout).toMatch(/OK\s+redis\s+version/);
 
-    const refused = await cli(['check'], { ...env, GEM_API_KEY: 'wrong-key-0000' });
-    expect(refused.code).toBe(3);
-    expect(refused.stdout).toMatch(/FAIL\s+gem api/);
-    expect(refused.stdout + refused.stderr).not.toContain('wrong-key-0000');
+      const refused = await cli(['check'], { ...env, GEM_API_KEY: 'wrong-key-0000' });
+      expect(refused.code).toBe(3);
+      expect(refused.stdout).toMatch(/FAIL\s+gem api/);
+      expect(refused.stdout + refused.stderr).not.toContain('wrong-key-0000');
+
+      // A detail path the API does not serve: the list works, every detail is a 404.
+      const wrongPath = await cli(['check'], { ...env, GEM_DETAIL_PATH: '/gem/runs/{jobRunId}' });
+      expect(wrongPath.code).toBe(3);
+      expect(wrongPath.stdout).toMatch(/FAIL\s+gem api\s+ROAD_MATCHING: details of job 499: .*404.*check GEM_DETAIL_PATH \(now \/gem\/runs\/\{jobRunId\}\)/);
+    } finally {
+      sim.removeJob('499');
+    }
   });
 
   it('poll-once prints the transitions it found, and status lists the tracked jobs', async () => {

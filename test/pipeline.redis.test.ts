@@ -98,6 +98,44 @@ describe('watch pipeline', () => {
     expect((await p.store.vanishedIds()).has('20')).toBe(true);
   });
 
+  it('announces a job that ends and leaves the list between two polls, and stops asking once GEM answers 404', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '50', status: 'running', progress: 70 });
+    sim.upsertJob({ id: '51', status: 'running', progress: 10 });
+    const p = pipeline(config);
+    await p.pollOnce();
+
+    sim.setStatus('50', 'finished', { unlisted: true });
+    sim.setStatus('51', 'running', { progress: 20, unlisted: true });
+    const found = await p.pollOnce();
+    expect(found.map((t) => `${t.jobId}:${t.from}->${t.to}`)).toEqual(['50:running->finished']);
+    expect(await notifyTaskIds(p)).toEqual(['notify-50-v2-default-email-route', 'notify-50-v2-default-slack-default']);
+    // Still running though unlisted: its details are read every poll, like any active job's.
+    expect((await p.store.get('51', 'ROAD_MATCHING'))!.tracked.job.progress).toBe(20);
+
+    sim.removeJob('51');
+    let before = sim.counts.detail;
+    await p.pollOnce();
+    expect(sim.counts.detail - before).toBe(1);
+    expect((await p.store.vanishedIds()).get('51')).toMatchObject({ notFound: true });
+    before = sim.counts.detail;
+    expect(await p.pollOnce()).toEqual([]);
+    expect(sim.counts.detail - before).toBe(0);
+  });
+
+  it('says to check GEM_DETAIL_PATH when the detail endpoint answers 404 for a listed job, and asks again next poll', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture();
+    sim.upsertJob({ id: '55', status: 'running', progress: 30 });
+    const p = pipeline(config, {}, logs);
+    sim.failNext(404, 1, 'detail');
+    expect(await p.pollOnce()).toEqual([]);
+    const warning = logs.lines.find((line) => String(line.msg).includes('GEM_DETAIL_PATH'));
+    expect(warning).toMatchObject({ level: 40, jobId: '55', listStatus: 'IN_PROGRESS' });
+    expect((await p.store.vanishedIds()).has('55')).toBe(false);
+    expect((await p.pollOnce()).map((t) => `${t.jobId}:${t.to}`)).toEqual(['55:running']);
+  });
+
   it('forgets a vanished job after the retention, but not one that came back to the list', async () => {
     const config = testConfig(sim, redis.url);
     const firstSeen = Date.parse('2026-01-01T00:00:00Z');

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../state/state-store.js';
 import type { TrackedJob } from '../state/tracked-job.js';
 import { errorText } from '../observability/redact.js';
+import { RepeatFilter } from '../observability/repeat-filter.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { DetailTaskData } from './names.js';
 
@@ -40,9 +41,11 @@ const MAX_CONFLICTS = 5;
  */
 export class DetailProcessor {
   private readonly now: () => number;
+  private readonly notFoundFilter: RepeatFilter;
 
   constructor(private readonly options: DetailProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.notFoundFilter = new RepeatFilter(60_000, this.now);
   }
 
   /** Returns the transition recorded, if this call recorded one. */
@@ -52,9 +55,23 @@ export class DetailProcessor {
     try {
       detail = await client.getJob(data.jobId, data.jobType);
     } catch (error) {
+      if (isGemNotFoundError(error) && data.listStatus === undefined) {
+        logger.info({ jobId: data.jobId, jobType: data.jobType }, 'job gone from the list no longer exists (404); not asked for again');
+        await store.markNotFound(data.jobId, data.jobType, this.now());
+        return undefined;
+      }
       if (isGemNotFoundError(error)) {
-        logger.info({ jobId: data.jobId, jobType: data.jobType }, 'job no longer exists (404); marked vanished');
-        await store.markVanished([data.jobId], data.jobType, this.now());
+        // The list shows the job and the detail endpoint does not know it: the detail path is
+        // wrong (GEM's own pages disagree on it) far more often than GEM contradicts itself.
+        // Nothing of this job can be announced until that is fixed, so it is said loudly, once a
+        // minute per job type; the next poll asks again (a retry now would only repeat the 404).
+        const { log, held } = this.notFoundFilter.pass(data.jobType);
+        if (log) {
+          logger.warn(
+            { jobId: data.jobId, jobType: data.jobType, listStatus: data.listStatus, alsoSince: held },
+            'the detail endpoint answers 404 for a job the list shows: check GEM_DETAIL_PATH (gem-watch check tries it)',
+          );
+        }
         return undefined;
       }
       throw error;

@@ -26,10 +26,11 @@ export interface DetailTaskData {
   jobId: string;
   jobType: string;
   slot: number;
-  /** Status word the list showed, for logging only: the detail answer is the source of truth. */
+  /**
+   * Status word the list showed; absent for a job the list no longer shows. The detail answer is
+   * the source of truth: this says only whether a 404 contradicts the list.
+   */
   listStatus?: string;
-  /** True while the job type's first sync runs: terminal history is recorded, not announced. */
-  firstSync?: boolean;
 }
 
 /** One delivery: a transition (or an operator alert) to one channel of one route. */

@@ -17,7 +17,7 @@ import { createRedis, queueOptions } from './connection.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
-import { PollProcessor } from './poll-processor.js';
+import { detailTasks, PollProcessor } from './poll-processor.js';
 import { PollScheduler } from './poll-scheduler.js';
 
 export type Role = 'all' | 'scheduler' | 'worker';
@@ -254,8 +254,8 @@ export class WatchPipeline {
     const found: Transition[] = [];
     for (const jobType of this.options.config.gem.jobTypes) {
       const plan = await this.pollProcessor.plan(jobType);
-      for (const job of plan.needDetail) {
-        const transition = await this.detailProcessor.process({ jobId: job.id, jobType, slot: Date.now() });
+      for (const task of detailTasks(plan, Date.now())) {
+        const transition = await this.detailProcessor.process(task);
         if (transition) found.push(transition);
       }
     }
@@ -284,5 +284,5 @@ export class WatchPipeline {
 
 function summarise(plan: Awaited<ReturnType<PollProcessor['process']>>): unknown {
   if ('skipped' in plan) return plan;
-  return { listed: plan.listed, details: plan.needDetail.length, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
+  return { listed: plan.listed, details: plan.needDetail.length + plan.unlisted.length, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
 }

@@ -49,6 +49,12 @@ export interface PollPlan {
   jobType: string;
   /** Jobs whose details must be fetched. */
   needDetail: Job[];
+  /**
+   * Ids of jobs recorded as queued or running that the list no longer shows and the detail
+   * endpoint has not answered 404 for: their details are fetched too, since a job that ends and
+   * leaves the list between two polls would otherwise never be announced.
+   */
+  unlisted: string[];
   /** Terminal jobs recorded silently by the first sync. */
   recordedSilently: number;
   /** Jobs newly gone from the list. */
@@ -166,7 +172,13 @@ export class PollProcessor {
     await this.recordSilently(jobType, silent, now);
 
     const gone: string[] = [];
-    for (const id of index.keys()) if (!seen.has(id) && !vanishedBefore.has(id)) gone.push(id);
+    const unlisted: string[] = [];
+    for (const [id, entry] of index) {
+      if (seen.has(id)) continue;
+      const mark = vanishedBefore.get(id);
+      if (mark === undefined) gone.push(id);
+      if (!mark?.notFound && !isTerminal(canonicalStatus(parseIndex(entry).status))) unlisted.push(id);
+    }
     await store.markVanished(gone, jobType, now);
     await store.unmarkVanished(back);
     if (gone.length > 0) logger.info({ jobType, count: gone.length }, 'jobs gone from the list; marked vanished');
@@ -178,6 +190,7 @@ export class PollProcessor {
     return {
       jobType,
       needDetail,
+      unlisted,
       recordedSilently: silent.length,
       vanished: gone.length,
       rejected: list.rejected.length,
@@ -225,13 +238,19 @@ export class PollProcessor {
   private async enqueueDetails(plan: PollPlan, slot: number): Promise<void> {
     // In bulks of a bounded size: 5,500 tasks in one MULTI held all their commands and replies in
     // memory at once (the daemon's peak RSS at 50,000 jobs), and the first tasks can start sooner.
-    for (let start = 0; start < plan.needDetail.length; start += DETAIL_BATCH) {
+    const tasks = detailTasks(plan, slot);
+    for (let start = 0; start < tasks.length; start += DETAIL_BATCH) {
       await this.options.detailQueue.addBulk(
-        plan.needDetail.slice(start, start + DETAIL_BATCH).map((job) => {
-          const data: DetailTaskData = { jobId: job.id, jobType: plan.jobType, slot, listStatus: job.rawStatus.slice(0, 40) };
-          return { name: 'detail', data, opts: { jobId: detailTaskId(data) } };
-        }),
+        tasks.slice(start, start + DETAIL_BATCH).map((data) => ({ name: 'detail', data, opts: { jobId: detailTaskId(data) } })),
       );
     }
   }
+}
+
+/** The detail tasks a poll's plan asks for: the listed jobs that need one, then the unlisted active ones. */
+export function detailTasks(plan: Pick<PollPlan, 'jobType' | 'needDetail' | 'unlisted'>, slot: number): DetailTaskData[] {
+  return [
+    ...plan.needDetail.map((job) => ({ jobId: job.id, jobType: plan.jobType, slot, listStatus: job.rawStatus.slice(0, 40) })),
+    ...plan.unlisted.map((jobId) => ({ jobId, jobType: plan.jobType, slot })),
+  ];
 }

@@ -34,6 +34,8 @@ export interface SimJob {
   rawStatusOverride?: string;
   /** Extra fields merged into both answers (hostile-data tests). */
   extra?: Record<string, unknown>;
+  /** Left out of list answers while the detail endpoint still knows it (a list that drops jobs). */
+  unlisted?: boolean;
 }
 
 export type FaultKind = 'serverError' | 'rateLimited' | 'timeout' | 'slow' | 'malformed' | 'huge';
@@ -267,7 +269,7 @@ export class GemSimulator {
       const jobType = url.searchParams.get('job_type');
       if (!jobType) return send(400, { error: 'Bad Request', message: 'job_type is required' });
       const entries: string[] = [];
-      for (const job of this.jobs.values()) if (job.jobType === jobType) entries.push(this.listEntry(job));
+      for (const job of this.jobs.values()) if (job.jobType === jobType && !job.unlisted) entries.push(this.listEntry(job));
       return send(200, `{"jobs":[${entries.join(',')}]}`);
     }
     if (!request.headers['x-version']) {

@@ -35,6 +35,16 @@ export interface StoredJob {
 
 export type SaveOutcome = { saved: false } | { saved: true; streamId?: string };
 
+/** A job gone from the list: since when (epoch ms), its type, and whether GEM answered 404 for it. */
+export interface VanishedMark {
+  since: number;
+  jobType: string;
+  notFound: boolean;
+}
+
+/** Ends a vanished mark once the detail endpoint has answered 404 for the job. */
+const NOT_FOUND_MARK = '404';
+
 const DAY_MS = 86_400_000;
 
 /** A status index entry, "status|version": what the compare-and-set compares. */
@@ -205,13 +215,27 @@ export class StateStore {
     await pipeline.exec();
   }
 
-  /** Jobs marked vanished whose mark is still there (they have not come back). */
-  async vanishedIds(): Promise<Map<string, { since: number; jobType: string }>> {
+  /**
+   * Marks a job the detail endpoint answered 404 for: vanished since its first mark (or now), and
+   * known to be gone, so the poll stops asking for its details.
+   */
+  async markNotFound(jobId: string, jobType: string, now: number): Promise<void> {
+    const mark = await this.redis.hget(this.keys.vanished(), jobId);
+    const since = mark === null ? now : Number(mark.split('|')[0]);
+    await this.redis.hset(this.keys.vanished(), jobId, `${Number.isFinite(since) ? since : now}|${jobType}|${NOT_FOUND_MARK}`);
+  }
+
+  /**
+   * Jobs marked vanished whose mark is still there (they have not come back): since when, their
+   * type, and whether the detail endpoint has answered 404 for them (`notFound`).
+   */
+  async vanishedIds(): Promise<Map<string, VanishedMark>> {
     const all = await this.redis.hgetall(this.keys.vanished());
-    const out = new Map<string, { since: number; jobType: string }>();
+    const out = new Map<string, VanishedMark>();
     for (const [id, value] of Object.entries(all)) {
-      const bar = value.indexOf('|');
-      out.set(id, { since: Number(value.slice(0, bar)), jobType: value.slice(bar + 1) });
+      // `since|jobType` or `since|jobType|404`; job types are upper-case words, never holding a bar.
+      const [since = '', jobType = '', flag] = value.split('|');
+      out.set(id, { since: Number(since), jobType, notFound: flag === NOT_FOUND_MARK });
     }
     return out;
   }
@@ -228,7 +252,7 @@ export class StateStore {
   async forgetVanished(
     now: number,
     retentionMs: number,
-    vanished?: ReadonlyMap<string, { since: number; jobType: string }>,
+    vanished?: ReadonlyMap<string, VanishedMark>,
   ): Promise<number> {
     vanished ??= await this.vanishedIds();
     const pipeline = this.redis.pipeline();
