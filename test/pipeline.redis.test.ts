@@ -192,6 +192,19 @@ describe('watch pipeline', () => {
     expect(await notifyTaskIds(p)).toEqual(['notify-35-v2-default-email-route', 'notify-35-v2-default-slack-default']);
   });
 
+  it('asks no more for a cancelled job that the list, which has no word for it, calls FAILED', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '37', status: 'running', progress: 40 });
+    const p = pipeline(config);
+    await p.pollOnce();
+    sim.setStatus('37', 'cancelled', { listStatusOverride: 'FAILED' });
+    expect((await p.pollOnce()).map((t) => `${t.from}->${t.to}`)).toEqual(['running->cancelled']);
+    const before = sim.counts.detail;
+    expect(await p.pollOnce()).toEqual([]);
+    expect(sim.counts.detail - before).toBe(0);
+    expect((await p.store.get('37', 'ROAD_MATCHING'))!.tracked.status).toBe('cancelled');
+  });
+
   it('warns once an hour when the account lists more jobs than the heap limit allows, and not below it', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 6; i += 1) sim.upsertJob({ id: String(3000 + i), status: 'finished' });

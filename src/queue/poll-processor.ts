@@ -87,8 +87,7 @@ return 1`;
 
 /**
  * One poll of one job type: the list call, then a detail task only for jobs that need one (never
- * seen, status in the list differs from the stored one, or not yet terminal). Terminal, unchanged
- * jobs cost no call. The first poll of a job type with empty state records terminal history
+ * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call. The first poll of a job type with empty state records terminal history
  * silently instead of announcing it.
  */
 export class PollProcessor {
@@ -165,8 +164,9 @@ export class PollProcessor {
         else needDetail.push(job);
         continue;
       }
-      const storedStatus = canonicalStatus(parseIndex(stored).status);
-      if (storedStatus !== job.status || !isTerminal(storedStatus)) needDetail.push(job);
+      // An end is final: a list that words it another way (it has no word for cancelled, so it may
+      // well say FAILED) is no change, and asking would cost a call per such job every poll.
+      if (!isTerminal(canonicalStatus(parseIndex(stored).status)) || !isTerminal(job.status)) needDetail.push(job);
     }
 
     await this.recordSilently(jobType, silent, now);

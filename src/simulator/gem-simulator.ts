@@ -32,6 +32,8 @@ export interface SimJob {
   numRoads?: number;
   /** A status word sent verbatim instead of the mapped one (to test unknown statuses). */
   rawStatusOverride?: string;
+  /** A status word sent in list answers only: list-jobs.txt has no word for a cancelled job. */
+  listStatusOverride?: string;
   /** Extra fields merged into both answers (hostile-data tests). */
   extra?: Record<string, unknown>;
   /** Left out of list answers while the detail endpoint still knows it (a list that drops jobs). */
@@ -347,7 +349,7 @@ export class GemSimulator {
       result_filename: job.status === 'finished' ? (job.outputFile ?? job.inputFile.replace(/\.parquet$/, '.results.parquet')) : null,
       // The list documents statistics as always null; the public detail example fills it.
       statistics: asDetail && job.status === 'finished' ? statisticsBody(job.statistics) : null,
-      status: job.rawStatusOverride ?? LIST_STATUS[job.status],
+      status: job.rawStatusOverride ?? (asDetail ? undefined : job.listStatusOverride) ?? LIST_STATUS[job.status],
       storage_id: job.storageId,
       ...(asDetail && job.message && job.status === 'failed' ? { message: job.message } : {}),
     };
