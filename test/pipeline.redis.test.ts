@@ -171,6 +171,11 @@ describe('watch pipeline', () => {
     expect((await p.store.get('30', 'ROAD_MATCHING'))!.tracked.job.rawStatus).toBe('PAUSED_BY_OPERATOR');
     expect(logs.messages()).toContain('job has a status gem-watch does not know; stored as unknown');
     expect(await notifyTaskIds(p)).toEqual([]);
+    // Still unknown, so fetched again; said once an hour, not every poll.
+    const before = sim.counts.detail;
+    await p.pollOnce();
+    expect(sim.counts.detail - before).toBe(1);
+    expect(logs.messages().filter((message) => message.includes('does not know'))).toHaveLength(1);
   });
 
   it('keeps a recorded end when GEM answers running again, so the end is announced once', async () => {

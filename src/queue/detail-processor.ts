@@ -42,10 +42,12 @@ const MAX_CONFLICTS = 5;
 export class DetailProcessor {
   private readonly now: () => number;
   private readonly notFoundFilter: RepeatFilter;
+  private readonly unknownStatusFilter: RepeatFilter;
 
   constructor(private readonly options: DetailProcessorOptions) {
     this.now = options.now ?? Date.now;
     this.notFoundFilter = new RepeatFilter(60_000, this.now);
+    this.unknownStatusFilter = new RepeatFilter(3_600_000, this.now);
   }
 
   /** Returns the transition recorded, if this call recorded one. */
@@ -78,7 +80,13 @@ export class DetailProcessor {
     }
     const job = { ...detail.job, jobType: data.jobType };
     if (detail.warnings.length > 0) logger.warn({ jobId: job.id, warnings: detail.warnings }, 'detail answer partly not understood');
-    if (job.status === 'unknown') logger.warn({ jobId: job.id, rawStatus: job.rawStatus.slice(0, 80) }, 'job has a status gem-watch does not know; stored as unknown');
+    if (job.status === 'unknown') {
+      // Such a job is active to gem-watch and fetched every poll: one line an hour per word, not
+      // one a minute per job.
+      const rawStatus = job.rawStatus.slice(0, 80);
+      const { log, held } = this.unknownStatusFilter.pass(rawStatus);
+      if (log) logger.warn({ jobId: job.id, rawStatus, alsoSince: held }, 'job has a status gem-watch does not know; stored as unknown');
+    }
     await afterStep?.('fetched', job.id);
 
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt += 1) {
