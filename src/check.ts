@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import { createTokenProvider } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
 import { isGemApiError, isGemNotFoundError } from './gem/errors.js';
+import { KNOWN_JOB_TYPES } from './gem/job.js';
 import type { Logger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { createNotifiers } from './notify/registry.js';
@@ -68,6 +69,11 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
     timeoutMs: config.gem.timeoutMs,
   });
   for (const jobType of config.gem.jobTypes) {
+    // GEM may add types, so another name is allowed; but a typo lists nothing and looks just like
+    // an account with no jobs of that type.
+    if (!(KNOWN_JOB_TYPES as readonly string[]).includes(jobType)) {
+      line('warn', 'gem api', `${jobType}: not a job type GEM documents (${KNOWN_JOB_TYPES.join(', ')}); check GEM_JOB_TYPES for a typo`);
+    }
     try {
       const list = await client.listJobs(jobType);
       line('ok', 'gem api', `${jobType}: credentials accepted, ${list.jobs.length} job(s) listed`);

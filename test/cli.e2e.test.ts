@@ -58,6 +58,11 @@ describe('gem-watch CLI', () => {
       expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: credentials accepted, 1 job\(s\) listed/);
       expect(ok.stdout).toMatch(/OK\s+gem api\s+ROAD_MATCHING: details of job 499 read \(finished\)/);
       expect(ok.stdout).toMatch(/OK\s+redis\s+version/);
+      expect(ok.stdout).not.toMatch(/not a job type GEM documents/);
+
+      const typo = await cli(['check'], { ...env, GEM_JOB_TYPES: 'ROAD_MATCHNG' });
+      expect(typo.code).toBe(0);
+      expect(typo.stdout).toMatch(/WARN\s+gem api\s+ROAD_MATCHNG: not a job type GEM documents \(ROAD_MATCHING, LANE_LEVEL_MATCHING\); check GEM_JOB_TYPES/);
 
       const refused = await cli(['check'], { ...env, GEM_API_KEY: 'wrong-key-0000' });
       expect(refused.code).toBe(3);
