@@ -158,3 +158,16 @@ describe('poll interval of readiness', () => {
     expect(cronIntervalMs('0 8 * * 1-5')).toBe(3 * 86_400_000);
   });
 });
+
+describe('start', () => {
+  it('warns about a GEM_JOB_TYPES entry GEM does not document, and not about the documented ones', async () => {
+    const startLogs = new LogCapture('warn');
+    const config = testConfig(sim, redis.url, { GEM_JOB_TYPES: 'ROAD_MATCHING,ROAD_MATCHNG' });
+    const typo = createApp(config, { logger: startLogs.logger, metrics: new Metrics(), http: false });
+    await typo.start();
+    await typo.stop(2_000);
+    const warnings = startLogs.lines.filter((line) => String(line.msg).includes('job types GEM does not document'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ jobTypes: ['ROAD_MATCHNG'] });
+  });
+});
