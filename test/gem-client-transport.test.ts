@@ -181,6 +181,19 @@ describe('GemClient transport', () => {
     expect(error.message).toContain(`answer of ${2 * 1024 * 1024} bytes exceeds`);
   });
 
+  it('allows one job’s details far less than a list: 8 MiB by default', async () => {
+    const answer = (bytes: number): RawHttpServer['handler'] => (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bytes) });
+      response.end(JSON.stringify({ jobRunId: 'job-1', status: 'running', padding: 'x'.repeat(bytes - 60) }).padEnd(bytes));
+    };
+    server.handler = answer(9 * 1024 * 1024);
+    const error = await failure(client().getJob('job-1'));
+    expect(error).toBeInstanceOf(GemResponseError);
+    expect(error.message).toContain(`answer of ${9 * 1024 * 1024} bytes exceeds`);
+    server.handler = answer(7 * 1024 * 1024);
+    await expect(client().getJob('job-1')).resolves.toMatchObject({ job: { id: 'job-1' } });
+  });
+
   it('reads a gzip answer, and refuses one that inflates past the limit', async () => {
     let body = gzipSync(DETAIL);
     server.handler = (request, response) => {

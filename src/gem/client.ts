@@ -32,6 +32,11 @@ export interface GemClientOptions {
    * refused from its Content-Length when declared, else as soon as it streams past. Default 64 MiB.
    */
   maxBodyBytes?: number;
+  /**
+   * The same for one job's details, which are a few KB: `detailConcurrency` of them are read at
+   * once, so the list's allowance would let a broken server fill the heap. Default 8 MiB.
+   */
+  maxDetailBodyBytes?: number;
   /** Called after every request with its endpoint and outcome (HTTP status or error reason). */
   onRequest?: (endpoint: 'list' | 'detail', outcome: string) => void;
   /**
@@ -85,6 +90,7 @@ export class GemClient {
   private readonly apiVersion: string;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly maxDetailBodyBytes: number;
 
   constructor(private readonly options: GemClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -93,6 +99,7 @@ export class GemClient {
     this.apiVersion = options.apiVersion ?? '1';
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+    this.maxDetailBodyBytes = Math.min(this.maxBodyBytes, options.maxDetailBodyBytes ?? 8 * 1024 * 1024);
   }
 
   /**
@@ -223,7 +230,7 @@ export class GemClient {
     }
     let text: string;
     try {
-      text = await readLimited(answer, this.maxBodyBytes);
+      text = await readLimited(answer, endpoint === 'detail' ? this.maxDetailBodyBytes : this.maxBodyBytes);
     } catch (error) {
       const timedOut = answer.deadline.aborted;
       this.options.onRequest?.(endpoint, timedOut ? 'timeout' : 'badResponse');
