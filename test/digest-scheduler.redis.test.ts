@@ -356,6 +356,45 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(slack.accepted()).toHaveLength(1);
   });
 
+  it('gives a period up on a channel that refuses it until the next slot, so later digests go out on the others', async () => {
+    const scheduler = replica({ slack: true, retryMinMs: 5 * MIN });
+    await scheduler.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
+    await addTransition(redis, keys, simpleFinished('job-2', 'second.parquet', DAY2 - 2 * HOUR));
+    // A revoked webhook: every post refused.
+    slack.failNext(100, { status: 404, body: 'no_service' });
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'slack' });
+    expect(smtp.mails).toHaveLength(1);
+    // Backed off, then retried within the period: still pending, the e-mail not sent again.
+    expect(await scheduler.runDue(DAY1 + MIN)).toEqual({ kind: 'idle' });
+    expect((await scheduler.runDue(DAY1 + 5 * MIN)).kind).toBe('failed');
+    expect(smtp.mails).toHaveLength(1);
+
+    // The next slot: one last try on Slack, then the first period is given up there and the second goes out.
+    const next = await scheduler.runDue(DAY2);
+    expect(next).toMatchObject({ kind: 'failed', channel: 'slack', digests: [{ period: { start: DAY1 - 24 * HOUR, end: DAY1 }, outcome: 'sent', channels: ['email'], missed: ['slack'] }] });
+    expect(smtp.mails.map((mail) => (mail.parsed.text?.match(/(first|second)\.parquet/g) ?? []).join())).toEqual(['first.parquet', 'second.parquet']);
+    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ start: DAY1, end: DAY2, done: ['email'], failures: 1 });
+    expect(JSON.parse((await redis.lindex(keys.digestLog(), 0))!)).toMatchObject({ end: DAY1, outcome: 'sent', channels: ['email'], missed: ['slack'] });
+    // The backoff holds after the slot: no retry every minute.
+    const posts = slack.requests.length;
+    expect(await scheduler.runDue(DAY2 + MIN)).toEqual({ kind: 'idle' });
+    expect(slack.requests.length).toBe(posts);
+  });
+
+  it('still posts to Slack when the SMTP server refuses, and then retries only the e-mail', async () => {
+    const scheduler = replica({ slack: true });
+    await scheduler.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-e', 'email.parquet', DAY1 - 2 * HOUR));
+    smtp.refuseNext(1, { code: 451 });
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'email' });
+    expect(slack.accepted()).toHaveLength(1);
+    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ done: ['slack'] });
+    expect(await scheduler.runDue(DAY1 + MIN)).toMatchObject({ kind: 'done', digests: [{ channels: ['slack', 'email'] }] });
+    expect(smtp.mails).toHaveLength(1);
+    expect(slack.accepted()).toHaveLength(1);
+  });
+
   it('skips an empty period by default, and records it so the next digest does not repeat it', async () => {
     const scheduler = replica();
     await scheduler.runDue(DAY1 - HOUR);

@@ -4,7 +4,7 @@ import type { Keys } from '../state/keys.js';
 import { DigestStateError } from './digest-state-error.js';
 
 /**
- * The digest's state in Redis, shared by every replica (protocol: docs/architecture-digest.md):
+ * The digest's state in Redis, shared by every replica (protocol: docs/architecture.md, "The digest"):
  * - `digest:last-end`: where the last digest sent, or skipped as empty, ended; the next starts there.
  * - `digest:lock`: a lease on sending; one replica at a time works on digests.
  * - `digest:pending`: the period being sent and the channels already done. Written before the first
@@ -27,16 +27,26 @@ export interface PendingDigest {
   failures?: number;
   /** Epoch ms before which no replica retries (shared backoff after a failed send). */
   retryAt?: number;
+  /** Epoch ms of the last failed attempt: a new slot skips the backoff once, not on every check. */
+  failedAt?: number;
   /** The last failure, scrubbed, for people and the status page. */
   lastError?: string;
 }
+
+/**
+ * How a period ended: sent on at least one channel, skipped because nothing happened, or given up
+ * because every channel refused it until the next period was due.
+ */
+export type DigestOutcome = 'sent' | 'skipped-empty' | 'given-up';
 
 /** One line of the digest log. */
 export interface DigestLogEntry {
   start: number;
   end: number;
-  outcome: 'sent' | 'skipped-empty';
+  outcome: DigestOutcome;
   channels: string[];
+  /** Channels that refused the period until the next one was due; it was given up on them. */
+  missed?: string[];
   /** Epoch ms it was completed. */
   at: number;
   subject?: string;

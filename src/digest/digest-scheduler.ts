@@ -6,14 +6,14 @@ import { errorText } from '../observability/redact.js';
 import type { Keys } from '../state/keys.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
-import { DigestLedger, type PendingDigest } from './digest-ledger.js';
+import { DigestLedger, type DigestOutcome, type PendingDigest } from './digest-ledger.js';
 import type { DigestSender } from './digest-sender.js';
 import type { DigestSource } from './digest-source.js';
 
 /**
  * Sends the digest on its cron schedule: exactly one per period across replicas and restarts, none
  * lost when a send fails or a replica dies mid-way. The protocol (lease, pending period, last end)
- * is described in docs/architecture-digest.md; DigestLedger holds its Redis side.
+ * is described in docs/architecture.md ("The digest"); DigestLedger holds its Redis side.
  *
  * Periods run from where the last digest ended to the cron slot that is due, so a digest missed while
  * every replica was down covers everything since the last one sent (no gap, no overlap). `runDue`
@@ -57,11 +57,13 @@ export interface DigestSchedulerOptions {
   retryMaxMs?: number;
 }
 
-/** One digest finished: sent on its channels, or skipped because nothing happened. */
+/** One digest finished: sent on its channels, skipped because nothing happened, or given up. */
 export interface DigestDone {
   period: DigestPeriod;
-  outcome: 'sent' | 'skipped-empty';
+  outcome: DigestOutcome;
   channels: string[];
+  /** Channels it was given up on: they refused it until the next period was due. */
+  missed?: string[];
   subject: string;
 }
 
@@ -205,8 +207,9 @@ export class DigestScheduler {
       return { kind: 'initialised', from: due };
     }
     if (pending) {
-      // A failed send backs off for every replica alike; a new slot does not wait for it.
-      const newSlot = due !== undefined && due > pending.end;
+      // A failed send backs off for every replica alike; a new slot does not wait for it, once: a
+      // failure after the slot backs off again.
+      const newSlot = due !== undefined && due > pending.end && (pending.failedAt ?? Number.NEGATIVE_INFINITY) < due;
       if (pending.retryAt !== undefined && now < pending.retryAt && !newSlot) return { kind: 'idle' };
       return this.work(now, Math.max(due ?? 0, pending.end), 'due');
     }
@@ -236,7 +239,11 @@ export class DigestScheduler {
           // Written before the first send: from here on, a crash leaves this exact period to finish.
           if (!(await this.ledger.writePending(token, period))) return { kind: 'busy', digests };
         }
-        const done = await this.deliver(token, period, now, state);
+        // A period still refused when the next one is due gets this last try, then is given up on
+        // the channels that refuse it: one broken channel must not hold back every later digest on
+        // every channel.
+        const lastTry = (period.failures ?? 0) > 0 && target > period.end;
+        const done = await this.deliver(token, period, now, state, lastTry);
         if (!done) return { kind: 'busy', digests };
         digests.push(done);
         // Completed: a failure from here on must not write this period back as pending.
@@ -263,14 +270,18 @@ export class DigestScheduler {
   private async recordFailure(token: string, period: PendingDigest, error: string, now: number): Promise<void> {
     const failures = (period.failures ?? 0) + 1;
     const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(30, failures - 1));
-    const record: PendingDigest = { ...period, failures, retryAt: now + delay, lastError: error.slice(0, 500) };
+    const record: PendingDigest = { ...period, failures, retryAt: now + delay, failedAt: now, lastError: error.slice(0, 500) };
     await this.ledger.writePending(token, record).catch((writeError: unknown) => {
       this.logger.warn({ error: errorText(writeError) }, 'digest: could not record the failure; retried on the next check');
     });
   }
 
-  /** Sends one period on every channel not yet done, then completes it. Undefined if the lease was lost. */
-  private async deliver(token: string, period: PendingDigest, now: number, state: DeliveryState): Promise<DigestDone | undefined> {
+  /**
+   * Sends one period on every channel not yet done, each whatever the others did, then completes
+   * it. A channel that refuses it fails the run (the period stays pending), unless this is the
+   * period's `lastTry`: then it is given up on that channel. Undefined if the lease was lost.
+   */
+  private async deliver(token: string, period: PendingDigest, now: number, state: DeliveryState, lastTry: boolean): Promise<DigestDone | undefined> {
     state.period = period;
     const range = { start: period.start, end: period.end };
     const composed = await composeDigest({
@@ -282,17 +293,21 @@ export class DigestScheduler {
     });
     const skip = composed.model.isEmpty && !this.options.sendEmpty && !period.force && period.done.length === 0;
     let current = period;
+    const refused: Array<{ channel: Channel; error: unknown }> = [];
     if (!skip) {
       for (const channel of this.channels) {
         if (current.done.includes(channel)) continue;
         if (!(await this.ledger.extend(token, this.leaseMs))) return undefined;
-        state.channel = channel;
-        if (channel === 'email') {
-          await this.options.sender.sendEmail({ to: [...this.options.to], ...composed.email });
-        } else {
-          await this.options.sender.sendSlack!(composed.slack);
+        try {
+          if (channel === 'email') {
+            await this.options.sender.sendEmail({ to: [...this.options.to], ...composed.email });
+          } else {
+            await this.options.sender.sendSlack!(composed.slack);
+          }
+        } catch (error) {
+          refused.push({ channel, error });
+          continue;
         }
-        state.channel = undefined;
         current = { ...current, done: [...current.done, channel] };
         state.period = current;
         // A crash before this line sends this channel again: at least once, never lost.
@@ -302,19 +317,30 @@ export class DigestScheduler {
         }
       }
     }
+    if (refused.length > 0 && !lastTry) {
+      state.channel = refused[0]!.channel;
+      if (refused.length === 1) throw refused[0]!.error;
+      throw new Error(refused.map(({ channel, error }) => `${channel}: ${errorText(error)}`).join('; '));
+    }
+    const missed = refused.map(({ channel }) => channel);
+    const outcome: DigestOutcome = skip ? 'skipped-empty' : current.done.length > 0 ? 'sent' : 'given-up';
     const done: DigestDone = {
       period: range,
-      outcome: skip ? 'skipped-empty' : 'sent',
+      outcome,
       channels: skip ? [] : [...current.done],
+      ...(missed.length > 0 ? { missed } : {}),
       subject: composed.email.subject,
     };
-    if (!(await this.ledger.complete(token, { ...range, outcome: done.outcome, channels: done.channels, at: this.clock(), subject: done.subject }))) {
-      return undefined;
+    const entry = { ...range, outcome, channels: done.channels, ...(done.missed ? { missed: done.missed } : {}), at: this.clock(), subject: done.subject };
+    if (!(await this.ledger.complete(token, entry))) return undefined;
+    const about = { start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString(), outcome, channels: done.channels };
+    for (const { channel, error } of refused) {
+      this.logger.error(
+        { ...about, channel, error: errorText(error), failures: (period.failures ?? 0) + 1 },
+        `digest: ${channel} refused the period until the next one was due; given up on ${channel}, so later digests go out`,
+      );
     }
-    this.logger.info(
-      { start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString(), outcome: done.outcome, channels: done.channels },
-      skip ? 'digest: nothing happened in the period, skipped' : 'digest: sent',
-    );
+    if (refused.length === 0) this.logger.info(about, skip ? 'digest: nothing happened in the period, skipped' : 'digest: sent');
     return done;
   }
 

@@ -79,7 +79,7 @@ export class Keys {
     return this.key('health', encodeIdPart(name));
   }
 
-  // --- Digest (issue 6): the protocol is in docs/architecture-digest.md ---
+  // --- Digest (issue 6): the protocol is in docs/architecture.md, "The digest" ---
 
   /** String: epoch ms where the last digest sent (or skipped as empty) ended; the next one starts there. */
   digestLastEnd(): string {
