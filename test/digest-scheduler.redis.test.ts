@@ -395,6 +395,30 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(slack.accepted()).toHaveLength(1);
   });
 
+  it('puts a transition in the period its stream entry falls in, though its replica’s clock said a hair earlier', async () => {
+    const scheduler = replica();
+    await scheduler.runDue(DAY1 - HOUR);
+    // Detected at 07:59:59.998 by a replica whose clock runs 3 ms behind Redis's: recorded at 08:00:00.001.
+    const skewed = simpleFinished('job-k', 'skewed.parquet', DAY1 - 2);
+    await redis.xadd(keys.transitions(), `${DAY1 + 1}-*`, 't', JSON.stringify(skewed));
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ outcome: 'skipped-empty' }] });
+    expect(await scheduler.runDue(DAY2)).toMatchObject({ kind: 'done', digests: [{ outcome: 'sent' }] });
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0]!.parsed.text).toContain('skewed.parquet');
+  });
+
+  it('reads a period only once Redis’s clock has passed its end', async () => {
+    const scheduler = replica();
+    await redis.set(keys.digestLastEnd(), String(Date.now() - HOUR));
+    // A replica whose clock runs 400 ms ahead of Redis's sends "now"; a job ends in those 400 ms.
+    const end = Date.now() + 400;
+    const sending = scheduler.sendNow(end);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await redis.xadd(keys.transitions(), '*', 't', JSON.stringify(simpleFinished('job-l', 'last-moment.parquet', Date.now())));
+    expect(await sending).toMatchObject({ kind: 'done', digests: [{ period: { end } }] });
+    expect(smtp.mails[0]!.parsed.text).toContain('last-moment.parquet');
+  });
+
   it('skips an empty period by default, and records it so the next digest does not repeat it', async () => {
     const scheduler = replica();
     await scheduler.runDue(DAY1 - HOUR);

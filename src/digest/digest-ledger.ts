@@ -107,6 +107,12 @@ export class DigestLedger {
     return (await this.redis.set(this.keys.digestLastEnd(), String(lastEnd), 'NX')) === 'OK';
   }
 
+  /** Redis's clock, epoch ms: the clock the transition stream's ids, and so the periods, are cut by. */
+  async serverTime(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   /** Takes the sending lease for `leaseMs`; the token to pass on, or undefined when another holds it. */
   async acquire(due: number, leaseMs: number): Promise<string | undefined> {
     const token = `${due}:${randomUUID()}`;

@@ -81,6 +81,9 @@ export type DigestRunResult =
 
 type Channel = 'email' | 'slack';
 
+/** Longest a digest waits for Redis's clock to pass its period's end (see untilServerPasses), in ms. */
+const MAX_CLOCK_WAIT_MS = 10_000;
+
 /** What a run is at, for the failure record: the period and the channel being sent. */
 interface DeliveryState {
   period?: PendingDigest;
@@ -284,6 +287,7 @@ export class DigestScheduler {
   private async deliver(token: string, period: PendingDigest, now: number, state: DeliveryState, lastTry: boolean): Promise<DigestDone | undefined> {
     state.period = period;
     const range = { start: period.start, end: period.end };
+    await this.untilServerPasses(period.end);
     const composed = await composeDigest({
       source: this.options.source,
       period: range,
@@ -342,6 +346,20 @@ export class DigestScheduler {
     }
     if (refused.length === 0) this.logger.info(about, skip ? 'digest: nothing happened in the period, skipped' : 'digest: sent');
     return done;
+  }
+
+  /**
+   * Waits until Redis's clock has passed `end`. A period's transitions are picked by stream id,
+   * which is Redis's clock: a replica whose clock runs ahead would otherwise read them while a
+   * transition recorded just before the end can still arrive, and it would be in neither digest.
+   */
+  private async untilServerPasses(end: number): Promise<void> {
+    const ahead = end - (await this.ledger.serverTime());
+    if (ahead <= 0) return;
+    if (ahead > MAX_CLOCK_WAIT_MS) {
+      this.logger.warn({ aheadMs: ahead }, "digest: this replica's clock runs ahead of Redis's; waited as long as it may; a transition recorded in the last moments of the period may be missing from its digest");
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ahead + 1, MAX_CLOCK_WAIT_MS)));
   }
 
   private fire(date: Date | undefined): void {

@@ -33,11 +33,16 @@ export interface DigestTrackedJob {
 
 export interface DigestInput {
   period: DigestPeriod;
-  /** Transitions detected in the period; any outside it are ignored. */
+  /**
+   * Transitions recorded in the period, all counted. The caller picks them by one clock, the
+   * transition stream's ids (Redis's time), so each lands in exactly one period: `detectedAt` is the
+   * detecting replica's clock, which may differ by its skew, and filtering on it again would drop a
+   * transition detected just before a boundary and recorded just after it from both digests.
+   */
   transitions: readonly Transition[];
   /** The period compared against. Default: one of the same length right before `period`. */
   previousPeriod?: DigestPeriod;
-  /** Transitions detected in the previous period; any outside it are ignored. */
+  /** Transitions recorded in the previous period, picked the same way. */
   previousTransitions: readonly Transition[];
   /** Every tracked job now: running and queued jobs come from here. */
   tracked: readonly DigestTrackedJob[];
@@ -157,9 +162,8 @@ export interface DigestModel {
 export function buildDigest(input: DigestInput, now: number): DigestModel {
   const period = input.period;
   const previousPeriod = input.previousPeriod ?? { start: period.start - (period.end - period.start), end: period.start };
-  const inPeriod = within(input.transitions, period);
-  const ended = endedJobs(inPeriod);
-  const previous = endedJobs(within(input.previousTransitions, previousPeriod));
+  const ended = endedJobs(input.transitions);
+  const previous = endedJobs(input.previousTransitions);
 
   const live = input.tracked.filter((tracked) => tracked.vanishedAt === undefined);
   const running = live
@@ -181,7 +185,7 @@ export function buildDigest(input: DigestInput, now: number): DigestModel {
 
   const totals = totalsOf(ended);
   const previousTotals = totalsOf(previous);
-  const announced = inPeriod.filter((transition) => !transition.silent);
+  const announced = input.transitions.filter((transition) => !transition.silent);
 
   return {
     period,
@@ -200,10 +204,6 @@ export function buildDigest(input: DigestInput, now: number): DigestModel {
     recordedFromHistory: ended.silent,
     isEmpty: announced.length === 0 && running.length === 0 && queued.length === 0 && counts.unknown === 0,
   };
-}
-
-function within(transitions: readonly Transition[], period: DigestPeriod): Transition[] {
-  return transitions.filter((t) => Number.isFinite(t.detectedAt) && t.detectedAt >= period.start && t.detectedAt < period.end);
 }
 
 interface EndedJobs {
