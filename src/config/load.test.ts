@@ -79,4 +79,14 @@ describe('loadConfig', () => {
     writeFileSync(file, 'routes:\n  - name: lanes\n    slack: [nowhere]\n');
     expect(problemsOf({ GEM_API_KEY: 'k-1234' }, file).join()).toMatch(/nowhere/);
   });
+
+  it('refuses a digest sent to the default webhook when SLACK_WEBHOOK_URL is not set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'digest:\n  slackWebhook: default\n');
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', EMAIL_TO: 'ops@example.com', SMTP_URL: 'smtp://mail:25' }, file)).toEqual([
+      'digest.slackWebhook: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set',
+    ]);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x' }, file)).toEqual([]);
+  });
 });

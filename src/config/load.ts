@@ -146,6 +146,9 @@ function crossChecks(config: Config): string[] {
   if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {
     problems.push(`digest.slackWebhook: names webhook "${digestHook}", which slack.webhooks does not define`);
   }
+  if (digestHook === 'default' && !config.slack.webhookUrl) {
+    problems.push('digest.slackWebhook: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set');
+  }
   if (config.gem.auth.provider === 'static' && !config.gem.auth.bearerToken) {
     problems.push('gem.auth.bearerToken (GEM_BEARER_TOKEN): required when gem.auth.provider is static');
   }
