@@ -137,6 +137,17 @@ describe('estimateEnd', () => {
     );
   });
 
+  it('gives nothing when progress moves only by rounding noise, which would put the end millennia away', () => {
+    // 3/7 of the way, sent as two neighbouring doubles a minute apart: the pace is ~1e-16 %/ms.
+    const samples: ProgressPoint[] = [
+      [T0, 42.857142857142854],
+      [T0 + MIN, 42.85714285714286],
+    ];
+    expect(estimateEnd(samples, T0 + 2 * MIN)).toBeUndefined();
+    // A slow job still gets an estimate: 1% a day ends in 60 days.
+    expect(estimateEnd([[T0, 39], [T0 + 86_400_000, 40]], T0 + 86_400_000)).toBe(T0 + 61 * 86_400_000);
+  });
+
   it('never throws and never answers a non-finite time (property)', () => {
     fc.assert(
       fc.property(
@@ -145,6 +156,8 @@ describe('estimateEnd', () => {
         (samples, now) => {
           const end = estimateEnd(samples, now);
           expect(end === undefined || Number.isFinite(end)).toBe(true);
+          // Whatever it answers can be shown: a Date holds it.
+          expect(end === undefined || Number.isFinite(new Date(end).getTime())).toBe(true);
         },
       ),
       { numRuns: 5000 },

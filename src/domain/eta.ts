@@ -14,6 +14,12 @@
  */
 export type ProgressPoint = readonly [at: number, progress: number];
 
+/** The largest epoch ms a Date can hold: a sample timed beyond it is no time at all. */
+const MAX_DATE_MS = 8.64e15;
+
+/** The furthest ahead of its latest sample an estimated end may lie; further is no estimate. */
+export const MAX_ESTIMATE_AHEAD_MS = 365 * 86_400_000;
+
 /** GEM's documented matching speed, road segments per hour. */
 export const DEFAULT_ROADS_PER_HOUR = 100_000;
 
@@ -59,8 +65,9 @@ export function estimateEnd(samples: readonly ProgressPoint[], now: number, opti
   // Counted from the latest sample, not from the fitted line: the reported progress is the truth,
   // the fit only tells the pace.
   const end = Math.round(last[0] + (100 - last[1]) / pace);
-  // A vanishing pace or absurd timestamps overflow: that is no estimate, not an instant.
-  return Number.isFinite(end) ? end : undefined;
+  // A vanishing pace (progress moving by rounding noise) or absurd timestamps put the end years or
+  // millennia away, past what a Date can hold: that is no estimate, not an instant.
+  return Number.isFinite(end) && end - last[0] <= MAX_ESTIMATE_AHEAD_MS && end <= MAX_DATE_MS ? end : undefined;
 }
 
 /**
@@ -94,7 +101,7 @@ export function unchangedSince(samples: readonly ProgressPoint[], now: number): 
 }
 
 function isUsable(point: ProgressPoint, now: number): boolean {
-  return Number.isFinite(point[0]) && Number.isFinite(point[1]) && point[0] <= now;
+  return Number.isFinite(point[0]) && Math.abs(point[0]) <= MAX_DATE_MS && Number.isFinite(point[1]) && point[0] <= now;
 }
 
 function clamp(progress: number): number {

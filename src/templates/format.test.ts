@@ -18,6 +18,13 @@ function direct(ms: number, timeZone: string): string {
 }
 
 describe('formatInstant', () => {
+  it('shows a dash, not an error, for an instant no Date can hold', () => {
+    expect(formatInstant(4.8e20)).toBe('—');
+    expect(formatInstant(-9e15, 'Europe/Amsterdam')).toBe('—');
+    expect(formatInstant(Number.POSITIVE_INFINITY)).toBe('—');
+    expect(formatInstant(8.64e15)).toBe('275760-09-13 00:00 UTC');
+  });
+
   it('writes the minute in the time zone', () => {
     expect(formatInstant('2026-01-20T10:25:59Z')).toBe('2026-01-20 10:25 UTC');
     expect(formatInstant(Date.UTC(2026, 6, 1, 12, 0), 'Europe/Amsterdam')).toBe('2026-07-01 14:00 GMT+2');

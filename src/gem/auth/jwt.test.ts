@@ -15,6 +15,8 @@ describe('jwtExpiresAt', () => {
     expect(jwtExpiresAt(`${part({})}.${part({ sub: 'x' })}.sig`)).toBeUndefined();
     expect(jwtExpiresAt(`${part({})}.${part({ exp: 'soon' })}.sig`)).toBeUndefined();
     expect(jwtExpiresAt(`${part({})}.${part(42)}.sig`)).toBeUndefined();
+    // Past what a Date holds: no expiry, rather than an instant nothing can print.
+    expect(jwtExpiresAt(`${part({})}.${part({ exp: 1e13 })}.sig`)).toBeUndefined();
   });
 });
 
