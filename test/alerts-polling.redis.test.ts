@@ -1,8 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SlackSink } from '../src/simulator/slack-sink.js';
 import { alertsWorld, notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
-import { waitFor } from './helpers/pipeline.js';
-import type { TestRedis } from './helpers/redis.js';
+import { PollHealthWatcher } from '../src/alerts/poll-health-watcher.js';
+import type { OperatorAlert } from '../src/queue/names.js';
+import { HealthFlag } from '../src/state/health-flag.js';
+import { Keys } from '../src/state/keys.js';
+import { LogCapture, waitFor } from './helpers/pipeline.js';
+import { uniquePrefix, type TestRedis } from './helpers/redis.js';
 import type { SmtpSink } from './helpers/smtp-sink.js';
 
 /**
@@ -67,5 +71,41 @@ describe('polling health alert', () => {
     expect(slackText(a.slackMessages()[1]!)).toContain('gem-watch recovered: gem-watch polls GEM again');
     expect(a.mails()[1]!.subject).toBe('[gem-watch] RESOLVED: gem-watch polls GEM again');
     expect(await a.pipeline.redis.hget(a.pipeline.keys.healthFlag('polling'), 'ok')).toBe('1');
+  });
+});
+
+describe('polling health after a change of job types', () => {
+  it('drops the failing spell of a job type no longer polled, so recovery is still announced', async () => {
+    const keys = new Keys(uniquePrefix('poll-health'));
+    const client = redis.client();
+    const alerts: OperatorAlert[] = [];
+    const watcher = (jobTypes: string[]) =>
+      new PollHealthWatcher({
+        redis: client,
+        keys,
+        flag: new HealthFlag(client, keys, 'polling'),
+        dispatchAlert: async (alert) => {
+          alerts.push(alert);
+          return 1;
+        },
+        failureMs: 15 * MIN,
+        logger: new LogCapture('fatal').logger,
+        jobTypes,
+      });
+    try {
+      const start = Date.parse('2026-01-20T10:00:00Z');
+      // Lanes fail for 20 minutes: polling is down.
+      const before = watcher(['ROAD_MATCHING', 'LANE_LEVEL_MATCHING']);
+      await before.recordFailure('LANE_LEVEL_MATCHING', new Error('GEM answered 500'), start);
+      await before.recordFailure('LANE_LEVEL_MATCHING', new Error('GEM answered 500'), start + 20 * MIN);
+      expect(alerts.map((alert) => alert.state)).toEqual(['down']);
+      // The operator stops watching lanes; roads poll fine: polling is up again.
+      const after = watcher(['ROAD_MATCHING']);
+      await after.recordSuccess('ROAD_MATCHING', start + 21 * MIN);
+      expect(alerts.map((alert) => alert.state)).toEqual(['down', 'up']);
+      expect(await client.hget(keys.pollHealth(), 'failingSince:LANE_LEVEL_MATCHING')).toBeNull();
+    } finally {
+      client.disconnect();
+    }
   });
 });

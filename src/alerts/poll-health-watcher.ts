@@ -34,6 +34,11 @@ export interface PollHealthWatcherOptions {
   logger: Logger;
   /** IANA zone of times in the alert text; default UTC. */
   timeZone?: string;
+  /**
+   * The job types this replica polls (config `gem.jobTypes`). A failing spell of a type no longer
+   * among them is dropped: nothing will ever end it with a success.
+   */
+  jobTypes: readonly string[];
 }
 
 export const POLLING_ALERT_KIND = 'polling';
@@ -41,37 +46,46 @@ const FIELD_PREFIX = 'failingSince:';
 const REASON_MAX = 400;
 
 /**
+ * Lua: the `failingSince:*` values of the job types in ARGV[3..] (the ones polled), as a list;
+ * fields of any other type are deleted on the way (a type no longer polled never succeeds again).
+ */
+const FAILING_SPELLS = `
+local watched = {}
+for i = 3, #ARGV do watched['${FIELD_PREFIX}' .. ARGV[i]] = true end
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then
+    if watched[all[i]] then out[#out + 1] = tonumber(all[i + 1]) else redis.call('HDEL', KEYS[1], all[i]) end
+  end
+end
+`;
+
+/**
  * poll-health-clear-1
- * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the successful poll, epoch ms.
- * Removes the job type's "failing since" unless a failure newer than this success set it, and
- * returns the remaining `failingSince:*` values (other job types still failing).
+ * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the successful poll, epoch ms; ARGV[3..]
+ * the job types polled. Removes the job type's "failing since" unless a failure newer than this
+ * success set it, and returns how many polled job types are still failing.
  */
 const CLEAR = `
 local since = redis.call('HGET', KEYS[1], ARGV[1])
 if since and tonumber(since) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
-local out = {}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then out[#out + 1] = all[i + 1] end
-end
-return out
+${FAILING_SPELLS}
+return #out
 `;
 
 /**
  * poll-health-fail-1
- * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the failed poll, epoch ms.
- * Keeps the earliest failure of the job type's current failing spell; returns the earliest
- * `failingSince:*` of any job type.
+ * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the failed poll, epoch ms; ARGV[3..]
+ * the job types polled. Keeps the earliest failure of the job type's current failing spell;
+ * returns the earliest `failingSince:*` of any polled job type.
  */
 const FAIL = `
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+${FAILING_SPELLS}
 local earliest = nil
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then
-    local value = tonumber(all[i + 1])
-    if earliest == nil or value < earliest then earliest = value end
-  end
+for _, value in ipairs(out) do
+  if earliest == nil or value < earliest then earliest = value end
 end
 return tostring(earliest)
 `;
@@ -82,8 +96,8 @@ export class PollHealthWatcher {
   /** A poll of `jobType` that started at `startedAt` (epoch ms) succeeded. */
   async recordSuccess(jobType: string, startedAt: number): Promise<void> {
     const { redis, keys } = this.options;
-    const stillFailing = (await redis.eval(CLEAR, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt))) as string[];
-    if (stillFailing.length > 0) return;
+    const stillFailing = Number(await redis.eval(CLEAR, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt), ...this.options.jobTypes));
+    if (stillFailing > 0) return;
     const report = await this.options.flag.report(true, '', startedAt);
     if (!report.changed) return;
     this.options.logger.info({ since: new Date(report.since ?? startedAt).toISOString() }, 'polling GEM works again');
@@ -102,7 +116,7 @@ export class PollHealthWatcher {
    */
   async recordFailure(jobType: string, error: unknown, startedAt: number): Promise<void> {
     const { redis, keys, failureMs } = this.options;
-    const earliest = Number(await redis.eval(FAIL, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt)));
+    const earliest = Number(await redis.eval(FAIL, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt), ...this.options.jobTypes));
     if (!Number.isFinite(earliest) || startedAt - earliest < failureMs) return;
     const text = errorText(error).replace(/\s+/g, ' ').trim();
     const reason = `${jobType}: ${text.length > REASON_MAX ? `${text.slice(0, REASON_MAX)}…` : text || 'poll failed'}`;

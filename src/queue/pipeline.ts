@@ -124,6 +124,7 @@ export class WatchPipeline {
       failureMs: config.alerts.pollFailureMinutes * 60_000,
       logger,
       timeZone: config.digest.timezone,
+      jobTypes: config.gem.jobTypes,
     });
     const common = { store: this.store, dispatcher: this.dispatcher, logger, metrics, client: options.client, now: options.now };
     this.pollProcessor = new PollProcessor({
