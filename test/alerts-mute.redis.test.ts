@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AlertsWorld, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts } from './alerts-support.js';
+import { SilenceStore } from '../src/alerts/silence-store.js';
 import { waitFor } from './helpers/pipeline.js';
 
 /**
@@ -12,6 +13,7 @@ const parts = useAlertsParts('alerts-mute-key');
 const { sim } = parts;
 const EVENING = Date.parse('2026-01-20T20:00:00Z');
 const MORNING = Date.parse('2026-01-21T08:00:30Z');
+const DAY = 86_400_000;
 
 function world(defaultRoute: Record<string, unknown>): AlertsWorld {
   return parts.world({
@@ -78,5 +80,20 @@ describe('quiet hours', () => {
     expect(slackText(w.slackMessages()[0]!)).toContain('ROAD_MATCHING job f1 failed');
     expect(w.slackMessages()).toHaveLength(1);
     expect(w.mails()).toHaveLength(1);
+  });
+});
+
+describe('silences', () => {
+  it('keeps what a silence longer than the delivery retention holds until a day past its end', async () => {
+    const w = parts.world({ start: EVENING, yaml: { retention: { deliveriesDays: 7 } } });
+    await new SilenceStore(w.pipeline.redis, w.pipeline.keys).add({ route: 'default', durationMs: 60 * DAY, now: EVENING });
+    sim.upsertJob({ id: 's1', status: 'running', progress: 40 });
+    await w.pipeline.pollOnce();
+    sim.setStatus('s1', 'finished');
+    await w.pipeline.pollOnce();
+    await waitFor(async () => (await outcomes(w, 's1', 'held')).length === 2, 'the job held on both channels');
+    const members = await w.pipeline.redis.keys(w.pipeline.keys.gatherMembers('held', '*'));
+    expect(members.length).toBeGreaterThan(0);
+    for (const key of members) expect(await w.pipeline.redis.pttl(key)).toBeGreaterThan(60 * DAY);
   });
 });

@@ -152,7 +152,9 @@ export class DeliveryPolicy {
           taskId,
           memberJson: JSON.stringify(memberOf(task)),
           windowMs: 1,
-          ttlMs: this.ttlMs,
+          // Kept at least a day past the mute's end: a silence may outlast deliveriesDays (up to
+          // 90 days against a default of 30), and what it held must still be there to summarise.
+          ttlMs: Math.max(this.ttlMs, (mute.until ?? now) - now + DAY_MS),
           why: mute.reasons.join('; '),
         });
         if (admitted.what === 'decided') return this.follow(task, admitted.decision, admitted.windowLeftMs, settings, now);
