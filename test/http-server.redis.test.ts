@@ -156,6 +156,10 @@ describe('poll interval of readiness', () => {
     expect(cronIntervalMs('*/5 * * * *')).toBe(300_000);
     // Weekdays at 08:00: the weekend gap counts, so Monday's first poll never looks late.
     expect(cronIntervalMs('0 8 * * 1-5')).toBe(3 * 86_400_000);
+    // Hourly on working days: the weekend gap (Friday 18:00 to Monday 08:00), whatever day it is.
+    expect(cronIntervalMs('0 8-18 * * 1-5')).toBe(62 * 3_600_000);
+    expect(cronIntervalMs('*/10 * 9-17 * * mon-fri')).toBe(63 * 3_600_000 + 10_000);
+    expect(cronIntervalMs('30 6 1 * *')).toBe(31 * 86_400_000);
   });
 });
 

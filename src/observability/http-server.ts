@@ -75,20 +75,34 @@ const POLL_INTERVALS_ALLOWED = 3;
 const RECENT_NOTIFICATIONS = 30;
 
 /**
- * The longest gap between two consecutive runs of a node-cron expression among its next runs, in
- * milliseconds: the poll interval, taken conservatively for irregular schedules (`0 8-18 * * 1-5`
- * counts its weekend gap) so readiness never fails only because the schedule is uneven.
+ * The longest gap between two consecutive runs of a node-cron expression, in milliseconds: the
+ * poll interval, taken conservatively for uneven schedules (`0 8-18 * * 1-5` counts its 62-hour
+ * weekend gap) so readiness never fails only because the schedule is uneven. Sampling the next runs
+ * would need thousands to reach the weekend of a dense schedule, so it is worked out in two parts:
+ * the longest gap within a day, from the second, minute and hour fields; and the longest gap
+ * between matching days, from the next runs of the schedule's first time of day (one a matching
+ * day), less the day's span. Daylight-saving shifts are ignored: an hour, well inside the three
+ * intervals readiness allows.
  */
-export function cronIntervalMs(expression: string, sample = 32): number {
-  const task = cron.createTask(expression, () => {}, { name: 'gem-watch-interval-probe' });
+export function cronIntervalMs(expression: string): number {
+  const fields = cron.parse(expression);
+  const times = [
+    ...new Set(fields.hour.flatMap((hour) => fields.minute.flatMap((minute) => fields.second.map((second) => hour * 3600 + minute * 60 + second)))),
+  ].sort((a, b) => a - b);
+  let longestSec = 0;
+  for (let i = 1; i < times.length; i++) longestSec = Math.max(longestSec, times[i]! - times[i - 1]!);
+  const first = times[0] ?? 0;
+  const span = (times[times.length - 1] ?? 0) - first;
+  const dayFields = expression.trim().split(/\s+/).slice(-3).join(' ');
+  const firstOfDay = `${first % 60} ${Math.floor(first / 60) % 60} ${Math.floor(first / 3600)} ${dayFields}`;
+  const task = cron.createTask(firstOfDay, () => {}, { name: 'gem-watch-interval-probe' });
   try {
-    const runs = task.getNextRuns(sample).map((date) => date.getTime());
-    let longest = 0;
-    for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
-    return longest > 0 ? longest : 60_000;
+    const days = task.getNextRuns(64).map((date) => date.getTime());
+    for (let i = 1; i < days.length; i++) longestSec = Math.max(longestSec, (days[i]! - days[i - 1]!) / 1000 - span);
   } finally {
     void task.destroy();
   }
+  return longestSec > 0 ? longestSec * 1000 : 60_000;
 }
 
 class TimeoutError extends Error {
