@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
+import { sanitizeHeader } from './templates/escape.js';
 
 /**
  * The `gem-watch` command. Exit codes: 0 success; 1 a runtime failure; 2 invalid configuration or
@@ -90,7 +91,8 @@ program
       try {
         const transitions = await app.pipeline.pollOnce();
         for (const t of transitions) {
-          process.stdout.write(`${t.jobType}\t${t.jobId}\t${t.from ?? '(new)'} -> ${t.to}\tv${t.version}\n`);
+          // Job type and id are the API's text: one printable line each, never terminal control codes.
+          process.stdout.write(`${sanitizeHeader(t.jobType, 60)}\t${sanitizeHeader(t.jobId, 80)}\t${t.from ?? '(new)'} -> ${t.to}\tv${t.version}\n`);
         }
         process.stdout.write(`${transitions.length} transition(s)\n`);
       } finally {
@@ -225,7 +227,9 @@ program
         else {
           for (const f of failed) {
             const at = f.failedAt ? new Date(f.failedAt).toISOString() : '';
-            process.stdout.write(`${at}  ${f.channel}/${f.target} (route ${f.route})  ${f.subject}  after ${f.attemptsMade} attempt(s): ${f.failedReason}\n  id ${f.id}\n`);
+            // Subject, reason and id may quote API text: printable, one line each.
+            const line = `${at}  ${f.channel}/${f.target} (route ${f.route})  ${sanitizeHeader(f.subject)}  after ${f.attemptsMade} attempt(s): ${sanitizeHeader(f.failedReason, 500)}`;
+            process.stdout.write(`${line}\n  id ${sanitizeHeader(f.id, 300)}\n`);
           }
         }
         return EXIT.ok;

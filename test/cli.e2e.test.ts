@@ -78,6 +78,20 @@ describe('gem-watch CLI', () => {
     }
   });
 
+  it('poll-once prints a job id holding terminal control codes as plain text', async () => {
+    // OSC 52 would write the operator's clipboard; BEL ends it.
+    sim.upsertJob({ id: 'job\u001b]52;c;aGk=\u0007-9', status: 'running', progress: 5 });
+    try {
+      const run = await cli(['poll-once'], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('job ]52;c;aGk= -9');
+      // eslint-disable-next-line no-control-regex
+      expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    } finally {
+      sim.removeJob('job\u001b]52;c;aGk=\u0007-9');
+    }
+  });
+
   it('poll-once prints the transitions it found, and status lists the tracked jobs', async () => {
     sim.upsertJob({ id: '501', status: 'running', progress: 20, inputFile: 'roads_eu.parquet' });
     const first = await cli(['poll-once'], env);
