@@ -113,3 +113,20 @@ describe('bursts', () => {
     expect(w.slackMessages()).toHaveLength(1);
   });
 });
+
+describe('rate limit', () => {
+  it('counts waiting for the endpoint’s rate limit as deferred, not as a retry', async () => {
+    const w = world({ alerts: { burstWindowSec: 0 }, notify: { slackPerSecond: 2 } });
+    for (const id of ['r1', 'r2', 'r3']) sim.upsertJob({ id, status: 'running' });
+    await w.pipeline.pollOnce();
+    for (const id of ['r1', 'r2', 'r3']) sim.setStatus(id, 'finished');
+    await w.pipeline.pollOnce();
+    await waitFor(() => w.slackMessages().length >= 3, 'three Slack messages, two a second');
+    await notifyQueueDrained(w);
+    const counted = async (outcome: string) =>
+      (await w.metrics.notifications.get()).values.find((value) => value.labels.channel === 'slack' && value.labels.outcome === outcome)?.value ?? 0;
+    expect(await counted('sent')).toBe(3);
+    expect(await counted('deferred')).toBeGreaterThan(0);
+    expect(await counted('retry')).toBe(0);
+  });
+});

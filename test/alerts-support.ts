@@ -49,6 +49,7 @@ export interface AlertsWorldOptions {
 export interface AlertsWorld {
   config: Config;
   pipeline: WatchPipeline;
+  metrics: Metrics;
   notifiers: NotifierRegistry;
   logs: LogCapture;
   log: NotificationLog;
@@ -116,6 +117,7 @@ export function alertsWorld(options: AlertsWorldOptions): AlertsWorld {
   return {
     config,
     pipeline,
+    metrics,
     notifiers,
     logs,
     log,

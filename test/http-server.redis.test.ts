@@ -85,6 +85,7 @@ describe('health, metrics and status server', () => {
       'gemwatch_transitions_total{status="failed"}',
       'gemwatch_notifications_total{channel="email",outcome="failed"}',
       'gemwatch_notifications_total{channel="slack",outcome="retry"}',
+      'gemwatch_notifications_total{channel="slack",outcome="deferred"}',
       'gemwatch_queue_depth{queue="gem-notify",state="waiting"}',
       'gemwatch_tracked_jobs{status="finished"}',
       'gemwatch_credentials_healthy',

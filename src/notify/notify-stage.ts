@@ -38,7 +38,9 @@ export interface NotifyStageContext {
 const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], string> = {
   delivered: 'sent',
   'already-delivered': 'skipped',
-  deferred: 'retry',
+  // Waiting for the endpoint's rate limit or for another worker's send is no failure: counted
+  // apart, so an alert on retries does not fire on every burst.
+  deferred: 'deferred',
   retrying: 'retry',
   failed: 'failed',
   held: 'held',

@@ -35,7 +35,7 @@ export class Metrics {
   });
   readonly notifications = new Counter({
     name: 'gemwatch_notifications_total',
-    help: 'Delivery attempts by channel and outcome (sent, retry, failed, skipped, held, grouped).',
+    help: 'Delivery attempts by channel and outcome (sent, retry, deferred, failed, skipped, held, grouped).',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -70,7 +70,7 @@ export class Metrics {
     }
     for (const endpoint of ['list', 'detail']) this.apiCalls.labels(endpoint, '200').inc(0);
     for (const channel of ['slack', 'email']) {
-      for (const outcome of ['sent', 'retry', 'failed', 'skipped', 'held', 'grouped']) this.notifications.labels(channel, outcome).inc(0);
+      for (const outcome of ['sent', 'retry', 'deferred', 'failed', 'skipped', 'held', 'grouped']) this.notifications.labels(channel, outcome).inc(0);
     }
     this.credentialsHealthy.set(1);
   }
