@@ -66,6 +66,7 @@ describe('watch pipeline', () => {
     // Nothing new: nothing more.
     expect(await p.pollOnce()).toEqual([]);
     expect(await notifyTaskIds(p)).toHaveLength(4);
+    expect(await p.store.countByStatus(['ROAD_MATCHING'])).toEqual(new Map([['finished', 2], ['failed', 2]]));
   });
 
   it('updates progress without announcing it, keeping samples for the ETA', async () => {
@@ -149,6 +150,8 @@ describe('watch pipeline', () => {
     sim.removeJob('41');
     await p.pollOnce();
     expect([...(await p.store.vanishedIds()).keys()].sort()).toEqual(['40', '41']);
+    // Gone from the list: no longer counted as running in the metrics.
+    expect(await p.store.countByStatus(['ROAD_MATCHING'])).toEqual(new Map());
 
     sim.upsertJob(back);
     now += (config.retention.vanishedDays + 1) * 86_400_000;

@@ -396,10 +396,11 @@ export class HttpServer {
     if (!(await this.ping()).ok) return;
     try {
       const timeout = this.options.dataTimeoutMs ?? 3_000;
-      const [jobs, depths] = await Promise.all([withTimeout(this.store().listTracked(), timeout, 'tracked jobs'), this.queueDepths()]);
-      const byStatus = new Map<string, number>(JOB_STATUSES.map((status) => [status, 0]));
-      for (const tracked of jobs) byStatus.set(tracked.status, (byStatus.get(tracked.status) ?? 0) + 1);
-      for (const [status, count] of byStatus) metrics.trackedJobs.labels(status).set(count);
+      const [counts, depths] = await Promise.all([
+        withTimeout(this.store().countByStatus(this.options.config.gem.jobTypes), timeout, 'tracked jobs'),
+        this.queueDepths(),
+      ]);
+      for (const status of JOB_STATUSES) metrics.trackedJobs.labels(status).set(counts.get(status) ?? 0);
       for (const depth of depths) {
         metrics.queueDepth.labels(depth.name, 'waiting').set(depth.waiting);
         metrics.queueDepth.labels(depth.name, 'active').set(depth.active);

@@ -41,7 +41,7 @@ export class Metrics {
   });
   readonly trackedJobs = new Gauge({
     name: 'gemwatch_tracked_jobs',
-    help: 'Jobs gem-watch tracks, by status, as of the last poll.',
+    help: 'Jobs gem-watch tracks, by status, as its state holds them at the scrape; jobs gone from the list are left out.',
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
