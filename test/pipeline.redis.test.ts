@@ -137,6 +137,20 @@ describe('watch pipeline', () => {
     expect((await p.pollOnce()).map((t) => `${t.jobId}:${t.to}`)).toEqual(['55:running']);
   });
 
+  it('gives the status page every active job and only the most recently ended ones, with the count of all', async () => {
+    const config = testConfig(sim, redis.url);
+    for (const id of ['80', '81', '82', '83', '84']) sim.upsertJob({ id, status: 'running', progress: 10 });
+    const p = pipeline(config);
+    await p.pollOnce();
+    for (const id of ['80', '81', '82', '83']) {
+      sim.setStatus(id, id === '81' ? 'failed' : 'finished');
+      await p.pollOnce();
+    }
+    const { jobs, endedTotal } = await p.store.pageJobs(['ROAD_MATCHING'], 2);
+    expect(jobs.map((tracked) => `${tracked.job.id}:${tracked.status}`)).toEqual(['84:running', '83:finished', '82:finished']);
+    expect(endedTotal).toBe(4);
+  });
+
   it('forgets a vanished job after the retention, but not one that came back to the list', async () => {
     const config = testConfig(sim, redis.url);
     const firstSeen = Date.parse('2026-01-01T00:00:00Z');

@@ -70,6 +70,8 @@ export interface ReadinessReport {
 
 /** How many poll intervals may pass without a successful poll before /readyz says not ready. */
 const POLL_INTERVALS_ALLOWED = 3;
+/** Ended jobs the status page lists (the most recent); the rest are counted. */
+const PAGE_MAX_ENDED = 100;
 
 /** Recent notifications shown on the status page. */
 const RECENT_NOTIFICATIONS = 30;
@@ -437,6 +439,7 @@ export class HttpServer {
     const readiness = await this.readiness();
     const redisOk = readiness.checks.find((check) => check.name === 'redis')?.ok ?? false;
     let jobs: StatusPageJob[] = [];
+    let endedTotal: number | undefined;
     let queues: StatusPageQueue[] = [];
     let notifications: { source: 'log' | 'queue'; rows: StatusPageNotification[] } = {
       source: this.options.recentDeliveries ? 'log' : 'queue',
@@ -447,11 +450,14 @@ export class HttpServer {
     } else {
       const timeout = this.options.dataTimeoutMs ?? 3_000;
       const [tracked, depths, recent] = await Promise.allSettled([
-        withTimeout(this.store().listTracked(), timeout, 'tracked jobs'),
+        withTimeout(this.store().pageJobs(this.options.config.gem.jobTypes, PAGE_MAX_ENDED), timeout, 'tracked jobs'),
         this.queueDepths(),
         this.recentNotifications(),
       ]);
-      if (tracked.status === 'fulfilled') jobs = tracked.value.map((job) => pageJob(job, now));
+      if (tracked.status === 'fulfilled') {
+        jobs = tracked.value.jobs.map((job) => pageJob(job, now));
+        endedTotal = tracked.value.endedTotal;
+      }
       else errors.push(`Tracked jobs could not be read: ${errorText(tracked.reason)}`);
       if (depths.status === 'fulfilled') queues = depths.value;
       else errors.push(`Queue depths could not be read: ${errorText(depths.reason)}`);
@@ -465,6 +471,8 @@ export class HttpServer {
       checks: readiness.checks,
       queues,
       jobs,
+      maxEnded: PAGE_MAX_ENDED,
+      ...(endedTotal !== undefined ? { endedTotal } : {}),
       notificationSource: notifications.source,
       notifications: notifications.rows,
       errors,

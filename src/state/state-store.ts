@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Transition } from '../domain/transition.js';
 import { transitionKey } from '../domain/transition.js';
-import type { Job, JobStatus } from '../gem/job.js';
+import { isTerminal, type Job, type JobStatus } from '../gem/job.js';
 import type { Keys } from './keys.js';
 import type { TrackedJob } from './tracked-job.js';
 
@@ -224,6 +224,46 @@ export class StateStore {
       out.push(tracked);
     }
     return out;
+  }
+
+  /**
+   * What the status page shows: every job recorded as queued, running or unknown, and the
+   * `maxEnded` that ended most recently (newest entries of the transition stream first), with how
+   * many ended jobs have a snapshot in all. Reads the status indexes, the stream's newest entries
+   * and just those snapshots: the page reloads every 15 s, and every snapshot of a large account
+   * is tens of MB that Redis would send in one reply (30,000: 200 ms here, 30 ms of Redis).
+   */
+  async pageJobs(jobTypes: readonly string[], maxEnded: number): Promise<{ jobs: TrackedJob[]; endedTotal: number }> {
+    const [indexes, vanished, snapshots, newest] = await Promise.all([
+      Promise.all(jobTypes.map((jobType) => this.readIndex(jobType))),
+      this.redis.hgetall(this.keys.vanished()),
+      this.redis.hlen(this.keys.jobs()),
+      this.redis.xrevrange(this.keys.transitions(), '+', '-', 'COUNT', Math.max(1, maxEnded) * 4),
+    ]);
+    const active = new Set<string>();
+    for (const index of indexes) for (const [id, value] of index) if (!isTerminal(parseIndex(value).status)) active.add(id);
+    const ended = new Set<string>();
+    for (const [, fields] of newest) {
+      if (ended.size >= maxEnded) break;
+      const json = fields[fields.indexOf('t') + 1];
+      try {
+        const transition = json ? (JSON.parse(json) as Transition) : undefined;
+        if (transition && isTerminal(transition.to) && !active.has(transition.jobId)) ended.add(transition.jobId);
+      } catch {
+        // An unreadable entry shows nothing; the rest of the page still does.
+      }
+    }
+    const ids = [...active, ...ended];
+    const values = ids.length > 0 ? await this.redis.hmget(this.keys.jobs(), ...ids) : [];
+    const jobs: TrackedJob[] = [];
+    for (const [i, json] of values.entries()) {
+      const tracked = json === null ? undefined : parseTracked(json);
+      if (!tracked) continue;
+      const gone = vanished[ids[i]!];
+      if (gone) tracked.vanishedAt = Number(gone.split('|')[0]);
+      jobs.push(tracked);
+    }
+    return { jobs, endedTotal: Math.max(snapshots - active.size, ended.size) };
   }
 
   /** Marks jobs as gone from the API (first time only). */

@@ -36,6 +36,8 @@ describe('status page renderer', () => {
     expect(html).toContain('2026-01-21 10:10 UTC');
     expect(html).toContain('(in 10 min)');
     expect(html).toContain('boom');
+    // Given only the most recent ended jobs, with the count of all of them.
+    expect(renderStatusPage(model({ jobs, maxEnded: 1, endedTotal: 250 }))).toContain('1 active, 250 ended (the 249 oldest not shown)');
   });
 
   it('never lets a string from the API or a delivery become markup', () => {

@@ -78,6 +78,8 @@ export interface StatusPageModel {
   errors: string[];
   /** Ended jobs shown at most; the rest are counted. Default 100. */
   maxEnded?: number;
+  /** Ended jobs in all, when `jobs` holds only the most recent of them; default those in `jobs`. */
+  endedTotal?: number;
   /** Reload the page every this many seconds; 0 = never. Default 15. */
   refreshSec?: number;
 }
@@ -147,10 +149,11 @@ function jobsTable(model: StatusPageModel): string {
   const ended = sorted.filter((job) => !ACTIVE.has(job.status));
   const maxEnded = model.maxEnded ?? 100;
   const shown = [...active, ...ended.slice(0, maxEnded)];
-  const hidden = ended.length - Math.min(ended.length, maxEnded);
-  if (shown.length === 0) return '<p class="muted">No tracked jobs yet. Jobs appear after the first poll that sees them.</p>';
+  const endedTotal = Math.max(model.endedTotal ?? 0, ended.length);
+  const hidden = endedTotal - Math.min(ended.length, maxEnded);
+  if (shown.length === 0 && endedTotal === 0) return '<p class="muted">No tracked jobs yet. Jobs appear after the first poll that sees them.</p>';
   return [
-    `<p>${active.length} active, ${ended.length} ended${hidden > 0 ? ` (the ${hidden} oldest not shown)` : ''}.</p>`,
+    `<p>${active.length} active, ${endedTotal} ended${hidden > 0 ? ` (the ${hidden} oldest not shown)` : ''}.</p>`,
     '<table id="jobs"><thead><tr><th>Job id</th><th>Type</th><th>Status</th><th>Input file</th><th>Progress</th><th>ETA</th><th>Last change</th></tr></thead><tbody>',
     ...shown.map((job) => jobRow(job, model)),
     '</tbody></table>',
