@@ -124,6 +124,29 @@ describe('watch pipeline', () => {
     expect(sim.counts.detail - before).toBe(0);
   });
 
+  it('reads an unlisted job GEM still runs every poll, keeps its vanished mark, and forgets it after the retention', async () => {
+    const config = testConfig(sim, redis.url);
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    sim.upsertJob({ id: '52', status: 'running', progress: 10 });
+    const p = pipeline(config, { now: () => now });
+    await p.pollOnce();
+    const gone = now;
+    sim.setStatus('52', 'running', { progress: 20, unlisted: true });
+    await p.pollOnce();
+    now += 86_400_000;
+    sim.setStatus('52', 'running', { progress: 30, unlisted: true });
+    await p.pollOnce();
+    expect((await p.store.get('52', 'ROAD_MATCHING'))!.tracked.job.progress).toBe(30);
+    expect((await p.store.vanishedIds()).get('52')).toMatchObject({ since: gone, notFound: false });
+
+    now = gone + config.retention.vanishedDays * 86_400_000;
+    const before = sim.counts.detail;
+    expect(await p.pollOnce()).toEqual([]);
+    expect(sim.counts.detail - before).toBe(0);
+    expect((await p.store.readIndex('ROAD_MATCHING')).has('52')).toBe(false);
+    expect(await p.store.vanishedIds()).toEqual(new Map());
+  });
+
   it('says to check GEM_DETAIL_PATH when the detail endpoint answers 404 for a listed job, and asks again next poll', async () => {
     const config = testConfig(sim, redis.url);
     const logs = new LogCapture();

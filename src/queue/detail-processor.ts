@@ -89,10 +89,14 @@ export class DetailProcessor {
     }
     await afterStep?.('fetched', job.id);
 
+    // A job the list no longer shows keeps its vanished mark whatever its details say (only a poll
+    // that lists it again ends the mark), so the mark is no change to diff or to save.
+    const unlisted = data.listStatus === undefined;
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt += 1) {
       const now = this.now();
       const stored = await store.get(job.id, data.jobType);
-      const result = diffJob(stored?.tracked, job, { now, maxSamples: this.options.maxSamples });
+      const previous = unlisted ? withoutVanished(stored?.tracked) : stored?.tracked;
+      const result = diffJob(previous, job, { now, maxSamples: this.options.maxSamples });
       if (result.kind === 'unchanged') {
         if (stored) await this.checkJobAlerts(stored.tracked, now);
         return undefined;
@@ -111,6 +115,7 @@ export class DetailProcessor {
         expectedIndex: stored?.indexValue ?? '',
         tracked: result.tracked,
         transition,
+        keepVanished: unlisted,
         now,
       });
       if (!outcome.saved) continue;
@@ -138,4 +143,10 @@ export class DetailProcessor {
       this.options.logger.warn({ jobId: tracked.job.id, error: errorText(error) }, 'could not evaluate stuck/overdue alerts for a job; the next poll tries again');
     }
   }
+}
+
+function withoutVanished(tracked: TrackedJob | undefined): TrackedJob | undefined {
+  if (tracked?.vanishedAt === undefined) return tracked;
+  const { vanishedAt: _vanishedAt, ...rest } = tracked;
+  return rest;
 }

@@ -177,7 +177,9 @@ export class PollProcessor {
       if (seen.has(id)) continue;
       const mark = vanishedBefore.get(id);
       if (mark === undefined) gone.push(id);
-      if (!mark?.notFound && !isTerminal(canonicalStatus(parseIndex(entry).status))) unlisted.push(id);
+      // Not once GEM answered 404 for it, nor when this poll forgets it (a fetch would record it anew).
+      const forgotten = mark !== undefined && now - mark.since >= this.options.vanishedRetentionMs;
+      if (!mark?.notFound && !forgotten && !isTerminal(canonicalStatus(parseIndex(entry).status))) unlisted.push(id);
     }
     await store.markVanished(gone, jobType, now);
     await store.unmarkVanished(back);

@@ -154,6 +154,11 @@ export class StateStore {
     transition?: Transition;
     /** Keep only the index entry (silent history from the first sync). */
     compact?: boolean;
+    /**
+     * Keep the job's vanished mark: the state comes from a fetch of a job the list no longer
+     * shows, which says nothing of its coming back (only a poll that lists it again does).
+     */
+    keepVanished?: boolean;
     now: number;
   }): Promise<SaveOutcome> {
     const { tracked, transition } = args;
@@ -174,6 +179,7 @@ export class StateStore {
       String(args.now - this.options.transitionsDays * DAY_MS),
       announce ? transitionKey(transition) : '',
       String(args.now),
+      args.keepVanished ? '1' : '',
     );
     if (result === 0) return { saved: false };
     return typeof result === 'string' ? { saved: true, streamId: result } : { saved: true };

@@ -19,6 +19,7 @@
     ARGV[6] stream MINID: entries older than this (ms) are trimmed
     ARGV[7] outbox member, '' when the transition is not to be dispatched
     ARGV[8] now, epoch ms (outbox score)
+    ARGV[9] '1' to keep the job's vanished mark (a fetch of a job the list no longer shows), else ''
 
   Output:
     0 on conflict (the index entry was not the expected one: re-read and diff again)
@@ -35,7 +36,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 end
-redis.call('HDEL', KEYS[6], ARGV[1])
+if ARGV[9] ~= '1' then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+end
 
 if ARGV[5] == '' then
   return 1
