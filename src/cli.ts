@@ -227,9 +227,10 @@ program
         else {
           for (const f of failed) {
             const at = f.failedAt ? new Date(f.failedAt).toISOString() : '';
-            // Subject, reason and id may quote API text: printable, one line each.
+            // Subject and reason may quote API text: printable, one line each. The id is printable
+            // already (its parts are encoded) and is printed whole, to be pasted into --retry.
             const line = `${at}  ${f.channel}/${f.target} (route ${f.route})  ${sanitizeHeader(f.subject)}  after ${f.attemptsMade} attempt(s): ${sanitizeHeader(f.failedReason, 500)}`;
-            process.stdout.write(`${line}\n  id ${sanitizeHeader(f.id, 300)}\n`);
+            process.stdout.write(`${line}\n  id ${f.id}\n`);
           }
         }
         return EXIT.ok;

@@ -382,6 +382,31 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(slack.requests.length).toBe(posts);
   });
 
+  it('skips the backoff once for a new slot, not on every check after it', async () => {
+    const scheduler = replica({ slack: true, retryMinMs: 30 * MIN });
+    await redis.set(keys.digestLastEnd(), String(DAY1 - 24 * HOUR));
+    // Left by a last try at the DAY2 slot that failed on something other than a channel (Redis,
+    // composing): the DAY1 period still pending, its backoff set after the slot.
+    await redis.set(
+      keys.digestPending(),
+      JSON.stringify({ start: DAY1 - 24 * HOUR, end: DAY1, done: [], failures: 3, failedAt: DAY2 + 10_000, retryAt: DAY2 + 30 * MIN, lastError: 'x' }),
+    );
+    expect(await scheduler.runDue(DAY2 + MIN)).toEqual({ kind: 'idle' });
+    expect(await scheduler.runDue(DAY2 + 2 * MIN)).toEqual({ kind: 'idle' });
+    expect(smtp.attempts).toHaveLength(0);
+    expect((await scheduler.runDue(DAY2 + 30 * MIN)).kind).toBe('done');
+  });
+
+  it('does not give a failing period up when digest --now retries it', async () => {
+    const scheduler = replica({ slack: true });
+    await scheduler.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-n', 'now.parquet', DAY1 - 2 * HOUR));
+    slack.failNext(2, { status: 503 });
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'slack' });
+    expect(await scheduler.sendNow(DAY1 + HOUR)).toMatchObject({ kind: 'failed', channel: 'slack', digests: [] });
+    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ end: DAY1, done: ['email'], failures: 2 });
+  });
+
   it('still posts to Slack when the SMTP server refuses, and then retries only the e-mail', async () => {
     const scheduler = replica({ slack: true });
     await scheduler.runDue(DAY1 - HOUR);

@@ -191,6 +191,7 @@ function parsePending(json: string): PendingDigest {
   };
   if (typeof record.failures === 'number') pending.failures = record.failures;
   if (typeof record.retryAt === 'number') pending.retryAt = record.retryAt;
+  if (typeof record.failedAt === 'number') pending.failedAt = record.failedAt;
   if (typeof record.lastError === 'string') pending.lastError = record.lastError;
   return pending;
 }

@@ -245,7 +245,8 @@ export class DigestScheduler {
         // A period still refused when the next one is due gets this last try, then is given up on
         // the channels that refuse it: one broken channel must not hold back every later digest on
         // every channel.
-        const lastTry = (period.failures ?? 0) > 0 && target > period.end;
+        // Only when a slot is due: `digest --now` retries a failing period, it does not give it up.
+        const lastTry = mode === 'due' && (period.failures ?? 0) > 0 && target > period.end;
         const done = await this.deliver(token, period, now, state, lastTry);
         if (!done) return { kind: 'busy', digests };
         digests.push(done);
