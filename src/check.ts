@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { createTokenProvider } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
 import { isGemApiError, isGemNotFoundError } from './gem/errors.js';
-import { KNOWN_JOB_TYPES } from './gem/job.js';
+import { isDocumentedJobType, KNOWN_JOB_TYPES } from './gem/job.js';
 import type { Logger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { createNotifiers } from './notify/registry.js';
@@ -71,7 +71,7 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   for (const jobType of config.gem.jobTypes) {
     // GEM may add types, so another name is allowed; but a typo lists nothing and looks just like
     // an account with no jobs of that type.
-    if (!(KNOWN_JOB_TYPES as readonly string[]).includes(jobType)) {
+    if (!isDocumentedJobType(jobType)) {
       line('warn', 'gem api', `${jobType}: not a job type GEM documents (${KNOWN_JOB_TYPES.join(', ')}); check GEM_JOB_TYPES for a typo`);
     }
     try {

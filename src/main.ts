@@ -7,7 +7,7 @@ import { credentialAlert } from './gem/auth/credential-alert.js';
 import { CredentialHealth } from './gem/auth/credential-health.js';
 import { createTokenProvider, resolveProviderKind } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
-import { KNOWN_JOB_TYPES } from './gem/job.js';
+import { isDocumentedJobType, KNOWN_JOB_TYPES } from './gem/job.js';
 import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -142,7 +142,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         { role: options.role ?? 'all', jobTypes: config.gem.jobTypes, cron: config.poll.cron, channels: notifiers.list().map((n) => n.name) },
         'gem-watch started',
       );
-      const undocumented = config.gem.jobTypes.filter((jobType) => !(KNOWN_JOB_TYPES as readonly string[]).includes(jobType));
+      const undocumented = config.gem.jobTypes.filter((jobType) => !isDocumentedJobType(jobType));
       if (undocumented.length > 0) {
         logger.warn({ jobTypes: undocumented, documented: KNOWN_JOB_TYPES }, 'GEM_JOB_TYPES names job types GEM does not document; a typo lists no jobs');
       }

@@ -14,9 +14,6 @@
  */
 export type ProgressPoint = readonly [at: number, progress: number];
 
-/** The largest epoch ms a Date can hold: a sample timed beyond it is no time at all. */
-const MAX_DATE_MS = 8.64e15;
-
 /** The furthest ahead of its latest sample an estimated end may lie; further is no estimate. */
 export const MAX_ESTIMATE_AHEAD_MS = 365 * 86_400_000;
 
@@ -67,7 +64,7 @@ export function estimateEnd(samples: readonly ProgressPoint[], now: number, opti
   const end = Math.round(last[0] + (100 - last[1]) / pace);
   // A vanishing pace (progress moving by rounding noise) or absurd timestamps put the end years or
   // millennia away, past what a Date can hold: that is no estimate, not an instant.
-  return Number.isFinite(end) && end - last[0] <= MAX_ESTIMATE_AHEAD_MS && end <= MAX_DATE_MS ? end : undefined;
+  return isDateTime(end) && end - last[0] <= MAX_ESTIMATE_AHEAD_MS ? end : undefined;
 }
 
 /**
@@ -101,7 +98,12 @@ export function unchangedSince(samples: readonly ProgressPoint[], now: number): 
 }
 
 function isUsable(point: ProgressPoint, now: number): boolean {
-  return Number.isFinite(point[0]) && Math.abs(point[0]) <= MAX_DATE_MS && Number.isFinite(point[1]) && point[0] <= now;
+  return isDateTime(point[0]) && Number.isFinite(point[1]) && point[0] <= now;
+}
+
+/** True when a Date can hold `ms` (finite, within ±8.64e15): a time beyond it is no time at all. */
+function isDateTime(ms: number): boolean {
+  return !Number.isNaN(new Date(ms).getTime());
 }
 
 function clamp(progress: number): number {

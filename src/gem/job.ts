@@ -18,6 +18,11 @@ export function isTerminal(status: JobStatus): boolean {
 /** Job types GEM documents; others are passed through as the API spells them. */
 export const KNOWN_JOB_TYPES = ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING'] as const;
 
+/** False for a job type GEM does not document: allowed (GEM may add types), but likely a typo. */
+export function isDocumentedJobType(jobType: string): boolean {
+  return (KNOWN_JOB_TYPES as readonly string[]).includes(jobType);
+}
+
 /** Matching statistics, as numbers. Percentages are 0–100 ("84.68%" becomes 84.68). */
 export interface JobStatistics {
   roadsMatchedPct?: number;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { DeliveryPolicy } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Metrics, NotificationOutcome } from '../observability/metrics.js';
 import type { NotifyTaskData } from '../queue/names.js';
 import type { NotifyStage } from '../queue/pipeline.js';
 import {
@@ -35,7 +35,7 @@ export interface NotifyStageContext {
   notifyQueue?: Queue<NotifyTaskData>;
 }
 
-const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], string> = {
+const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], NotificationOutcome> = {
   delivered: 'sent',
   'already-delivered': 'skipped',
   // Waiting for the endpoint's rate limit or for another worker's send is no failure: counted

@@ -1,6 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATUSES } from '../gem/job.js';
 
+/** The `outcome` values of gemwatch_notifications_total, each exported from the start at zero. */
+export const NOTIFICATION_OUTCOMES = ['sent', 'retry', 'deferred', 'failed', 'skipped', 'held', 'grouped'] as const;
+export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
+
 /**
  * gem-watch's Prometheus metrics, on a registry of its own (tests build several pipelines in one
  * process). Label values are created at zero so a dashboard sees a series before the first event.
@@ -35,7 +39,7 @@ export class Metrics {
   });
   readonly notifications = new Counter({
     name: 'gemwatch_notifications_total',
-    help: 'Delivery attempts by channel and outcome (sent, retry, deferred, failed, skipped, held, grouped).',
+    help: `Delivery attempts by channel and outcome (${NOTIFICATION_OUTCOMES.join(', ')}).`,
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -70,7 +74,7 @@ export class Metrics {
     }
     for (const endpoint of ['list', 'detail']) this.apiCalls.labels(endpoint, '200').inc(0);
     for (const channel of ['slack', 'email']) {
-      for (const outcome of ['sent', 'retry', 'deferred', 'failed', 'skipped', 'held', 'grouped']) this.notifications.labels(channel, outcome).inc(0);
+      for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.labels(channel, outcome).inc(0);
     }
     this.credentialsHealthy.set(1);
   }

@@ -53,30 +53,31 @@ export class DetailProcessor {
   /** Returns the transition recorded, if this call recorded one. */
   async process(data: DetailTaskData): Promise<Transition | undefined> {
     const { client, store, dispatcher, logger, metrics, afterStep } = this.options;
+    // A job the list no longer shows (a task without the list's word): a 404 ends it, and its
+    // vanished mark stays whatever its details say (only a poll that lists it again ends the mark).
+    const unlisted = data.listStatus === undefined;
     let detail;
     try {
       detail = await client.getJob(data.jobId, data.jobType);
     } catch (error) {
-      if (isGemNotFoundError(error) && data.listStatus === undefined) {
+      if (!isGemNotFoundError(error)) throw error;
+      if (unlisted) {
         logger.info({ jobId: data.jobId, jobType: data.jobType }, 'job gone from the list no longer exists (404); not asked for again');
         await store.markNotFound(data.jobId, data.jobType, this.now());
         return undefined;
       }
-      if (isGemNotFoundError(error)) {
-        // The list shows the job and the detail endpoint does not know it: the detail path is
-        // wrong (GEM's own pages disagree on it) far more often than GEM contradicts itself.
-        // Nothing of this job can be announced until that is fixed, so it is said loudly, once a
-        // minute per job type; the next poll asks again (a retry now would only repeat the 404).
-        const { log, held } = this.notFoundFilter.pass(data.jobType);
-        if (log) {
-          logger.warn(
-            { jobId: data.jobId, jobType: data.jobType, listStatus: data.listStatus, alsoSince: held },
-            'the detail endpoint answers 404 for a job the list shows: check GEM_DETAIL_PATH (gem-watch check tries it)',
-          );
-        }
-        return undefined;
+      // The list shows the job and the detail endpoint does not know it: the detail path is wrong
+      // (GEM's own pages disagree on it) far more often than GEM contradicts itself. Nothing of
+      // this job can be announced until that is fixed, so it is said loudly, once a minute per job
+      // type; the next poll asks again (a retry now would only repeat the 404).
+      const { log, held } = this.notFoundFilter.pass(data.jobType);
+      if (log) {
+        logger.warn(
+          { jobId: data.jobId, jobType: data.jobType, listStatus: data.listStatus, alsoSince: held },
+          'the detail endpoint answers 404 for a job the list shows: check GEM_DETAIL_PATH (gem-watch check tries it)',
+        );
       }
-      throw error;
+      return undefined;
     }
     const job = { ...detail.job, jobType: data.jobType };
     if (detail.warnings.length > 0) logger.warn({ jobId: job.id, warnings: detail.warnings }, 'detail answer partly not understood');
@@ -89,9 +90,7 @@ export class DetailProcessor {
     }
     await afterStep?.('fetched', job.id);
 
-    // A job the list no longer shows keeps its vanished mark whatever its details say (only a poll
-    // that lists it again ends the mark), so the mark is no change to diff or to save.
-    const unlisted = data.listStatus === undefined;
+    // For an unlisted job the mark is no change to diff, and the save keeps it.
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt += 1) {
       const now = this.now();
       const stored = await store.get(job.id, data.jobType);

@@ -87,8 +87,9 @@ return 1`;
 
 /**
  * One poll of one job type: the list call, then a detail task only for jobs that need one (never
- * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call. The first poll of a job type with empty state records terminal history
- * silently instead of announcing it.
+ * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call.
+ * The first poll of a job type with empty state records terminal history silently instead of
+ * announcing it.
  */
 export class PollProcessor {
   private readonly now: () => number;

@@ -45,6 +45,12 @@ export interface VanishedMark {
 /** Ends a vanished mark once the detail endpoint has answered 404 for the job. */
 const NOT_FOUND_MARK = '404';
 
+/** Reads a vanished mark, `since|jobType` or `since|jobType|404` (job types never hold a bar). */
+function parseVanishedMark(value: string): VanishedMark {
+  const [since = '', jobType = '', flag] = value.split('|');
+  return { since: Number(since), jobType, notFound: flag === NOT_FOUND_MARK };
+}
+
 const DAY_MS = 86_400_000;
 
 /** A status index entry, "status|version": what the compare-and-set compares. */
@@ -226,7 +232,7 @@ export class StateStore {
       const tracked = parseTracked(json);
       if (!tracked) continue;
       const gone = vanished[id];
-      if (gone) tracked.vanishedAt = Number(gone.split('|')[0]);
+      if (gone) tracked.vanishedAt = parseVanishedMark(gone).since;
       out.push(tracked);
     }
     return out;
@@ -266,7 +272,7 @@ export class StateStore {
       const tracked = json === null ? undefined : parseTracked(json);
       if (!tracked) continue;
       const gone = vanished[ids[i]!];
-      if (gone) tracked.vanishedAt = Number(gone.split('|')[0]);
+      if (gone) tracked.vanishedAt = parseVanishedMark(gone).since;
       jobs.push(tracked);
     }
     return { jobs, endedTotal: Math.max(snapshots - active.size, ended.size) };
@@ -286,7 +292,7 @@ export class StateStore {
    */
   async markNotFound(jobId: string, jobType: string, now: number): Promise<void> {
     const mark = await this.redis.hget(this.keys.vanished(), jobId);
-    const since = mark === null ? now : Number(mark.split('|')[0]);
+    const since = mark === null ? now : parseVanishedMark(mark).since;
     await this.redis.hset(this.keys.vanished(), jobId, `${Number.isFinite(since) ? since : now}|${jobType}|${NOT_FOUND_MARK}`);
   }
 
@@ -297,11 +303,7 @@ export class StateStore {
   async vanishedIds(): Promise<Map<string, VanishedMark>> {
     const all = await this.redis.hgetall(this.keys.vanished());
     const out = new Map<string, VanishedMark>();
-    for (const [id, value] of Object.entries(all)) {
-      // `since|jobType` or `since|jobType|404`; job types are upper-case words, never holding a bar.
-      const [since = '', jobType = '', flag] = value.split('|');
-      out.set(id, { since: Number(since), jobType, notFound: flag === NOT_FOUND_MARK });
-    }
+    for (const [id, value] of Object.entries(all)) out.set(id, parseVanishedMark(value));
     return out;
   }
 

@@ -80,16 +80,13 @@ const instantTexts = new Map<string, string>();
 const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1973, 0, 1);
 const INSTANT_TEXTS_LIMIT = 2_000;
 
-/** The largest epoch ms a Date can hold (ECMAScript: 100,000,000 days either side of 1970). */
-const MAX_DATE_MS = 8.64e15;
-
 /** An instant as "2026-01-20 10:25 UTC" in a time zone. */
 export function formatInstant(at: number | string | undefined, timeZone = 'UTC'): string {
   if (at === undefined) return DASH;
   const ms = typeof at === 'number' ? at : Date.parse(at);
   // Past ±8.64e15 ms a Date is invalid and formatting it throws: one absurd instant from the API
   // or an estimate must not take down the page or the message that shows it.
-  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) return DASH;
+  if (Number.isNaN(new Date(ms).getTime())) return DASH;
   if (ms < WHOLE_MINUTE_OFFSETS_SINCE) return instantText(ms, timeZone);
   const key = `${timeZone} ${Math.floor(ms / 60_000)}`;
   let text = instantTexts.get(key);

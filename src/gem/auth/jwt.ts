@@ -10,8 +10,9 @@ export function jwtExpiresAt(token: string): number | undefined {
     const payload: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
     if (typeof payload !== 'object' || payload === null) return undefined;
     const exp = (payload as Record<string, unknown>).exp;
-    // Beyond 8.64e15 ms no Date holds it (and logging it as one would throw): no usable expiry.
-    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp * 1000 <= 8.64e15 ? exp * 1000 : undefined;
+    if (typeof exp !== 'number' || !(exp > 0)) return undefined;
+    // Beyond what a Date holds (±8.64e15 ms; logging it as one would throw): no usable expiry.
+    return Number.isNaN(new Date(exp * 1000).getTime()) ? undefined : exp * 1000;
   } catch {
     return undefined;
   }
