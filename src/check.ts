@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
+import { configWarnings } from './config/warnings.js';
 import { createTokenProvider } from './gem/auth/create-token-provider.js';
 import { GemClient } from './gem/client.js';
 import { isGemApiError, isGemNotFoundError } from './gem/errors.js';
@@ -9,6 +10,7 @@ import type { Logger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
+import { redisFailureText } from './queue/connection.js';
 import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {
@@ -36,11 +38,20 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   };
   line('ok', 'config', `valid; watching ${config.gem.jobTypes.join(', ')} on "${config.poll.cron}"`);
 
+  for (const warning of configWarnings(config)) line('warn', 'config', warning);
+
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null });
-  redis.on('error', () => {});
+  // ioredis reports a refused AUTH (or the NOAUTH of the ready check) only as an `error` event and
+  // then rejects connect() with "Connection is closed.", and a refused SELECT (a database beyond the
+  // server's count) only as an event before carrying on in database 0: keep the event to say so.
+  let refusal: unknown;
+  redis.on('error', (error) => {
+    refusal ??= error;
+  });
   try {
     await redis.connect();
     const info = await redis.info();
+    if (refusal !== undefined) throw refusal;
     const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
     const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? 'unknown';
     const [major = 0, minor = 0] = version.split('.').map(Number);
@@ -54,7 +65,7 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
         : `maxmemory-policy ${policy}: Redis may evict queue and state keys; set noeviction`,
     );
   } catch (error) {
-    line('fail', 'redis', `cannot reach Redis: ${errorText(error)}`);
+    line('fail', 'redis', `cannot use Redis: ${redisFailureText(refusal ?? error)}`);
   } finally {
     redis.disconnect();
   }

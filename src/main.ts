@@ -1,4 +1,5 @@
 import type { Config } from './config/schema.js';
+import { configWarnings } from './config/warnings.js';
 import { resolveDestinations } from './domain/routing.js';
 import { digestEnabled, digestSettings } from './digest/digest-config.js';
 import { DigestScheduler } from './digest/digest-scheduler.js';
@@ -142,6 +143,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         { role: options.role ?? 'all', jobTypes: config.gem.jobTypes, cron: config.poll.cron, channels: notifiers.list().map((n) => n.name) },
         'gem-watch started',
       );
+      for (const warning of configWarnings(config)) logger.warn(warning);
       const undocumented = config.gem.jobTypes.filter((jobType) => !isDocumentedJobType(jobType));
       if (undocumented.length > 0) {
         logger.warn({ jobTypes: undocumented, documented: KNOWN_JOB_TYPES }, 'GEM_JOB_TYPES names job types GEM does not document; a typo lists no jobs');

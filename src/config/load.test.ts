@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearSecrets, scrub } from '../observability/redact.js';
 import { ConfigError, loadConfig } from './load.js';
+import { isLoopbackHost } from './loopback.js';
 
 function problemsOf(env: NodeJS.ProcessEnv, file?: string): string[] {
   try {
@@ -70,7 +71,43 @@ describe('loadConfig', () => {
 
   it('refuses to expose the status page beyond loopback without a token', () => {
     expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_HOST: '0.0.0.0' }).join()).toMatch(/HTTP_AUTH_TOKEN/);
-    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_HOST: '0.0.0.0', HTTP_AUTH_TOKEN: 'long-token' })).toEqual([]);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_HOST: '0.0.0.0', HTTP_AUTH_TOKEN: 'a-long-enough-token' })).toEqual([]);
+  });
+
+  it('counts only localhost and loopback IP literals as loopback', () => {
+    for (const host of ['127.0.0.1', '127.3.4.5', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ['127.0.0.1.nip.io', '127.evil.example', 'localhost.example', '0.0.0.0', '::', '10.0.0.1', '::ffff:10.0.0.1', '127.1']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+
+  it('refuses an HTTP_AUTH_TOKEN shorter than 16 characters without quoting it', () => {
+    const problems = problemsOf({ GEM_API_KEY: 'k-1234', HTTP_AUTH_TOKEN: 'fifteen-chars-x' });
+    expect(problems).toEqual([expect.stringMatching(/^http\.authToken \(HTTP_AUTH_TOKEN\): must be at least 16 characters/)]);
+    expect(problems.join()).not.toContain('fifteen-chars-x');
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_AUTH_TOKEN: 'sixteen-chars-xy' })).toEqual([]);
+  });
+
+  it('takes EMAIL_FROM as an address or a named address, nothing else', () => {
+    for (const from of ['gem-watch@example.com', 'gem-watch <gem-watch@example.com>', '"GEM watch" <gw@example.com>']) {
+      expect(problemsOf({ GEM_API_KEY: 'k-1234', EMAIL_FROM: from }), from).toEqual([]);
+    }
+    for (const from of ['nobody', 'gem-watch <nobody>', 'a@b.io\r\nBcc: x@y.io', '<>']) {
+      expect(problemsOf({ GEM_API_KEY: 'k-1234', EMAIL_FROM: from }).join(), from).toMatch(/email\.from \(EMAIL_FROM\): must be an e-mail address/);
+    }
+  });
+
+  it('refuses a Redis database that is not a whole number, in the path or in ?db=', () => {
+    for (const url of ['redis://127.0.0.1:6379/abc', 'redis://:pw-x@127.0.0.1:6379/1abc', 'redis://127.0.0.1:6379?db=x', 'redis://127.0.0.1:6379/-1']) {
+      const problems = problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: url });
+      expect(problems.join(), url).toMatch(/redis\.url \(REDIS_URL\): the database .* must be a whole number/);
+      expect(problems.join()).not.toContain('pw-x');
+    }
+    for (const url of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://127.0.0.1:6379/2', 'rediss://:pw@h:6380/0?db=0']) {
+      expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: url }), url).toEqual([]);
+    }
   });
 
   it('checks that routes name webhooks that exist', () => {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { registerSecret, registerSecretUrl } from '../observability/redact.js';
 import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
+import { isLoopbackHost } from './loopback.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The defaults shipped with gem-watch; resolved the same from src/ and from dist/. */
@@ -111,10 +112,6 @@ function convert(binding: EnvBinding, raw: string, problems: string[]): unknown 
   }
 }
 
-function isLoopback(host: string): boolean {
-  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host) || host.startsWith('127.');
-}
-
 /** Checks that span several keys, which the schema cannot express on its own. */
 function crossChecks(config: Config): string[] {
   const problems: string[] = [];
@@ -137,10 +134,14 @@ function crossChecks(config: Config): string[] {
       problems.push(`routes[${index}].email: recipients given but email.smtpUrl (SMTP_URL) is not set`);
     }
   }
-  if (!isLoopback(config.http.host) && !config.http.authToken) {
+  if (!isLoopbackHost(config.http.host) && !config.http.authToken) {
     problems.push(
-      `http.host (HTTP_HOST): binding to ${config.http.host} exposes the status page beyond this machine; set http.authToken (HTTP_AUTH_TOKEN) or bind to 127.0.0.1`,
+      `http.host (HTTP_HOST): binding to ${config.http.host} may expose the status page beyond this machine (only localhost and loopback IP literals count as loopback); set http.authToken (HTTP_AUTH_TOKEN) or bind to 127.0.0.1`,
     );
+  }
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    problems.push('http.requestTimeoutMs: must be at least http.headersTimeoutMs');
   }
   const digestHook = config.digest.slackWebhook;
   if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {

@@ -41,12 +41,43 @@ const smtpUrl = z.union([
   ),
 ]);
 
-const redisUrl = z.string().refine(
-  (value) => URL.canParse(value) && ['redis:', 'rediss:'].includes(new URL(value).protocol),
-  { message: 'must be a redis:// or rediss:// URL' },
+/**
+ * A redis:// or rediss:// URL whose database, if any (`/2` or `?db=2`), is a whole number: ioredis
+ * hands any other text to SELECT as NaN, which Redis refuses on every connection, and each refusal
+ * surfaced as an unhandled rejection. The value is never echoed: it may carry the password.
+ */
+const redisUrl = z.string().superRefine((value, context) => {
+  if (!URL.canParse(value) || !['redis:', 'rediss:'].includes(new URL(value).protocol)) {
+    context.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL' });
+    return;
+  }
+  const url = new URL(value);
+  const database = [url.pathname === '' || url.pathname === '/' ? null : url.pathname.slice(1), url.searchParams.get('db')];
+  if (database.some((text) => text !== null && !/^\d{1,5}$/.test(text))) {
+    context.addIssue({ code: 'custom', message: 'the database (the path after host:port, or ?db=) must be a whole number such as /0' });
+  }
+});
+
+const emailAddressPattern = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
+
+const emailAddress = z.string().regex(emailAddressPattern, 'must be an e-mail address');
+
+/**
+ * A sender: `name@host`, or `Display Name <name@host>`. No control characters anywhere: the
+ * value goes into the From header as it is.
+ */
+const sender = z.string().refine(
+  (value) => {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) return false;
+    const named = /^[^<>]*<([^<>]+)>$/.exec(value.trim());
+    return emailAddressPattern.test(named ? named[1]! : value.trim());
+  },
+  { message: 'must be an e-mail address, e.g. gem-watch@example.com or "gem-watch <gem-watch@example.com>"' },
 );
 
-const emailAddress = z.string().regex(/^[^\s@<>,;"]+@[^\s@<>,;"]+$/, 'must be an e-mail address');
+/** Shortest HTTP_AUTH_TOKEN accepted: a guessable token is no protection on a reachable port. */
+export const MIN_HTTP_TOKEN_LENGTH = 16;
 
 const canonicalStatus = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'unknown']);
 
@@ -226,8 +257,8 @@ export const configSchema = z
       .object({
         /** smtp[s]://user:pass@host:port. Empty = email off. */
         smtpUrl: smtpUrl,
-        /** Sender address. */
-        from: z.string().min(3),
+        /** Sender address: `name@host` or `Display Name <name@host>`. */
+        from: sender,
         /** The default route's recipients. */
         to: z.array(emailAddress),
         /** Send one email per announced transition (the digest is separate). */
@@ -297,8 +328,37 @@ export const configSchema = z
         host: z.string().min(1),
         /** Port; 0 = any free port. */
         port: z.number().int().min(0).max(65_535),
-        /** Bearer token required on every page when bound beyond loopback. */
-        authToken: z.string().default(''),
+        /**
+         * Bearer token required on every page but /healthz; required when bound beyond loopback.
+         * Empty = none (then only loopback Host headers are served). At least 16 characters.
+         */
+        authToken: z
+          .string()
+          .refine((value) => value === '' || value.length >= MIN_HTTP_TOKEN_LENGTH, {
+            message: `must be at least ${MIN_HTTP_TOKEN_LENGTH} characters (a long random string, e.g. from openssl rand -hex 24)`,
+          })
+          .default(''),
+        /**
+         * How long a client may take to send a request's line and headers, in milliseconds; a
+         * slower one is answered 408 and closed (a client trickling headers held its connection,
+         * and a descriptor, for minutes). Default 10,000.
+         */
+        headersTimeoutMs: durationMs.min(100).default(10_000),
+        /** How long a client may take to send a whole request, body included, in milliseconds; at least headersTimeoutMs. Default 10,000. */
+        requestTimeoutMs: durationMs.min(100).default(10_000),
+        /**
+         * Connections the server holds at once, so that hostile clients cannot use up the
+         * process's file descriptors (Redis, SMTP and GEM need them too). Beyond it the oldest
+         * connection with no request in progress is closed. Default 64.
+         */
+        maxConnections: z.number().int().min(2).default(64),
+        /** Largest request line and headers, in bytes; larger ones are answered 431. Default 16,384. */
+        maxHeaderBytes: z.number().int().min(1_024).max(1_048_576).default(16_384),
+        /**
+         * Largest request body, in bytes; a larger Content-Length is answered 413, a body without
+         * a length 411. Nothing gem-watch serves reads a body. Default 16,384.
+         */
+        maxBodyBytes: z.number().int().nonnegative().default(16_384),
       })
       .strict(),
     log: z

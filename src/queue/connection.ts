@@ -20,7 +20,7 @@ export function createRedis(url: string, logger: Logger, name: string, overrides
   let down = false;
   redis.on('error', (error) => {
     // ioredis repeats the same error on every reconnect attempt: log the first of each outage.
-    if (!down) logger.warn({ connection: name, error: errorText(error) }, 'redis connection error');
+    if (!down) logger.warn({ connection: name, error: redisFailureText(error) }, 'redis connection error');
     down = true;
   });
   redis.on('ready', () => {
@@ -28,6 +28,23 @@ export function createRedis(url: string, logger: Logger, name: string, overrides
     down = false;
   });
   return redis;
+}
+
+/** True for Redis's refusal of the credentials (or of their absence). */
+export function isRedisAuthError(error: unknown): boolean {
+  return /\b(WRONGPASS|NOAUTH)\b/.test(errorText(error));
+}
+
+/**
+ * A Redis failure in words an operator can act on, naming REDIS_URL when the fix is there. Never
+ * quotes the URL or the password: Redis's own texts for these cases hold neither.
+ */
+export function redisFailureText(error: unknown): string {
+  const text = errorText(error);
+  if (/\bWRONGPASS\b/.test(text)) return `Redis refused the user name or password in REDIS_URL (${text})`;
+  if (/\bNOAUTH\b/.test(text)) return `Redis requires a password and REDIS_URL gives none (${text})`;
+  if (/DB index is out of range/i.test(text)) return `the database number in REDIS_URL is beyond what this Redis has (its "databases" setting) (${text})`;
+  return text;
 }
 
 /**
