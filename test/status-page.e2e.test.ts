@@ -125,4 +125,22 @@ describe('status page in headless Chromium', () => {
     expect((await allowed.goto(`${app.http!.url}/queues`))?.status()).toBe(200);
     await withBasic.close();
   });
+
+  it('renders bull-board under its Content-Security-Policy, with no refused load and nothing fetched from another site', async () => {
+    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`${app.http!.url}/queues/`, { waitUntil: 'networkidle' });
+    // The React app drew the queues, so its scripts and API calls were allowed.
+    await page.locator('text=gem-notify').first().waitFor();
+    expect(problems).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith(app.http!.url))).toEqual([]);
+    await context.close();
+  });
 });

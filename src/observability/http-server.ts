@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -25,6 +25,7 @@ import {
 } from '../templates/status-page.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { createHardenedServer, loopbackHostOnly } from './http-hardening.js';
 import { errorText, scrub } from './redact.js';
 
 /** What the server reads from the pipeline; WatchPipeline fits. */
@@ -140,6 +141,33 @@ function presentedToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * bull-board's page: its scripts, styles, images and API calls come from this server only, and it is
+ * never framed. Its styles are partly inline, hence 'unsafe-inline' for styles (not for scripts).
+ */
+const BOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The CSP of bull-board's page, and its page without the stylesheet links to other sites: it
+ * links Google Fonts, which would tell Google about every view of the board (the CSP blocks it
+ * anyway; removing the link spares the browser a refused request). The board then uses the
+ * system font.
+ */
+function boardPagePolicy(): RequestHandler {
+  return (_request, response, next) => {
+    response.setHeader('Content-Security-Policy', BOARD_CSP);
+    const render = response.render.bind(response);
+    response.render = ((view: string, options?: object) => {
+      render(view, options ?? {}, (error: Error | null, html?: string) => {
+        if (error) return next(error);
+        response.send((html ?? '').replace(/<link\b[^>]*\bhref="(?:https?:)?\/\/[^"]*"[^>]*>/gi, ''));
+      });
+    }) as Response['render'];
+    next();
+  };
+}
+
 /** Express 4 does not catch rejected promises of handlers. */
 function handle(body: (request: Request, response: Response) => Promise<void>): RequestHandler {
   return (request, response, next) => {
@@ -185,7 +213,9 @@ export class HttpServer {
     // waiting for the reconnection like the pipeline's commands do.
     this.redis ??= createRedis(config.redis.url, this.options.logger, 'http', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.startedAt = this.now();
-    const server = createServer(this.buildApp());
+    const server = createHardenedServer(this.buildApp(), config.http, {
+      onShed: (which) => this.options.logger.debug({ which }, 'http connection closed to stay within http.maxConnections'),
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -240,12 +270,19 @@ export class HttpServer {
     app.use((_request, response, next) => {
       response.setHeader('X-Content-Type-Options', 'nosniff');
       response.setHeader('Cache-Control', 'no-store');
+      // Nothing here is meant to be framed or to load anything; the pages widen this for themselves.
+      response.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+      response.setHeader('X-Frame-Options', 'DENY');
       next();
     });
 
     app.get('/healthz', (_request, response) => {
       response.json({ status: 'ok' });
     });
+
+    // Without a token, listening on loopback is the only protection, and DNS rebinding gets around
+    // it (see loopbackHostOnly). /healthz, above, tells nothing and is left to any probe.
+    if (!config.http.authToken) app.use(loopbackHostOnly());
 
     if (config.http.authToken) {
       const token = config.http.authToken;
@@ -296,7 +333,9 @@ export class HttpServer {
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'gem-watch queues' } },
     });
-    app.use('/queues', board.getRouter());
+    // bull-board is an Express app of its own, with Express's X-Powered-By on.
+    (board.getRouter() as express.Express).disable('x-powered-by');
+    app.use('/queues', boardPagePolicy(), board.getRouter());
 
     app.use((_request, response) => {
       response.status(404).json({ error: 'not found' });
