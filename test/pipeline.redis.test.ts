@@ -147,6 +147,30 @@ describe('watch pipeline', () => {
     expect(await p.store.vanishedIds()).toEqual(new Map());
   });
 
+  it('asks GEM for no other path when a listed job id is . or .., and says which ids it left out instead of blaming GEM_DETAIL_PATH', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture();
+    const paths: string[] = [];
+    sim.onRequest = (endpoint) => paths.push(endpoint);
+    try {
+      sim.upsertJob({ id: '.', status: 'running' });
+      sim.upsertJob({ id: '..', status: 'running' });
+      sim.upsertJob({ id: '56', status: 'running' });
+      const p = pipeline(config, {}, logs);
+      expect((await p.pollOnce()).map((t) => t.jobId)).toEqual(['56']);
+      await p.pollOnce();
+      // Each poll: one list call and the detail call of job 56; never /gem/jobs/ or /gem/.
+      expect(paths).toEqual(['list', 'detail', 'list', 'detail']);
+      expect(logs.messages().filter((msg) => msg.includes('GEM_DETAIL_PATH'))).toEqual([]);
+      const left = logs.lines.find((line) => line.msg === 'list entries not understood');
+      expect(left).toMatchObject({ level: 40, count: 2 });
+      expect(String(left!.rejected)).toContain('job id "." is not used: it is only dots');
+      expect([...(await p.store.readIndex('ROAD_MATCHING')).keys()]).toEqual(['56']);
+    } finally {
+      sim.onRequest = undefined;
+    }
+  });
+
   it('says to check GEM_DETAIL_PATH when the detail endpoint answers 404 for a listed job, and asks again next poll', async () => {
     const config = testConfig(sim, redis.url);
     const logs = new LogCapture();
