@@ -147,6 +147,30 @@ describe('watch pipeline', () => {
     expect(await p.store.vanishedIds()).toEqual(new Map());
   });
 
+  it('asks GEM for no other path when a listed job id is . or .., and says which ids it left out instead of blaming GEM_DETAIL_PATH', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture();
+    const paths: string[] = [];
+    sim.onRequest = (endpoint) => paths.push(endpoint);
+    try {
+      sim.upsertJob({ id: '.', status: 'running' });
+      sim.upsertJob({ id: '..', status: 'running' });
+      sim.upsertJob({ id: '56', status: 'running' });
+      const p = pipeline(config, {}, logs);
+      expect((await p.pollOnce()).map((t) => t.jobId)).toEqual(['56']);
+      await p.pollOnce();
+      // Each poll: one list call and the detail call of job 56; never /gem/jobs/ or /gem/.
+      expect(paths).toEqual(['list', 'detail', 'list', 'detail']);
+      expect(logs.messages().filter((msg) => msg.includes('GEM_DETAIL_PATH'))).toEqual([]);
+      const left = logs.lines.find((line) => line.msg === 'list entries not understood');
+      expect(left).toMatchObject({ level: 40, count: 2 });
+      expect(String(left!.rejected)).toContain('job id "." is not used: it is only dots');
+      expect([...(await p.store.readIndex('ROAD_MATCHING')).keys()]).toEqual(['56']);
+    } finally {
+      sim.onRequest = undefined;
+    }
+  });
+
   it('says to check GEM_DETAIL_PATH when the detail endpoint answers 404 for a listed job, and asks again next poll', async () => {
     const config = testConfig(sim, redis.url);
     const logs = new LogCapture();
@@ -197,6 +221,60 @@ describe('watch pipeline', () => {
     expect((await p.store.readIndex('ROAD_MATCHING')).has('40')).toBe(false);
     // Kept, not forgotten and seen anew: its history still starts at the first poll.
     expect((await p.store.get('41', 'ROAD_MATCHING'))!.tracked.firstSeenAt).toBe(firstSeen);
+  });
+
+  it('keeps a vanished job that another replica sees listed again between this poll reading the marks and forgetting, and announces nothing again', async () => {
+    const config = testConfig(sim, redis.url);
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    sim.upsertJob({ id: '42', status: 'running' });
+    const a = pipeline(config, { now: () => now });
+    const b = pipeline(config, { now: () => now });
+    await a.pollOnce();
+    sim.setStatus('42', 'finished');
+    expect((await a.pollOnce()).map((t) => `${t.jobId}:${t.to}`)).toEqual(['42:finished']);
+    const back = sim.getJob('42')!;
+    sim.removeJob('42');
+    await a.pollOnce();
+    expect((await a.store.vanishedIds()).has('42')).toBe(true);
+
+    // A's poll has listed (without 42) and read the marks; before it forgets, B lists 42 again.
+    now += (config.retention.vanishedDays + 1) * 86_400_000;
+    const forget = a.store.forgetVanished.bind(a.store);
+    a.store.forgetVanished = async (...args) => {
+      sim.upsertJob(back);
+      await b.pollOnce();
+      return forget(...args);
+    };
+    await a.pollOnce();
+    expect(await a.store.readIndex('ROAD_MATCHING')).toEqual(new Map([['42', 'finished|2']]));
+    expect(await a.store.vanishedIds()).toEqual(new Map());
+    // Remembered, so not first seen again: no second announcement of its end.
+    expect(await a.pollOnce()).toEqual([]);
+    expect(await notifyTaskIds(a)).toEqual(['notify-42-v2-default-email-route', 'notify-42-v2-default-slack-default']);
+  });
+
+  it('does not forget a vanished job whose status changed within the retention, so its delivery markers are gone before it is', async () => {
+    const config = testConfig(sim, redis.url);
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    sim.upsertJob({ id: '43', status: 'running' });
+    const p = pipeline(config, { now: () => now });
+    await p.pollOnce();
+    const gone = now;
+    sim.setStatus('43', 'running', { unlisted: true });
+    await p.pollOnce();
+    // Ends a day before the retention runs out, read while unlisted: announced, mark kept.
+    now = gone + (config.retention.vanishedDays - 1) * 86_400_000;
+    sim.setStatus('43', 'finished', { unlisted: true });
+    expect((await p.pollOnce()).map((t) => `${t.jobId}:${t.to}`)).toEqual(['43:finished']);
+    const ended = now;
+
+    now = gone + config.retention.vanishedDays * 86_400_000;
+    await p.pollOnce();
+    expect((await p.store.readIndex('ROAD_MATCHING')).get('43')).toBe('finished|2');
+    now = ended + config.retention.vanishedDays * 86_400_000;
+    await p.pollOnce();
+    expect((await p.store.readIndex('ROAD_MATCHING')).has('43')).toBe(false);
+    expect(await p.store.vanishedIds()).toEqual(new Map());
   });
 
   it('stores and logs an unknown status instead of failing', async () => {

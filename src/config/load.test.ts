@@ -32,6 +32,21 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('info');
   });
 
+  it('refuses retention.vanishedDays shorter than retention.deliveriesDays + 1, naming both, and takes the defaults', () => {
+    const file = (yaml: string) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'gw-retention-')), 'config.yaml');
+      writeFileSync(path, yaml);
+      return path;
+    };
+    const env = { GEM_API_KEY: 'k-1234' };
+    const problems = problemsOf(env, file('retention:\n  vanishedDays: 30\n  deliveriesDays: 30\n'));
+    expect(problems).toEqual([
+      'retention.vanishedDays: 30 must be at least retention.deliveriesDays (30) + 1: a forgotten job listed again starts over at version 1, and delivery markers of its old run kept longer would drop the announcement of its new end',
+    ]);
+    expect(problemsOf(env, file('retention:\n  vanishedDays: 8\n  deliveriesDays: 7\n'))).toEqual([]);
+    expect(loadConfig({ env }).retention).toMatchObject({ vanishedDays: 31, deliveriesDays: 30 });
+  });
+
   it('names every problem at once, with the YAML key and the environment variable', () => {
     const problems = problemsOf({ GEM_API_KEY: '', POLL_CRON: 'every minute', SMTP_URL: 'http://bob:hunter22@mail' });
     expect(problems).toHaveLength(3);

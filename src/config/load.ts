@@ -150,6 +150,18 @@ function crossChecks(config: Config): string[] {
   if (digestHook === 'default' && !config.slack.webhookUrl) {
     problems.push('digest.slackWebhook: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set');
   }
+  // A forgotten job that is listed again starts over at version 1, and its transitions get the
+  // task ids of its old ones: a delivered marker (or failed task) of the old run still kept, for
+  // deliveriesDays from its delivery, would swallow the new run's announcement. The forget waits
+  // vanishedDays from the job's last change (lua/forget-vanished-3.lua), and a delivery comes at
+  // most about a day after its change (the default retries span 1.5 h; quiet hours hold less than
+  // a day), so every old marker has expired once vanishedDays >= deliveriesDays + 1.
+  const { vanishedDays, deliveriesDays } = config.retention;
+  if (vanishedDays < deliveriesDays + 1) {
+    problems.push(
+      `retention.vanishedDays: ${vanishedDays} must be at least retention.deliveriesDays (${deliveriesDays}) + 1: a forgotten job listed again starts over at version 1, and delivery markers of its old run kept longer would drop the announcement of its new end`,
+    );
+  }
   if (config.gem.auth.provider === 'static' && !config.gem.auth.bearerToken) {
     problems.push('gem.auth.bearerToken (GEM_BEARER_TOKEN): required when gem.auth.provider is static');
   }

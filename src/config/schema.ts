@@ -218,9 +218,13 @@ export const configSchema = z
       .object({
         /** Days the transition stream keeps entries (the digest reads it). */
         transitionsDays: z.number().min(1).default(30),
-        /** Days a vanished job (404, gone from the list) is remembered. */
-        vanishedDays: z.number().min(1).default(30),
-        /** Days delivery markers and the notification log are kept. */
+        /**
+         * Days a vanished job (404, gone from the list) is remembered, counted from the later of
+         * its leaving the list and its last status change. Must be at least `deliveriesDays` + 1
+         * (see crossChecks in load.ts). Default 31.
+         */
+        vanishedDays: z.number().min(1).default(31),
+        /** Days delivery markers and the notification log are kept. Default 30. */
         deliveriesDays: z.number().min(1).default(30),
         /** Entries kept in the notification log. */
         notificationLogMax: z.number().int().min(100).default(10_000),

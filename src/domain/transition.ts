@@ -28,10 +28,14 @@ export function transitionKey(t: Pick<Transition, 'jobId' | 'version'>): string 
 /**
  * Makes any string safe as part of a BullMQ job id and a Redis key segment: BullMQ rejects `:` in
  * custom ids, and GEM ids are opaque. Keeps [A-Za-z0-9_.] and percent-encodes the UTF-8 bytes of
- * everything else (`%` included), so two different ids never encode alike.
+ * everything else (`%` included), so two different ids never encode alike. A lone UTF-16 surrogate
+ * has no UTF-8 form (Buffer would write U+FFFD for every one of them, and all would encode alike),
+ * so it is written `%u` and its four hex digits, which no byte's `%xx` can be.
  */
 export function encodeIdPart(raw: string): string {
   return raw.replace(/[^A-Za-z0-9_.]/gu, (c) =>
-    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+    /^\p{Surrogate}$/u.test(c)
+      ? `%u${c.charCodeAt(0).toString(16)}`
+      : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
   );
 }

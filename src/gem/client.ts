@@ -7,6 +7,7 @@ import { parseRetryAfter } from '../http/retry-after.js';
 import type { TokenProvider } from './auth/token-provider.js';
 import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError } from './errors.js';
 import type { Job } from './job.js';
+import { jobIdPathSegment } from './job-id.js';
 import { JobShapeError, normalizeJob, normalizeList } from './normalize.js';
 
 export interface GemClientOptions {
@@ -121,9 +122,27 @@ export class GemClient {
     }
   }
 
-  /** One job's details: GET {detailPath} with the id URL-encoded. The source of truth for status. */
+  /**
+   * One job's details: GET {detailPath} with the id as one path segment (jobIdPathSegment). The
+   * source of truth for status.
+   *
+   * @throws GemApiError (`clientError`, not retryable) before any request for an id that cannot be
+   *   a path segment (only dots, too long): it would reach another URL, with the credentials.
+   */
   async getJob(id: string, jobTypeHint?: string): Promise<DetailResult> {
-    const url = `${this.baseUrl}${this.detailPath.replace('{jobRunId}', encodeURIComponent(id))}`;
+    let segment: string;
+    try {
+      segment = jobIdPathSegment(id);
+    } catch (error) {
+      // Not counted in onRequest: no call was made.
+      throw new GemApiError(`GEM detail call not made: ${(error as Error).message}`, {
+        reason: 'clientError',
+        retryable: false,
+        endpoint: 'detail',
+        cause: error,
+      });
+    }
+    const url = `${this.baseUrl}${this.detailPath.replace('{jobRunId}', () => segment)}`;
     const body = await this.request('detail', url, { 'X-Version': this.apiVersion });
     try {
       const result = normalizeJob(body, jobTypeHint);

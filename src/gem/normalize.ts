@@ -1,4 +1,5 @@
 import type { Job, JobStatistics, JobStatus } from './job.js';
+import { jobIdExcerpt, jobIdProblem } from './job-id.js';
 
 /**
  * Normalisation of GEM answers into the one Job model. The two documented endpoints disagree on
@@ -7,7 +8,7 @@ import type { Job, JobStatistics, JobStatus } from './job.js';
  * queued/running/finished/failed/cancelled; and TomTom's public example of the detail endpoint answers
  * in the list's shape. Both shapes are accepted from both endpoints. The schemas are tolerant on
  * purpose: a field of the wrong type is dropped with a warning, never a crash; only a job without an
- * id or a status is rejected.
+ * id or a status is rejected, and a listed job whose id cannot be used (see job-id.ts).
  */
 
 /** Longest string kept from any field; hostile or broken answers must not bloat Redis. */
@@ -202,15 +203,23 @@ function asJobObject(input: unknown): Raw {
   return input;
 }
 
-/** The two fields every job must have, from either shape. */
-function identity(raw: Raw, warnings: string[]): Pick<Job, 'id' | 'rawStatus' | 'status'> {
+/**
+ * The two fields every job must have, from either shape. With `checkId`, an id that cannot be used
+ * (jobIdProblem: only dots, too long) is refused; the detail call leaves it off, as the id it
+ * asked for replaces whatever its answer names.
+ */
+function identity(raw: Raw, warnings: string[], checkId: boolean): Pick<Job, 'id' | 'rawStatus' | 'status'> {
   const idValue = pick(raw, ['jobRunId', 'job_run_id', 'job_id', 'jobId', 'id']);
   if (
     !((typeof idValue === 'string' && idValue.trim() !== '') || (typeof idValue === 'number' && Number.isFinite(idValue)))
   ) {
     throw new JobShapeError('job has no id (jobRunId or job_id)');
   }
-  const id = clip(String(idValue).trim());
+  const trimmed = String(idValue).trim();
+  const problem = checkId ? jobIdProblem(trimmed) : undefined;
+  if (problem !== undefined) throw new JobShapeError(`job id ${jobIdExcerpt(trimmed)} is not used: ${problem}`);
+  // Never cut when checked: two long ids cut alike would be one job to every key and task id.
+  const id = checkId ? trimmed : clip(trimmed);
 
   const statusValue = raw.status;
   if (typeof statusValue !== 'string' || statusValue.trim() === '') {
@@ -231,7 +240,7 @@ function identity(raw: Raw, warnings: string[]): Pick<Job, 'id' | 'rawStatus' | 
 export function normalizeJob(input: unknown, jobTypeHint?: string): NormalizeResult {
   const raw = asJobObject(input);
   const warnings: string[] = [];
-  const { id, rawStatus, status } = identity(raw, warnings);
+  const { id, rawStatus, status } = identity(raw, warnings, false);
 
   const jobTypeText = text(raw, ['job_type', 'jobType'], warnings);
   const matchingType = text(raw, ['matchingType', 'matching_type'], warnings);
@@ -296,7 +305,7 @@ export function normalizeList(input: unknown, jobType: string): NormalizeListRes
   for (let index = 0; index < entries.length; index += 1) {
     try {
       const raw = asJobObject(entries[index]);
-      const { id, rawStatus, status } = identity(raw, entryWarnings);
+      const { id, rawStatus, status } = identity(raw, entryWarnings, true);
       jobs.push({ id, jobType: listedJobType(raw, jobType), status, rawStatus });
       for (const warning of entryWarnings) warnings.push(`job ${id}: ${warning}`);
     } catch (error) {

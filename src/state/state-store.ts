@@ -12,6 +12,7 @@ const SCRIPTS = {
   gemwatchRecordHistory: 'record-history-2.lua',
   gemwatchReadJob: 'read-job-3.lua',
   gemwatchAckOutbox: 'ack-outbox-2.lua',
+  gemwatchForgetVanished: 'forget-vanished-3.lua',
 } as const;
 
 interface StateCommands {
@@ -19,6 +20,7 @@ interface StateCommands {
   gemwatchRecordHistory(...args: string[]): Promise<number>;
   gemwatchReadJob(...args: string[]): Promise<Array<string | null>>;
   gemwatchAckOutbox(...args: string[]): Promise<number>;
+  gemwatchForgetVanished(...args: string[]): Promise<number>;
 }
 
 export interface StateStoreOptions {
@@ -52,6 +54,8 @@ function parseVanishedMark(value: string): VanishedMark {
 }
 
 const DAY_MS = 86_400_000;
+/** Vanished jobs forgotten per script call: a long script would hold Redis up for every client. */
+const FORGET_BATCH = 500;
 
 /** A status index entry, "status|version": what the compare-and-set compares. */
 export function formatIndex(tracked: Pick<TrackedJob, 'status' | 'version'>): string {
@@ -314,7 +318,9 @@ export class StateStore {
 
   /**
    * Forgets jobs vanished longer than the retention. Returns how many. `vanished` is the marks as
-   * the caller already read them (the poll has, a moment before), so the hash is not read twice.
+   * the caller already read them (the poll has, a moment before), so the hash is not read twice;
+   * they only choose the candidates: lua/forget-vanished-3.lua checks each mark again as it deletes,
+   * so a job listed again since that read is kept.
    */
   async forgetVanished(
     now: number,
@@ -322,14 +328,23 @@ export class StateStore {
     vanished?: ReadonlyMap<string, VanishedMark>,
   ): Promise<number> {
     vanished ??= await this.vanishedIds();
-    const pipeline = this.redis.pipeline();
-    let count = 0;
+    const byType = new Map<string, string[]>();
     for (const [id, { since, jobType }] of vanished) {
       if (now - since < retentionMs) continue;
-      pipeline.hdel(this.keys.statusIndex(jobType), id).hdel(this.keys.jobs(), id).hdel(this.keys.vanished(), id);
-      count += 1;
+      const ids = byType.get(jobType) ?? [];
+      ids.push(id);
+      byType.set(jobType, ids);
     }
-    if (count > 0) await pipeline.exec();
+    const cutoff = String(now - retentionMs);
+    let count = 0;
+    for (const [jobType, ids] of byType) {
+      for (let start = 0; start < ids.length; start += FORGET_BATCH) {
+        const batch = ids.slice(start, start + FORGET_BATCH);
+        count += Number(
+          await this.scripts.gemwatchForgetVanished(this.keys.vanished(), this.keys.jobs(), this.keys.statusIndex(jobType), cutoff, jobType, ...batch),
+        );
+      }
+    }
     return count;
   }
 
