@@ -143,6 +143,13 @@ export class PollProcessor {
     if (list.rejected.length > 0) logger.warn({ jobType, rejected: list.rejected.slice(0, 10), count: list.rejected.length }, 'list entries not understood');
     if (list.warnings.length > 0) logger.debug({ jobType, warnings: list.warnings.slice(0, 10) }, 'list answer warnings');
     this.checkHeapBudget(jobType, list.jobs.length + list.rejected.length, now);
+    const { jobs: listed, duplicates } = oneEntryPerId(list.jobs);
+    if (duplicates.length > 0) {
+      logger.warn(
+        { jobType, count: duplicates.length, ids: duplicates.slice(0, 10) },
+        'the list answer names a job more than once; its details decide what it is',
+      );
+    }
 
     const [index, synced, vanishedBefore] = await Promise.all([
       store.readIndex(jobType),
@@ -156,7 +163,7 @@ export class PollProcessor {
     const silent: Job[] = [];
     const seen = new Set<string>();
     const back: string[] = [];
-    for (const job of list.jobs) {
+    for (const job of listed) {
       seen.add(job.id);
       if (vanishedBefore.has(job.id)) back.push(job.id);
       const stored = index.get(job.id);
@@ -197,7 +204,7 @@ export class PollProcessor {
       recordedSilently: silent.length,
       vanished: gone.length,
       rejected: list.rejected.length,
-      listed: list.jobs.length,
+      listed: listed.length,
       firstSync,
     };
   }
@@ -248,6 +255,31 @@ export class PollProcessor {
       );
     }
   }
+}
+
+/**
+ * The list with one entry per id, and the ids it named more than once. GEM has answered one id as
+ * IN_PROGRESS and SUCCESS in the same list: taking the ended entry made a first sync record a
+ * running job as history, and its real end was never announced. Entries are merged so that the
+ * detail endpoint decides: an entry that says the job is active (or in a word gem-watch does not
+ * know) wins, so the job is read rather than recorded as ended; entries that all say it ended keep
+ * the first, and cost no call for a job recorded as ended.
+ */
+export function oneEntryPerId(jobs: Job[]): { jobs: Job[]; duplicates: string[] } {
+  // A set first: a list of 50,000 distinct ids (the usual case) is returned as it is, not copied.
+  const ids = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const job of jobs) {
+    if (ids.has(job.id)) duplicates.add(job.id);
+    else ids.add(job.id);
+  }
+  if (duplicates.size === 0) return { jobs, duplicates: [] };
+  const byId = new Map<string, Job>();
+  for (const job of jobs) {
+    const kept = byId.get(job.id);
+    if (kept === undefined || (isTerminal(kept.status) && !isTerminal(job.status))) byId.set(job.id, job);
+  }
+  return { jobs: [...byId.values()], duplicates: [...duplicates] };
 }
 
 /** The detail tasks a poll's plan asks for: the listed jobs that need one, then the unlisted active ones. */
