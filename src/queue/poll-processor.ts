@@ -151,11 +151,15 @@ export class PollProcessor {
       );
     }
 
-    const [index, synced, vanishedBefore] = await Promise.all([
+    const [index, synced, vanishedBefore, history] = await Promise.all([
       store.readIndex(jobType),
       redis.exists(keys.synced(jobType)),
       store.vanishedIds(),
+      store.takeHistoryCount(jobType),
     ]);
+    if (history > 0) {
+      logger.info({ jobType, count: history }, 'jobs first seen already ended before the first sync were recorded as history, not announced');
+    }
     // The flag is set only after the first sync's history is recorded, so a crash half-way through
     // resumes silently rather than announcing the rest of the history.
     const firstSync = synced === 0;
@@ -196,7 +200,9 @@ export class PollProcessor {
     for (const id of back) vanishedBefore.delete(id);
     await store.forgetVanished(now, this.options.vanishedRetentionMs, vanishedBefore);
 
-    if (synced === 0) await redis.set(keys.synced(jobType), String(now));
+    // Set once: a replica that read the flag as missing at the same time keeps the first time, which
+    // the detail worker compares ends with (a later one would turn news into history).
+    if (synced === 0) await store.markSynced(jobType, now);
     return {
       jobType,
       needDetail,
