@@ -148,10 +148,11 @@ describe('one entry per id', () => {
     sim.setStatus('7', 'finished');
     expect((await p.pollOnce()).map((t) => `${t.jobId}:${t.from}->${t.to}`)).toEqual(['7:running->finished']);
     expect(await notifyTaskIds(p)).toEqual(['notify-7-v2-default-email-route', 'notify-7-v2-default-slack-default']);
-    // Both entries now say it ended, as recorded: no call, nothing more.
+    // Both entries now say it ended, as recorded: no call, nothing more, and no warning each poll.
     const before = sim.counts.detail;
     expect(await p.pollOnce()).toEqual([]);
     expect(sim.counts.detail - before).toBe(0);
+    expect(logs.lines.filter((line) => String(line.msg).includes('names a job more than once'))).toHaveLength(1);
   });
 });
 

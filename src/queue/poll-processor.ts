@@ -8,6 +8,7 @@ import { isTerminal, type Job } from '../gem/job.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
+import { RepeatFilter } from '../observability/repeat-filter.js';
 import type { Keys } from '../state/keys.js';
 import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -98,8 +99,11 @@ export class PollProcessor {
   private readonly listed = new Map<string, number>();
   private heapWarnedAt = Number.NEGATIVE_INFINITY;
 
+  private readonly duplicateFilter: RepeatFilter;
+
   constructor(private readonly options: PollProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.duplicateFilter = new RepeatFilter(3_600_000, this.now);
     this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   }
 
@@ -145,10 +149,14 @@ export class PollProcessor {
     this.checkHeapBudget(jobType, list.jobs.length + list.rejected.length, now);
     const { jobs: listed, duplicates } = oneEntryPerId(list.jobs);
     if (duplicates.length > 0) {
-      logger.warn(
-        { jobType, count: duplicates.length, ids: duplicates.slice(0, 10) },
-        'the list answer names a job more than once; its details decide what it is',
-      );
+      // A list that keeps naming the same ids twice would say so every poll: once an hour per type.
+      const { log, held } = this.duplicateFilter.pass(jobType);
+      if (log) {
+        logger.warn(
+          { jobType, count: duplicates.length, ids: duplicates.slice(0, 10), alsoSince: held },
+          'the list answer names a job more than once; its details decide what it is',
+        );
+      }
     }
 
     const [index, synced, vanishedBefore, history] = await Promise.all([
