@@ -16,6 +16,8 @@ export interface Transition {
   detectedAt: number;
   /** The job as normalised from the detail answer that revealed the transition. */
   job: Job;
+  /** Which run of the id, when GEM reused it (1 for the second run); absent for the first. */
+  generation?: number;
   /** True when recorded silently (first sync of history); never announced. */
   silent?: boolean;
 }

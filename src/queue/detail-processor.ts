@@ -2,6 +2,7 @@ import { diffJob } from '../domain/diff.js';
 import type { Transition } from '../domain/transition.js';
 import type { GemClient } from '../gem/client.js';
 import { isGemNotFoundError } from '../gem/errors.js';
+import { isTerminal, type Job } from '../gem/job.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../state/state-store.js';
@@ -95,7 +96,23 @@ export class DetailProcessor {
       const now = this.now();
       const stored = await store.get(job.id, data.jobType);
       const previous = unlisted ? withoutVanished(stored?.tracked) : stored?.tracked;
-      const result = diffJob(previous, job, { now, maxSamples: this.options.maxSamples });
+      // Whether a job first seen already ended is news or history is decided here, not in the poll:
+      // the list carries no modified time (only `requested_at`), the detail answer does, and every
+      // such job is read anyway. The first sync time is the `synced` flag's value in Redis, set
+      // once by whichever replica completed the first sync, so it survives restarts and every
+      // replica compares with the same instant. It is read only for the few answers it can decide.
+      const firstSyncAt = needsFirstSyncTime(previous, job.status) ? await store.firstSyncAt(data.jobType) : undefined;
+      const result = diffJob(previous, job, { now, maxSamples: this.options.maxSamples, firstSyncAt });
+      if (result.kind === 'history') {
+        // Compact, as the first sync records history: index entry only, no stream entry, no outbox.
+        const outcome = await store.save({ jobType: data.jobType, expectedIndex: stored?.indexValue ?? '', tracked: result.tracked, compact: true, now });
+        if (!outcome.saved) continue;
+        // Counted for the next poll's one log line: after an empty first answer these come by the
+        // hundred, one detail task each.
+        await store.countHistory(data.jobType);
+        logger.debug({ jobId: job.id, jobType: data.jobType, modifiedAt: job.modifiedAt ?? null }, 'job ended before the first sync; recorded as history');
+        return undefined;
+      }
       if (result.kind === 'unchanged') {
         if (stored) await this.checkJobAlerts(stored.tracked, now);
         return undefined;
@@ -122,6 +139,12 @@ export class DetailProcessor {
       if (!transition) return undefined;
 
       metrics.transitions.labels(transition.to).inc();
+      if (previous && transition.generation !== previous.generation) {
+        logger.info(
+          { jobId: job.id, jobType: data.jobType, generation: transition.generation, recordedCreatedAt: previous.job.createdAt ?? null, createdAt: job.createdAt ?? null },
+          'GEM runs a job id again (a new creation time): recorded as a new run',
+        );
+      }
       logger.info(
         { jobId: job.id, jobType: data.jobType, from: transition.from ?? null, to: transition.to, version: transition.version },
         'job status changed',
@@ -142,6 +165,15 @@ export class DetailProcessor {
       this.options.logger.warn({ jobId: tracked.job.id, error: errorText(error) }, 'could not evaluate stuck/overdue alerts for a job; the next poll tries again');
     }
   }
+}
+
+/**
+ * Whether the diff may need the first sync time: a job never seen that GEM says ended (news or
+ * history), or an answer for a job recorded as ended (a new run of a reused id is told by a
+ * creation after the first sync when the recorded run's creation time is not kept).
+ */
+function needsFirstSyncTime(previous: TrackedJob | undefined, status: Job['status']): boolean {
+  return previous === undefined ? isTerminal(status) : isTerminal(previous.status);
 }
 
 function withoutVanished(tracked: TrackedJob | undefined): TrackedJob | undefined {

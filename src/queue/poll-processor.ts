@@ -8,6 +8,7 @@ import { isTerminal, type Job } from '../gem/job.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
+import { RepeatFilter } from '../observability/repeat-filter.js';
 import type { Keys } from '../state/keys.js';
 import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -98,8 +99,11 @@ export class PollProcessor {
   private readonly listed = new Map<string, number>();
   private heapWarnedAt = Number.NEGATIVE_INFINITY;
 
+  private readonly duplicateFilter: RepeatFilter;
+
   constructor(private readonly options: PollProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.duplicateFilter = new RepeatFilter(3_600_000, this.now);
     this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   }
 
@@ -143,12 +147,27 @@ export class PollProcessor {
     if (list.rejected.length > 0) logger.warn({ jobType, rejected: list.rejected.slice(0, 10), count: list.rejected.length }, 'list entries not understood');
     if (list.warnings.length > 0) logger.debug({ jobType, warnings: list.warnings.slice(0, 10) }, 'list answer warnings');
     this.checkHeapBudget(jobType, list.jobs.length + list.rejected.length, now);
+    const { jobs: listed, duplicates } = oneEntryPerId(list.jobs);
+    if (duplicates.length > 0) {
+      // A list that keeps naming the same ids twice would say so every poll: once an hour per type.
+      const { log, held } = this.duplicateFilter.pass(jobType);
+      if (log) {
+        logger.warn(
+          { jobType, count: duplicates.length, ids: duplicates.slice(0, 10), alsoSince: held },
+          'the list answer names a job more than once; its details decide what it is',
+        );
+      }
+    }
 
-    const [index, synced, vanishedBefore] = await Promise.all([
+    const [index, synced, vanishedBefore, history] = await Promise.all([
       store.readIndex(jobType),
       redis.exists(keys.synced(jobType)),
       store.vanishedIds(),
+      store.takeHistoryCount(jobType),
     ]);
+    if (history > 0) {
+      logger.info({ jobType, count: history }, 'jobs first seen already ended before the first sync were recorded as history, not announced');
+    }
     // The flag is set only after the first sync's history is recorded, so a crash half-way through
     // resumes silently rather than announcing the rest of the history.
     const firstSync = synced === 0;
@@ -156,7 +175,7 @@ export class PollProcessor {
     const silent: Job[] = [];
     const seen = new Set<string>();
     const back: string[] = [];
-    for (const job of list.jobs) {
+    for (const job of listed) {
       seen.add(job.id);
       if (vanishedBefore.has(job.id)) back.push(job.id);
       const stored = index.get(job.id);
@@ -189,7 +208,9 @@ export class PollProcessor {
     for (const id of back) vanishedBefore.delete(id);
     await store.forgetVanished(now, this.options.vanishedRetentionMs, vanishedBefore);
 
-    if (synced === 0) await redis.set(keys.synced(jobType), String(now));
+    // Set once: a replica that read the flag as missing at the same time keeps the first time, which
+    // the detail worker compares ends with (a later one would turn news into history).
+    if (synced === 0) await store.markSynced(jobType, now);
     return {
       jobType,
       needDetail,
@@ -197,7 +218,7 @@ export class PollProcessor {
       recordedSilently: silent.length,
       vanished: gone.length,
       rejected: list.rejected.length,
-      listed: list.jobs.length,
+      listed: listed.length,
       firstSync,
     };
   }
@@ -248,6 +269,31 @@ export class PollProcessor {
       );
     }
   }
+}
+
+/**
+ * The list with one entry per id, and the ids it named more than once. GEM has answered one id as
+ * IN_PROGRESS and SUCCESS in the same list: taking the ended entry made a first sync record a
+ * running job as history, and its real end was never announced. Entries are merged so that the
+ * detail endpoint decides: an entry that says the job is active (or in a word gem-watch does not
+ * know) wins, so the job is read rather than recorded as ended; entries that all say it ended keep
+ * the first, and cost no call for a job recorded as ended.
+ */
+export function oneEntryPerId(jobs: Job[]): { jobs: Job[]; duplicates: string[] } {
+  // A set first: a list of 50,000 distinct ids (the usual case) is returned as it is, not copied.
+  const ids = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const job of jobs) {
+    if (ids.has(job.id)) duplicates.add(job.id);
+    else ids.add(job.id);
+  }
+  if (duplicates.size === 0) return { jobs, duplicates: [] };
+  const byId = new Map<string, Job>();
+  for (const job of jobs) {
+    const kept = byId.get(job.id);
+    if (kept === undefined || (isTerminal(kept.status) && !isTerminal(job.status))) byId.set(job.id, job);
+  }
+  return { jobs: [...byId.values()], duplicates: [...duplicates] };
 }
 
 /** The detail tasks a poll's plan asks for: the listed jobs that need one, then the unlisted active ones. */

@@ -40,7 +40,11 @@ export interface SimJob {
   unlisted?: boolean;
 }
 
-export type FaultKind = 'serverError' | 'rateLimited' | 'timeout' | 'slow' | 'malformed' | 'huge';
+/**
+ * `emptyList` answers 200 with `{"jobs": []}`: what a GEM hiccup, a wrong job type or a token of
+ * another tenant look like to the list call.
+ */
+export type FaultKind = 'serverError' | 'rateLimited' | 'timeout' | 'slow' | 'malformed' | 'huge' | 'emptyList';
 
 export interface FaultPlan {
   /** Probability 0–1 that a request gets a fault. */
@@ -317,6 +321,9 @@ export class GemSimulator {
         return true;
       case 'huge':
         send(200, { jobs: [], padding: 'x'.repeat(5 * 1024 * 1024) });
+        return true;
+      case 'emptyList':
+        send(200, '{"jobs": []}');
         return true;
     }
   }

@@ -22,9 +22,19 @@ export class Keys {
   statusIndex(jobType: string): string {
     return this.key('status', encodeIdPart(jobType));
   }
-  /** String flag: the first sync of this job type has completed. */
+  /**
+   * String: epoch ms when the first sync of this job type completed (set once, never moved). A job
+   * first seen already ended before it is history, not news.
+   */
   synced(jobType: string): string {
     return this.key('synced', encodeIdPart(jobType));
+  }
+  /**
+   * String counter: jobs of this type first seen already ended before the first sync, recorded as
+   * history by the detail worker since the last poll logged the count.
+   */
+  historyCount(jobType: string): string {
+    return this.key('history', encodeIdPart(jobType));
   }
   /** Stream: every status change, trimmed by age; the digest reads it. */
   transitions(): string {

@@ -207,6 +207,35 @@ export class StateStore {
     return Number(recorded);
   }
 
+  /**
+   * Marks the job type's first sync as complete at `now` (epoch ms), unless it already is: the first
+   * time set is kept, since every end after it is news and a later one would make news history.
+   * Returns whether this call set it.
+   */
+  async markSynced(jobType: string, now: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.synced(jobType), String(now), 'NX')) === 'OK';
+  }
+
+  /**
+   * When the job type's first sync completed (epoch ms), or undefined before it has. A flag some
+   * older version set without a usable time reads as undefined, so every end counts as news.
+   */
+  async firstSyncAt(jobType: string): Promise<number | undefined> {
+    const value = await this.redis.get(this.keys.synced(jobType));
+    const ms = value === null ? Number.NaN : Number(value);
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  }
+
+  /** Counts one job recorded as history after the first sync, for the next poll's log line. */
+  async countHistory(jobType: string): Promise<void> {
+    await this.redis.incr(this.keys.historyCount(jobType));
+  }
+
+  /** Jobs recorded as history since the last call (the count is taken and reset at once). */
+  async takeHistoryCount(jobType: string): Promise<number> {
+    return Number((await this.redis.getdel(this.keys.historyCount(jobType))) ?? 0) || 0;
+  }
+
   /** Transitions recorded between two instants (epoch ms, inclusive), oldest first. */
   async readTransitions(fromMs: number, toMs: number): Promise<Transition[]> {
     const out: Transition[] = [];

@@ -9,6 +9,11 @@ export interface TrackedJob {
   status: JobStatus;
   /** Number of status changes seen; names the latest transition with the job id. */
   version: number;
+  /**
+   * Runs of this id seen after the first (GEM reused the id: another creation time); absent for 0.
+   * The version keeps counting across runs.
+   */
+  generation?: number;
   /** Epoch ms when gem-watch first saw the job. */
   firstSeenAt: number;
   /** Epoch ms of the last status change gem-watch saw. */

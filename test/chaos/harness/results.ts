@@ -5,7 +5,7 @@ import type { ChaosScale } from './scale.js';
 
 /** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
 export interface ScenarioRow {
-  /** 1–8, the issue's numbering. */
+  /** 1–10, the issues' numbering. */
   id: number;
   scenario: string;
   scale: ChaosScale;
@@ -119,8 +119,10 @@ export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Da
     '  duplicate fails the scenario.',
     '- **Lost**: (transition, channel) pairs never delivered. Every scenario requires 0.',
     '- Scenario 7 counts the hostile-data jobs; its property tests (fast-check) are in the notes.',
-    '- Scenario 8 scans every line every daemon printed in scenarios 1–7 (stdout and stderr) for the',
-    '  API key, the bearer token, the Slack webhook URL and the SMTP password.',
+    '- Scenario 8 scans every line every daemon printed in the other scenarios (stdout and stderr) for',
+    '  the API key, the bearer token, the Slack webhook URL and the SMTP password.',
+    '- Scenario 10 starts with old jobs in GEM and a first list answer of `{"jobs": []}`; a message about',
+    '  any of that history is counted as unexpected and fails it, and the daemon must log it all as history.',
     '',
   ].join('\n');
 }
