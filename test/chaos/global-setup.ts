@@ -6,8 +6,8 @@ import { REPO_ROOT } from './harness/daemon-process.js';
 import { readRows, reliabilityDocument, renderTable, type ScenarioRow } from './harness/results.js';
 import type { ChaosScale } from './harness/scale.js';
 
-/** Scenarios 1–7 run the daemon; 8 is the scan of all their lines (and its own daemon run). */
-const SCENARIO_COUNT = 8;
+/** Scenarios 1–7 and 9 run the daemon; 8 is the scan of all their lines (and its own daemon run). */
+const SCENARIO_COUNT = 9;
 
 /**
  * Gives every chaos file a directory to leave its row in, and at the end of the run prints the

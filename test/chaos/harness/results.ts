@@ -5,7 +5,7 @@ import type { ChaosScale } from './scale.js';
 
 /** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
 export interface ScenarioRow {
-  /** 1–8, the issue's numbering. */
+  /** 1–9: the issues' numbering. */
   id: number;
   scenario: string;
   scale: ChaosScale;
@@ -119,8 +119,12 @@ export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Da
     '  duplicate fails the scenario.',
     '- **Lost**: (transition, channel) pairs never delivered. Every scenario requires 0.',
     '- Scenario 7 counts the hostile-data jobs; its property tests (fast-check) are in the notes.',
-    '- Scenario 8 scans every line every daemon printed in scenarios 1–7 (stdout and stderr) for the',
+    '- Scenario 8 scans every line every daemon printed in the other scenarios (stdout and stderr) for the',
     '  API key, the bearer token, the Slack webhook URL and the SMTP password.',
+    '- Scenario 9 gives the detail fetches far less than the polls ask for (1 call/s against every job',
+    '  active and a poll each second); its notes give the most detail tasks ever seen waiting, which must',
+    '  stay within the number of active jobs (one pending task per job), and /readyz must stay 200 naming',
+    '  the backlog.',
     '',
   ].join('\n');
 }
