@@ -174,7 +174,8 @@ describe('detail backlog', () => {
     for (let i = 0; i < 5; i += 1) sim.upsertJob({ id: String(600 + i), status: 'running', progress: 10 });
     let now = Date.now();
     const logs = new LogCapture('warn');
-    const p = pipeline(config, { now: () => now }, logs);
+    const metrics = new Metrics();
+    const p = pipeline(config, { now: () => now, metrics }, logs);
     await p.pollOnce();
 
     await poll(p, 1);
@@ -188,6 +189,9 @@ describe('detail backlog', () => {
     expect(backlogLines()).toHaveLength(2);
 
     expect(await new DetailWorkStore(p.redis, p.keys).read([TYPE])).toEqual({ fetchesPerPoll: 5, allowedPerPoll: 1, jobTypes: 1 });
+    const exposition = await metrics.registry.metrics();
+    expect(exposition).toContain('gemwatch_detail_fetches_per_poll 5');
+    expect(exposition).toContain('gemwatch_detail_fetches_allowed_per_poll 1');
     const server = new HttpServer({
       config,
       logger: logs.logger,

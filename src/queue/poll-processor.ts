@@ -252,6 +252,8 @@ export class PollProcessor {
     const fetches = plan.needDetail.length + plan.unlisted.length;
     try {
       const work = await this.detailWork.record(plan.jobType, fetches, budget.allowedPerPoll, now, budget.jobTypes);
+      this.options.metrics.detailFetchesPerPoll.set(work.fetchesPerPoll);
+      this.options.metrics.detailFetchesAllowedPerPoll.set(budget.allowedPerPoll);
       const backlog = describeDetailBacklog(work, budget.rateLimit, Math.round(budget.pollGapMs / 1000));
       if (backlog === undefined || now - this.backlogWarnedAt < HEAP_WARNING_EVERY_MS) return;
       this.backlogWarnedAt = now;
