@@ -313,8 +313,8 @@ export class PollProcessor {
 
   /**
    * Gives a job's pending task this poll's news. `task` carries the pending task's id and this
-   * poll's data. A task that finished in between is gone (updateData says so); its job is asked for
-   * again next poll. If the deduplication key points at a task that no longer exists at all (keys
+   * poll's data. A task that finished in between takes the data harmlessly (BullMQ keeps it a
+   * while) or is gone (updateData says so); either way its job is asked for again next poll. If the deduplication key points at a task that no longer exists at all (keys
    * evicted under a wrong maxmemory-policy, or deleted by hand), the key would block that job for
    * good: it is removed, compare-and-delete on the task id, so the next poll adds a task again. A
    * task that still exists keeps its key whatever failed, or the job could get a second task.
