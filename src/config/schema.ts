@@ -193,7 +193,11 @@ export const configSchema = z
         cron: cronExpression,
         /** Detail fetches run at once per worker process. */
         detailConcurrency: z.number().int().min(1).max(256).default(8),
-        /** At most `max` API calls per `durationMs` across all replicas (BullMQ limiter). */
+        /**
+         * At most `max` (default 20) detail calls per `durationMs` milliseconds (default 1,000)
+         * across all replicas (BullMQ limiter). A poll that asks for more than this allows before
+         * the next poll is named as a detail backlog (log, /readyz, status page).
+         */
         rateLimit: z
           .object({ max: z.number().int().min(1).default(20), durationMs: durationMs.min(1).default(1_000) })
           .strict()

@@ -13,6 +13,8 @@ import { estimateEnd } from '../domain/eta.js';
 import { JOB_STATUSES } from '../gem/job.js';
 import { createRedis } from '../queue/connection.js';
 import type { NotifyTaskData } from '../queue/names.js';
+import { shortestCronGapMs } from '../queue/poll-scheduler.js';
+import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
 import type { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
 import type { TrackedJob } from '../state/tracked-job.js';
@@ -189,6 +191,8 @@ export class HttpServer {
   private readonly sockets = new Set<Socket>();
   private readonly now: () => number;
   private readonly pollIntervalMs: number;
+  /** Shortest gap between two polls: the detail backlog is measured against it. */
+  private readonly pollGapMs: number;
   private readonly timeZone: string;
   private startedAt = 0;
   private stopping = false;
@@ -198,6 +202,7 @@ export class HttpServer {
     this.redis = options.redis;
     this.ownsRedis = options.redis === undefined;
     this.pollIntervalMs = cronIntervalMs(options.config.poll.cron);
+    this.pollGapMs = shortestCronGapMs(options.config.poll.cron);
     this.timeZone = options.config.digest.timezone;
     // Series exist from the start, so a dashboard sees zero rather than nothing before the first scrape.
     for (const queue of this.queues()) {
@@ -370,6 +375,7 @@ export class HttpServer {
     checks.push({ name: 'workers', ok: workers, detail: workers ? 'running' : 'a worker of this process is not running' });
 
     checks.push(await this.pollCheck(redis.ok));
+    checks.push(await this.detailBacklogCheck(redis.ok));
 
     checks.push({
       name: 'credentials',
@@ -404,6 +410,29 @@ export class HttpServer {
       ok: age <= maxAgeMs,
       detail: `last successful poll ${Math.max(0, Math.round(age / 1000))} s ago; allowed ${limit}`,
     };
+  }
+
+  /**
+   * The detail work of a poll against what poll.rateLimit allows between polls. Always ok: a
+   * backlog is named (a warning, with the setting to raise) but leaves /readyz at 200. The queue
+   * stays bounded and every job is still read, only less often than every poll; this replica is
+   * not what is wrong, and another replica would share the same limit, so a 503 (an orchestrator
+   * taking replicas out of service or restarting them) would cure nothing and hide the message.
+   */
+  private async detailBacklogCheck(redisOk: boolean): Promise<StatusPageCheck> {
+    if (!redisOk) return { name: 'detail backlog', ok: true, detail: 'unknown: Redis unreachable' };
+    const { config, sources } = this.options;
+    try {
+      const work = await withTimeout(new DetailWorkStore(this.redis!, sources.keys).read(config.gem.jobTypes), this.options.pingTimeoutMs ?? 1_000, 'Redis HMGET');
+      const { max, durationMs } = config.poll.rateLimit;
+      const { backlog, text } = describeDetailWork(work, `${max} per ${durationMs} ms`, Math.round(this.pollGapMs / 1000));
+      if (!backlog) return { name: 'detail backlog', ok: true, detail: text };
+      const waiting = await withTimeout(sources.detailQueue.getJobCounts('waiting', 'prioritized'), this.options.pingTimeoutMs ?? 1_000, 'detail queue').catch(() => undefined);
+      const queued = waiting === undefined ? '' : ` (${(waiting.waiting ?? 0) + (waiting.prioritized ?? 0)} detail tasks waiting, at most one per job)`;
+      return { name: 'detail backlog', ok: true, warning: true, detail: `${text}${queued}` };
+    } catch (error) {
+      return { name: 'detail backlog', ok: true, detail: `unknown: ${errorText(error)}` };
+    }
   }
 
   private store(): StateStore {

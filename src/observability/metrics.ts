@@ -60,6 +60,16 @@ export class Metrics {
     help: 'Unix time of the last successful poll in this process.',
     registers: [this.registry],
   });
+  readonly detailFetchesPerPoll = new Gauge({
+    name: 'gemwatch_detail_fetches_per_poll',
+    help: 'Detail fetches the latest poll of each job type asked for, summed (as of the last poll this process ran).',
+    registers: [this.registry],
+  });
+  readonly detailFetchesAllowedPerPoll = new Gauge({
+    name: 'gemwatch_detail_fetches_allowed_per_poll',
+    help: 'Detail fetches poll.rateLimit allows between two polls; above it, each job is read only every few polls.',
+    registers: [this.registry],
+  });
   readonly credentialsHealthy = new Gauge({
     name: 'gemwatch_credentials_healthy',
     help: '1 while GEM accepts the credentials, 0 after it refused them.',

@@ -8,7 +8,10 @@ import { encodeIdPart, transitionKey, type Transition } from '../domain/transiti
 export const QUEUE_NAMES = {
   /** One task per (job type, cron slot): the list call and the choice of details to fetch. */
   poll: 'gem-poll',
-  /** One task per (job, poll slot): detail fetch, atomic diff, dispatch of the transition. */
+  /**
+   * Detail fetch, atomic diff, dispatch of the transition. Task ids carry the poll slot, but at most
+   * one task per job is pending at a time (see `detailDeduplicationId`).
+   */
   detail: 'gem-detail',
   /** One task per (transition, route, channel): delivery. */
   notify: 'gem-notify',
@@ -78,6 +81,16 @@ export function pollTaskId(data: PollTaskData): string {
 
 export function detailTaskId(data: Pick<DetailTaskData, 'jobId' | 'slot'>): string {
   return `detail-${encodeIdPart(data.jobId)}-${data.slot}`;
+}
+
+/**
+ * BullMQ's deduplication id of a job's detail tasks: while one task of the job is waiting, delayed
+ * for a retry or running, adding another is a no-op, so the queue holds at most one task per job
+ * however far the fetches fall behind the polls. BullMQ deletes the key in the same script that
+ * completes, fails for good or removes the task, so the first poll after that adds a new one.
+ */
+export function detailDeduplicationId(jobId: string): string {
+  return `detail-${encodeIdPart(jobId)}`;
 }
 
 /**

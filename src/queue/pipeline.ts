@@ -18,7 +18,7 @@ import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
 import { detailTasks, PollProcessor } from './poll-processor.js';
-import { PollScheduler } from './poll-scheduler.js';
+import { PollScheduler, shortestCronGapMs } from './poll-scheduler.js';
 
 export type Role = 'all' | 'scheduler' | 'worker';
 
@@ -96,7 +96,8 @@ export class WatchPipeline {
           backoff: { type: 'exponential', delay: 1_000 },
           // A finished detail task only has to outlive a retry of the poll task that added it (its
           // id dedups the re-add; later slots have their own ids, and the compare-and-set makes a
-          // duplicate fetch harmless). An hour and 50,000 of them held ~60 MB of Redis at 1,000
+          // duplicate fetch harmless). A job's next task does not wait for it: the deduplication
+          // key that keeps one task pending per job goes when the task completes. An hour and 50,000 of them held ~60 MB of Redis at 1,000
           // fetches a minute; 5,000 were still 105 bytes per tracked job at 50,000 jobs (npm run
           // bench). 1,000 for ten minutes is ~1 MB.
           removeOnComplete: { age: 600, count: 1_000 },
@@ -126,6 +127,8 @@ export class WatchPipeline {
       timeZone: config.digest.timezone,
       jobTypes: config.gem.jobTypes,
     });
+    const pollGapMs = shortestCronGapMs(config.poll.cron);
+    const { max, durationMs } = config.poll.rateLimit;
     const common = { store: this.store, dispatcher: this.dispatcher, logger, metrics, client: options.client, now: options.now };
     this.pollProcessor = new PollProcessor({
       ...common,
@@ -137,6 +140,12 @@ export class WatchPipeline {
       outboxGraceMs: config.poll.outboxGraceMs,
       health: this.pollHealth,
       heapLimitBytes: options.heapLimitBytes,
+      detailBudget: {
+        allowedPerPoll: Math.floor((max * pollGapMs) / durationMs),
+        pollGapMs,
+        rateLimit: `${max} per ${durationMs} ms`,
+        jobTypes: config.gem.jobTypes,
+      },
     });
     this.detailProcessor = new DetailProcessor({
       ...common,

@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import type { Queue } from 'bullmq';
+import type { Job as BullJob, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { diffJob } from '../domain/diff.js';
 import type { GemClient } from '../gem/client.js';
@@ -10,9 +10,10 @@ import type { Metrics } from '../observability/metrics.js';
 import { errorText } from '../observability/redact.js';
 import { RepeatFilter } from '../observability/repeat-filter.js';
 import type { Keys } from '../state/keys.js';
+import { describeDetailBacklog, DetailWorkStore } from '../state/detail-work-store.js';
 import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
-import { detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
+import { detailDeduplicationId, detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
 
 export interface PollProcessorOptions {
   client: GemClient;
@@ -43,6 +44,20 @@ export interface PollProcessorOptions {
     recordSuccess(jobType: string, startedAt: number): Promise<void>;
     recordFailure(jobType: string, error: unknown, startedAt: number): Promise<void>;
   };
+  /** What the detail rate limit can do between two polls; without it no backlog is recorded. */
+  detailBudget?: DetailBudget;
+}
+
+/** The detail fetches poll.rateLimit allows between two polls, and how to say so. */
+export interface DetailBudget {
+  /** Fetches allowed between two polls: `rateLimit.max × gap / rateLimit.durationMs`, rounded down. */
+  allowedPerPoll: number;
+  /** Shortest gap between two polls of the cron, in milliseconds (see `shortestCronGapMs`). */
+  pollGapMs: number;
+  /** The limit as configured, for people: `20 per 1000 ms`. */
+  rateLimit: string;
+  /** Job types polled: the detail work of one poll slot is the sum over them. */
+  jobTypes: readonly string[];
 }
 
 /** What one poll of one job type decided. */
@@ -74,7 +89,7 @@ const DETAIL_BATCH = 500;
  * list answer whole (~1 KB per entry while it runs), beside what the process keeps.
  */
 const HEAP_BYTES_PER_LISTED_JOB = 2_048;
-/** The outgrown-heap warning is repeated at most this often, in milliseconds. */
+/** The outgrown-heap and detail-backlog warnings are repeated at most this often, in milliseconds. */
 const HEAP_WARNING_EVERY_MS = 3_600_000;
 
 // Marks the slot as the newest polled for its job type, unless a newer one already ran: a poll task
@@ -98,6 +113,8 @@ export class PollProcessor {
   /** Entries of each job type's latest list this process read. */
   private readonly listed = new Map<string, number>();
   private heapWarnedAt = Number.NEGATIVE_INFINITY;
+  private backlogWarnedAt = Number.NEGATIVE_INFINITY;
+  private readonly detailWork: DetailWorkStore;
 
   private readonly duplicateFilter: RepeatFilter;
 
@@ -105,6 +122,7 @@ export class PollProcessor {
     this.now = options.now ?? Date.now;
     this.duplicateFilter = new RepeatFilter(3_600_000, this.now);
     this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
+    this.detailWork = new DetailWorkStore(options.redis, options.keys);
   }
 
   async process(data: PollTaskData): Promise<PollPlan | { skipped: true }> {
@@ -122,7 +140,7 @@ export class PollProcessor {
       await this.enqueueDetails(plan, data.slot);
       metrics.polls.labels(data.jobType, 'ok').inc();
       metrics.lastPollSuccess.set(this.now() / 1000);
-      await redis.hset(keys.pollHealth(), 'lastSuccess', String(this.now()));
+      await Promise.all([redis.hset(keys.pollHealth(), 'lastSuccess', String(this.now())), this.checkDetailBudget(plan)]);
       await this.options.health?.recordSuccess(data.jobType, startedAt).catch((error: unknown) => this.options.logger.warn({ error: errorText(error) }, 'could not record the poll health'));
       return plan;
     } catch (error) {
@@ -243,6 +261,30 @@ export class PollProcessor {
   }
 
   /**
+   * Records this poll's detail work for /readyz and the status page and warns, at most hourly, when
+   * the polls of one slot ask for more fetches than the rate limit allows before the next slot.
+   * The queue stays bounded (one pending task per job) but each job is then read only every few
+   * polls, so announcements come late; the fix is the operator's, so the line says which setting.
+   */
+  private async checkDetailBudget(plan: PollPlan): Promise<void> {
+    const budget = this.options.detailBudget;
+    if (!budget) return;
+    const now = this.now();
+    const fetches = plan.needDetail.length + plan.unlisted.length;
+    try {
+      const work = await this.detailWork.record(plan.jobType, fetches, budget.allowedPerPoll, now, budget.jobTypes);
+      this.options.metrics.detailFetchesPerPoll.set(work.fetchesPerPoll);
+      this.options.metrics.detailFetchesAllowedPerPoll.set(budget.allowedPerPoll);
+      const backlog = describeDetailBacklog(work, budget.rateLimit, Math.round(budget.pollGapMs / 1000));
+      if (backlog === undefined || now - this.backlogWarnedAt < HEAP_WARNING_EVERY_MS) return;
+      this.backlogWarnedAt = now;
+      this.options.logger.warn({ fetchesPerPoll: work.fetchesPerPoll, allowedPerPoll: work.allowedPerPoll, rateLimit: budget.rateLimit }, `detail backlog: ${backlog}`);
+    } catch (error) {
+      this.options.logger.warn({ error: errorText(error) }, 'could not record the detail work of a poll');
+    }
+  }
+
+  /**
    * First sync: jobs that were already over when gem-watch first looked are history, recorded
    * compactly (index entry only) and never announced, and they cost no detail call.
    */
@@ -259,14 +301,56 @@ export class PollProcessor {
     }
   }
 
+  /**
+   * Adds one detail task per job that needs one, at most one pending per job: a job whose task is
+   * still waiting, delayed for a retry or running gets none (BullMQ deduplication; the add answers
+   * the pending task's id). Otherwise, with more fetches per poll than the rate limit allows, or
+   * while a GEM 429 pauses the queue, every poll added a task per active job and the queue grew
+   * without bound (49 → 348 waiting in a minute with 15 jobs, a poll every 2 s and 1 fetch/s).
+   *
+   * Nothing is lost by not adding: the fetch reads the job's details when it runs, not when it was
+   * queued, and every job the store does not hold as ended is asked for again by each poll, so a
+   * change the pending or running fetch misses is fetched by the first poll after it completes
+   * (or fails for good). A pending task that has not started takes this poll's news instead (the
+   * list's word, or that the list no longer shows the job): a 404 is then judged against the
+   * latest list. A crash between the add and that update leaves the older news, which the next
+   * poll replaces. Retries of the poll task add nothing: the same slot's ids already exist.
+   */
   private async enqueueDetails(plan: PollPlan, slot: number): Promise<void> {
     // In bulks of a bounded size: 5,500 tasks in one MULTI held all their commands and replies in
     // memory at once (the daemon's peak RSS at 50,000 jobs), and the first tasks can start sooner.
     const tasks = detailTasks(plan, slot);
     for (let start = 0; start < tasks.length; start += DETAIL_BATCH) {
-      await this.options.detailQueue.addBulk(
-        tasks.slice(start, start + DETAIL_BATCH).map((data) => ({ name: 'detail', data, opts: { jobId: detailTaskId(data) } })),
-      );
+      const bulk = tasks.slice(start, start + DETAIL_BATCH).map((data) => ({
+        name: 'detail',
+        data,
+        opts: { jobId: detailTaskId(data), deduplication: { id: detailDeduplicationId(data.jobId) } },
+      }));
+      const added = await this.options.detailQueue.addBulk(bulk);
+      const pending = added.filter((task, i) => task.id !== bulk[i]!.opts.jobId);
+      if (pending.length > 0) await Promise.all(pending.map((task) => this.supersede(task)));
+    }
+  }
+
+  /**
+   * Gives a job's pending task this poll's news. `task` carries the pending task's id and this
+   * poll's data. A task that finished in between takes the data harmlessly (BullMQ keeps it a
+   * while) or is gone (updateData says so); either way its job is asked for again next poll. If the deduplication key points at a task that no longer exists at all (keys
+   * evicted under a wrong maxmemory-policy, or deleted by hand), the key would block that job for
+   * good: it is removed, compare-and-delete on the task id, so the next poll adds a task again. A
+   * task that still exists keeps its key whatever failed, or the job could get a second task.
+   */
+  private async supersede(task: BullJob<DetailTaskData>): Promise<void> {
+    const { detailQueue, logger } = this.options;
+    try {
+      await task.updateData(task.data);
+    } catch (updateError) {
+      try {
+        if ((await detailQueue.getJob(task.id!)) === undefined) await task.removeDeduplicationKey();
+        else logger.debug({ jobId: task.data.jobId, error: errorText(updateError) }, 'could not give a pending detail task the latest news; the next poll does');
+      } catch (error) {
+        logger.warn({ jobId: task.data.jobId, error: errorText(error) }, 'could not check a pending detail task; the next poll tries again');
+      }
     }
   }
 }

@@ -15,6 +15,24 @@ export interface PollSchedulerOptions {
 }
 
 /**
+ * The shortest gap between two runs of a node-cron expression among its next `runs`, in
+ * milliseconds: the time the detail fetches of one poll have before the next poll asks again.
+ * The shortest, not the longest or the mean: a schedule whose busy hours poll every minute must
+ * keep up within that minute, whatever its nights allow. Default 60 s if the schedule runs once.
+ */
+export function shortestCronGapMs(expression: string, runs = 64): number {
+  const task = cron.createTask(expression, () => {}, { name: 'gem-watch-gap-probe' });
+  try {
+    const times = task.getNextRuns(runs).map((date) => date.getTime());
+    let shortest = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < times.length; i++) shortest = Math.min(shortest, times[i]! - times[i - 1]!);
+    return Number.isFinite(shortest) && shortest > 0 ? shortest : 60_000;
+  } finally {
+    void task.destroy();
+  }
+}
+
+/**
  * The cron that drives polling. Every replica runs the same schedule; the task id is derived from the
  * scheduled slot (not the moment the timer fired) and the job type, so N replicas add one poll per
  * slot. With noOverlap a slow enqueue never stacks ticks, and missed ticks are logged, not replayed.

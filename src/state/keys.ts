@@ -60,6 +60,13 @@ export class Keys {
   pollHealth(): string {
     return this.key('poll', 'health');
   }
+  /**
+   * Hash: job type → `fetches|allowed|at`: the detail fetches its latest poll asked for and what
+   * poll.rateLimit allows between two polls (the backlog shown on /readyz and the status page).
+   */
+  detailWork(): string {
+    return this.key('poll', 'detail-work');
+  }
 
   // --- Notifications ---
 

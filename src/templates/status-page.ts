@@ -49,6 +49,8 @@ export interface StatusPageCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** Worth a look but not a failure (readiness stays ok): shown as a warning. */
+  warning?: boolean;
 }
 
 export interface StatusPageQueue {
@@ -188,9 +190,10 @@ function notificationsTable(model: StatusPageModel): string {
 }
 
 function healthSection(model: StatusPageModel): string {
-  const items = model.checks.map(
-    (check) => `<li><span class="status ${check.ok ? 'ok' : 'bad'}">${check.ok ? 'ok' : 'not ok'}</span> <b>${escapeHtml(check.name)}</b>: ${text(check.detail, 300)}</li>`,
-  );
+  const items = model.checks.map((check) => {
+    const [css, word] = !check.ok ? ['bad', 'not ok'] : check.warning ? ['warn', 'warning'] : ['ok', 'ok'];
+    return `<li><span class="status ${css}">${word}</span> <b>${escapeHtml(check.name)}</b>: ${text(check.detail, 400)}</li>`;
+  });
   return `<p><span class="status ${model.ready ? 'ok' : 'bad'}">${model.ready ? 'ready' : 'not ready'}</span></p><ul class="checks">${items.join('')}</ul>`;
 }
 

@@ -7,7 +7,7 @@ import { readRows, reliabilityDocument, renderTable, type ScenarioRow } from './
 import type { ChaosScale } from './harness/scale.js';
 
 /**
- * Scenarios 1–7 and 9 on run the daemon; 8 is the scan of all their lines (and its own daemon run).
+ * Scenarios 1–7 and 9–10 run the daemon; 8 is the scan of all their lines (and its own daemon run).
  * A full run writes docs/reliability.md only when every one of them reported.
  */
 const SCENARIO_COUNT = 10;

@@ -259,6 +259,29 @@ export class ChaosWorld {
     );
   }
 
+  /** Detail tasks by state (waiting, prioritized, delayed, paused, active). */
+  async detailCounts(): Promise<Record<string, number>> {
+    return this.queues[1]!.getJobCounts('waiting', 'prioritized', 'delayed', 'paused', 'active');
+  }
+
+  /** The replica's /readyz answer: its status and its JSON body (undefined when nothing answers). */
+  async readyzReport(replica: DaemonProcess): Promise<{ status: number; body: unknown } | undefined> {
+    const port = this.ports.get(replica);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      return { status: response.status, body };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Notify tasks BullMQ gave up on (each one is a lost delivery). */
   async failedNotifyTasks(): Promise<string[]> {
     const failed = await this.queues[0]!.getFailed(0, 100);
