@@ -1,5 +1,5 @@
 /**
- * Renders the sample digest (src/domain/digest-sample.ts) to HTML and screenshots it with headless
+ * Renders the sample digest (test/fixtures/digest-sample.ts) to HTML and screenshots it with headless
  * Chromium, for docs/digest-sample.png. Run: npx tsx scripts/render-digest-sample.ts [out.png]
  *
  * Uses Debian's chromium (apt-get install -y chromium) through playwright-core; CHROMIUM_PATH
@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { buildDigest } from '../src/domain/digest.js';
-import { sampleDigestInput } from '../src/domain/digest-sample.js';
+import { sampleDigestInput } from '../test/fixtures/digest-sample.js';
 import { renderDigestHtml } from '../src/templates/digest-html.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

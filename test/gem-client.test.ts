@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NoTokenProvider, type TokenProvider } from '../src/gem/auth/token-provider.js';
+import { classifyHttpStatus } from '../src/domain/failure.js';
 import { GemClient } from '../src/gem/client.js';
 import { GemAuthError, GemNotFoundError, GemResponseError, isGemApiError } from '../src/gem/errors.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
@@ -87,7 +88,23 @@ describe('GemClient against the simulator', () => {
     const tokens = new FixedToken('stale-token-1');
     const error = await failure(client({ tokenProvider: tokens }).getJob('1'));
     expect(error).toBeInstanceOf(GemAuthError);
+    expect(error).toMatchObject({ reason: 'auth', retryable: false, status: 401 });
     expect(tokens.invalidations).toBe(1);
+  });
+
+  it('classifies every failing status by the shared table, as the channels do: a 408 is retried, a 400 or 403 is not', async () => {
+    for (const status of [400, 403, 404, 408, 410, 429, 500, 503]) {
+      sim.failNext(status, 1);
+      const error = await failure(client().listJobs('ROAD_MATCHING'));
+      const expected = classifyHttpStatus(status);
+      expect(expected.ok).toBe(false);
+      const { reason, retryable } = expected as Extract<typeof expected, { ok: false }>;
+      expect({ status, reason: error.reason, retryable: error.retryable }).toEqual({ status, reason, retryable });
+    }
+    sim.failNext(408, 1);
+    expect(await failure(client().getJob('1'))).toMatchObject({ reason: 'timeout', retryable: true, status: 408 });
+    sim.failNext(403, 1);
+    expect(await failure(client().getJob('1'))).toMatchObject({ name: 'GemAuthError', reason: 'auth', retryable: false, status: 403 });
   });
 
   it('answers 400 to a detail call without X-Version, as the docs require the header', async () => {

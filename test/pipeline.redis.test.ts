@@ -394,6 +394,64 @@ describe('watch pipeline', () => {
     expect(task?.attemptsMade).toBe(1);
   });
 
+  it('fails a detail task at once, with one attempt and one clear error line, when GEM answers 400', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture('warn');
+    sim.upsertJob({ id: '710', status: 'running', progress: 50 });
+    const p = pipeline(config, {}, logs);
+    await p.pollOnce();
+    // One 400: a retry would be let through, so the task ends either failed (not retried) or
+    // completed (retried), and the test waits for whichever comes.
+    sim.failNext(400, 1, 'detail');
+    p.start();
+    const before = sim.counts.detail;
+    await p.pollProcessor.process({ jobType: 'ROAD_MATCHING', slot: Date.now() + 60_000 });
+    await waitFor(async () => (await p.detailQueue.getJobs(['failed', 'completed'])).length === 1, 'the detail task ended');
+    const [task] = await p.detailQueue.getJobs(['failed']);
+    expect(task?.data.jobId).toBe('710');
+    expect(task?.attemptsMade).toBe(1);
+    expect(task?.failedReason).toBe('GEM detail call refused (400)');
+    expect(sim.counts.detail - before).toBe(1);
+    await waitFor(() => logs.lines.some((line) => line.queue === 'gem-detail'), 'the failure logged');
+    const failures = logs.lines.filter((line) => line.queue === 'gem-detail');
+    expect(failures).toEqual([
+      expect.objectContaining({ level: 50, task: task!.id, attempt: 1, reason: 'clientError', status: 400, msg: 'task failed for good: not retryable, so not retried' }),
+    ]);
+  });
+
+  it('fails a poll task at once when GEM refuses the list call with a 400', async () => {
+    const config = testConfig(sim, redis.url);
+    const logs = new LogCapture('warn');
+    const p = pipeline(config, {}, logs);
+    sim.failNext(400, 1, 'list');
+    p.start();
+    const before = sim.counts.list;
+    await p.scheduler.tick(new Date());
+    await waitFor(async () => (await p.pollQueue.getJobs(['failed', 'completed'])).length === 1, 'the poll task ended');
+    const [task] = await p.pollQueue.getJobs(['failed']);
+    expect(task?.attemptsMade).toBe(1);
+    expect(task?.failedReason).toBe('GEM list call refused (400)');
+    expect(sim.counts.list - before).toBe(1);
+    expect(logs.lines.filter((line) => line.queue === 'gem-poll')).toEqual([
+      expect.objectContaining({ level: 50, reason: 'clientError', status: 400, msg: 'task failed for good: not retryable, so not retried' }),
+    ]);
+  });
+
+  it('still retries a detail task that GEM answers 503, and records the end on the next attempt', async () => {
+    const config = testConfig(sim, redis.url);
+    sim.upsertJob({ id: '720', status: 'running', progress: 50 });
+    const p = pipeline(config);
+    await p.pollOnce();
+    sim.setStatus('720', 'finished');
+    sim.failNext(503, 1, 'detail');
+    p.start();
+    await p.pollProcessor.process({ jobType: 'ROAD_MATCHING', slot: Date.now() + 60_000 });
+    await waitFor(async () => (await p.store.get('720', 'ROAD_MATCHING'))?.tracked.status === 'finished', 'the end recorded');
+    await waitFor(async () => (await p.detailQueue.getCompletedCount()) === 1, 'the detail task completed');
+    const [task] = await p.detailQueue.getJobs(['completed']);
+    expect(task?.attemptsMade).toBe(2);
+  });
+
   it('gives one task per transition when the same poll runs twice and two pipelines poll one Redis at once', async () => {
     const config = testConfig(sim, redis.url);
     for (let i = 0; i < 20; i += 1) sim.upsertJob({ id: String(600 + i), status: 'running', progress: 50 });

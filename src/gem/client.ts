@@ -3,6 +3,7 @@ import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { readBody, headerValue } from '../http/answer-body.js';
 import { RequestDeadline } from '../http/request-deadline.js';
+import { classifyHttpStatus, type HttpStatusClass } from '../domain/failure.js';
 import { parseRetryAfter } from '../http/retry-after.js';
 import type { TokenProvider } from './auth/token-provider.js';
 import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError } from './errors.js';
@@ -242,10 +243,11 @@ export class GemClient {
 
   private async read(endpoint: 'list' | 'detail', answer: Answer): Promise<unknown> {
     const { status } = answer;
-    if (status < 200 || status > 299) {
+    const verdict = classifyHttpStatus(status);
+    if (!verdict.ok) {
       await discard(answer);
       this.options.onRequest?.(endpoint, String(status));
-      throw this.statusError(endpoint, status, answer.headers);
+      throw this.statusError(endpoint, status, verdict, answer.headers);
     }
     let text: string;
     try {
@@ -287,36 +289,38 @@ export class GemClient {
     }
   }
 
-  private statusError(endpoint: 'list' | 'detail', status: number, headers: Answer['headers']): GemApiError {
-    const base = { status, endpoint };
-    if (status === 401 || status === 403) {
-      return new GemAuthError(
-        status === 401
-          ? `GEM ${endpoint} call rejected (401): the API key or bearer token is not accepted`
-          : `GEM ${endpoint} call forbidden (403): the credentials lack permission`,
-        { ...base, reason: 'auth', retryable: true },
-      );
+  /** The shared status table decides the class; this names it in GEM's words and error classes. */
+  private statusError(
+    endpoint: 'list' | 'detail',
+    status: number,
+    verdict: Extract<HttpStatusClass, { ok: false }>,
+    headers: Answer['headers'],
+  ): GemApiError {
+    const { reason, retryable } = verdict;
+    const base = { status, endpoint, reason, retryable };
+    switch (reason) {
+      case 'auth':
+        return new GemAuthError(
+          status === 401
+            ? `GEM ${endpoint} call rejected (401): the API key or bearer token is not accepted`
+            : `GEM ${endpoint} call forbidden (403): the credentials lack permission`,
+          base,
+        );
+      case 'rateLimited':
+        return new GemApiError(`GEM ${endpoint} call rate limited (429)`, { ...base, retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')) });
+      case 'serverError':
+        return new GemApiError(`GEM ${endpoint} call failed on the server (${status})`, {
+          ...base,
+          retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')),
+        });
+      case 'timeout':
+        return new GemApiError(`GEM ${endpoint} call timed out on the server (${status})`, base);
+      case 'clientError':
+        // On the detail call a 404 says more than "refused": the job is gone (or the detail path
+        // is wrong), which the detail processor handles apart. Not retried either way.
+        if (status === 404 && endpoint === 'detail') return new GemNotFoundError(`GEM job not found (404)`, { ...base, reason: 'notFound' });
+        return new GemApiError(`GEM ${endpoint} call refused (${status})`, base);
     }
-    if (status === 404 && endpoint === 'detail') {
-      return new GemNotFoundError(`GEM job not found (404)`, { ...base, reason: 'notFound', retryable: false });
-    }
-    if (status === 429) {
-      return new GemApiError(`GEM ${endpoint} call rate limited (429)`, {
-        ...base,
-        reason: 'rateLimited',
-        retryable: true,
-        retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')),
-      });
-    }
-    if (status >= 500) {
-      return new GemApiError(`GEM ${endpoint} call failed on the server (${status})`, {
-        ...base,
-        reason: 'serverError',
-        retryable: true,
-        retryAfterMs: parseRetryAfter(headerValue(headers, 'retry-after')),
-      });
-    }
-    return new GemApiError(`GEM ${endpoint} call refused (${status})`, { ...base, reason: 'clientError', retryable: false });
   }
 }
 

@@ -1,61 +1,40 @@
-/**
- * Every failure of a GEM call is classified once, here, so the rest of gem-watch only asks
- * `retryable` and `reason`: retryable errors are thrown for BullMQ's attempts and backoff, the rest
- * fail the task at once.
- */
-export type GemErrorReason =
-  | 'network'
-  | 'timeout'
-  | 'serverError'
-  | 'rateLimited'
-  | 'auth'
-  | 'notFound'
-  | 'clientError'
-  | 'badResponse';
+import { ClassifiedError, type ClassifiedErrorOptions, type FailureReason } from '../domain/failure.js';
 
-export interface GemApiErrorOptions {
-  reason: GemErrorReason;
-  retryable: boolean;
-  /** HTTP status, when an answer came. */
-  status?: number;
-  /** From Retry-After, in milliseconds. */
-  retryAfterMs?: number;
+/**
+ * Every failure of a GEM call is classified once, here and in the client (HTTP statuses by the
+ * shared table, domain/failure.ts), so the rest of gem-watch only asks `retryable` and `reason`:
+ * retryable errors are thrown for BullMQ's attempts and backoff, the rest fail the task at once.
+ */
+export type GemErrorReason = FailureReason;
+
+export interface GemApiErrorOptions extends ClassifiedErrorOptions<GemErrorReason> {
   /** `list` or `detail`. */
   endpoint: string;
-  cause?: unknown;
 }
 
-export class GemApiError extends Error {
-  override name = 'GemApiError';
-  readonly reason: GemErrorReason;
-  readonly retryable: boolean;
-  readonly status?: number;
-  readonly retryAfterMs?: number;
+export class GemApiError extends ClassifiedError<GemErrorReason> {
+  override readonly name: string = 'GemApiError';
   readonly endpoint: string;
 
   constructor(message: string, options: GemApiErrorOptions) {
-    super(message, { cause: options.cause });
-    this.reason = options.reason;
-    this.retryable = options.retryable;
-    this.status = options.status;
-    this.retryAfterMs = options.retryAfterMs;
+    super(message, options);
     this.endpoint = options.endpoint;
   }
 }
 
 /** 401 after one token refresh, or 403: the credentials are not accepted. */
 export class GemAuthError extends GemApiError {
-  override name = 'GemAuthError';
+  override readonly name: string = 'GemAuthError';
 }
 
 /** 404 on the detail call: the job is gone (or the detail path template is wrong). */
 export class GemNotFoundError extends GemApiError {
-  override name = 'GemNotFoundError';
+  override readonly name: string = 'GemNotFoundError';
 }
 
 /** An answer that is not JSON, or JSON that does not fit the documented shape. */
 export class GemResponseError extends GemApiError {
-  override name = 'GemResponseError';
+  override readonly name: string = 'GemResponseError';
 }
 
 export function isGemApiError(error: unknown): error is GemApiError {
@@ -68,8 +47,4 @@ export function isGemAuthError(error: unknown): error is GemAuthError {
 
 export function isGemNotFoundError(error: unknown): error is GemNotFoundError {
   return error instanceof GemNotFoundError;
-}
-
-export function isGemResponseError(error: unknown): error is GemResponseError {
-  return error instanceof GemResponseError;
 }

@@ -1,27 +1,25 @@
+import { ClassifiedError, type ClassifiedErrorOptions } from '../domain/failure.js';
+
 /**
- * The one error hierarchy of delivery. Every channel classifies each failure exactly once, at the
- * edge where it knows the protocol (HTTP status, SMTP reply), into a `DeliveryError`; everything
- * downstream (the notify processor, the backoff strategy, the operator tools) reads only
- * `retryable`, `reason` and `retryAfterMs`, never a channel's raw error.
+ * The error hierarchy of delivery, on the shared failure model (domain/failure.ts). Every channel
+ * classifies each failure exactly once, at the edge where it knows the protocol (HTTP status by the
+ * shared table, SMTP reply by SMTP's own rule), into a `DeliveryError`; everything downstream (the
+ * notify processor, the backoff strategy, the operator tools) reads only `retryable`, `reason` and
+ * `retryAfterMs`, never a channel's raw error.
  */
 
-/** Why a delivery failed, in words shared by every channel. */
+/**
+ * Why a delivery failed: the failure reasons a channel uses. Stored failure texts start with one
+ * (`[serverError] …`), and `storedFailureReason` reads back only these.
+ */
 export const DELIVERY_FAILURE_REASONS = ['clientError', 'serverError', 'timeout', 'rateLimited', 'auth', 'badResponse'] as const;
 export type DeliveryFailureReason = (typeof DELIVERY_FAILURE_REASONS)[number];
 
-export interface DeliveryErrorOptions {
-  reason: DeliveryFailureReason;
-  /** True when the same message may go through later (network, 5xx, 429, SMTP 4xx). */
-  retryable: boolean;
+export interface DeliveryErrorOptions extends ClassifiedErrorOptions<DeliveryFailureReason> {
   /** Channel that failed (`slack`, `email`). */
   channel: string;
-  /** Protocol status: HTTP status for Slack, SMTP reply code for email. */
-  status?: number;
   /** Error word the service answered with, e.g. Slack's `channel_not_found`. Never a secret. */
   code?: string;
-  /** For `rateLimited`: how long the service asked us to wait, in milliseconds. */
-  retryAfterMs?: number;
-  cause?: unknown;
 }
 
 /**
@@ -29,23 +27,15 @@ export interface DeliveryErrorOptions {
  * password): channels build it from the status and the service's error word, not from library
  * messages, and `errorText` scrubs it again before it is stored.
  */
-export class DeliveryError extends Error {
+export class DeliveryError extends ClassifiedError<DeliveryFailureReason> {
   override readonly name: string = 'DeliveryError';
-  readonly reason: DeliveryFailureReason;
-  readonly retryable: boolean;
   readonly channel: string;
-  readonly status?: number;
   readonly code?: string;
-  readonly retryAfterMs?: number;
 
   constructor(message: string, options: DeliveryErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.reason = options.reason;
-    this.retryable = options.retryable;
+    super(message, options);
     this.channel = options.channel;
-    if (options.status !== undefined) this.status = options.status;
     if (options.code !== undefined) this.code = options.code;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -63,11 +53,6 @@ export class UnknownDestinationError extends DeliveryError {
 
 export function isDeliveryError(error: unknown): error is DeliveryError {
   return error instanceof DeliveryError;
-}
-
-/** True for a classified failure that may succeed later. Unclassified errors count as retryable. */
-export function isRetryableDelivery(error: unknown): boolean {
-  return isDeliveryError(error) ? error.retryable : true;
 }
 
 /** True when the service asked us to slow down and said for how long. */

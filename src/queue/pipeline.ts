@@ -1,14 +1,15 @@
-import { Queue, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { JobAlertWatcher } from '../alerts/job-alert-watcher.js';
 import { PollHealthWatcher } from '../alerts/poll-health-watcher.js';
 import type { Config } from '../config/schema.js';
+import { isClassifiedError, type ClassifiedError } from '../domain/failure.js';
 import type { Transition } from '../domain/transition.js';
 import type { GemClient } from '../gem/client.js';
 import { isGemApiError } from '../gem/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { errorText } from '../observability/redact.js';
+import { errorText, scrub } from '../observability/redact.js';
 import { RepeatFilter } from '../observability/repeat-filter.js';
 import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
@@ -185,10 +186,21 @@ export class WatchPipeline {
     worker.on('error', (error) => this.logError('worker', worker.name, error));
     worker.on('failed', (task, error) => {
       if (!task) return;
-      const final = task.attemptsMade >= (task.opts.attempts ?? 1);
+      // BullMQ's own test for a failure that spends no more attempts (by name, as it does).
+      const unrecoverable = error.name === 'UnrecoverableError';
+      const final = unrecoverable || task.attemptsMade >= (task.opts.attempts ?? 1);
+      const classified = classifiedIn(error);
+      const message = !final ? 'task failed; will retry' : unrecoverable && classified ? 'task failed for good: not retryable, so not retried' : 'task failed for good';
       logger[final ? 'error' : 'warn'](
-        { queue: worker.name, task: task.id, attempt: task.attemptsMade, error: errorText(error), reason: isGemApiError(error) ? error.reason : undefined },
-        final ? 'task failed for good' : 'task failed; will retry',
+        {
+          queue: worker.name,
+          task: task.id,
+          attempt: task.attemptsMade,
+          error: errorText(error),
+          reason: classified?.reason,
+          ...(classified?.status !== undefined ? { status: classified.status } : {}),
+        },
+        message,
       );
     });
     this.workers.push(worker);
@@ -202,7 +214,7 @@ export class WatchPipeline {
     const { config, role = 'all' } = this.options;
     if (role !== 'scheduler') {
       this.watchWorker(
-        new Worker<PollTaskData>(QUEUE_NAMES.poll, (task) => this.pollProcessor.process(task.data).then(summarise), {
+        new Worker<PollTaskData>(QUEUE_NAMES.poll, (task) => this.pollProcessor.process(task.data).then(summarise, (error: unknown) => Promise.reject(unlessRetryable(error))), {
           connection: this.connection('poll-worker'),
           prefix: config.redis.prefix,
           concurrency: Math.max(1, config.gem.jobTypes.length),
@@ -222,7 +234,7 @@ export class WatchPipeline {
               await detailWorker.rateLimit(Math.max(1_000, error.retryAfterMs ?? 5_000));
               throw Worker.RateLimitError();
             }
-            throw error;
+            throw unlessRetryable(error);
           }
         },
         {
@@ -290,6 +302,27 @@ export class WatchPipeline {
     await Promise.all([this.pollQueue.close(), this.detailQueue.close(), this.notifyQueue.close()]);
     await Promise.all(this.connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
   }
+}
+
+/**
+ * The error a poll or detail task fails with: a classified failure that is not retryable (a GEM
+ * 400, refused credentials) becomes an `UnrecoverableError`, so BullMQ fails the task at once
+ * instead of spending its attempts on an answer that will not change. Everything else is thrown
+ * as it is, for the attempts and backoff. The message is the original's, scrubbed, so the stored
+ * failure reads as before; the original is kept as the cause for the failure log line.
+ */
+function unlessRetryable(error: unknown): unknown {
+  if (!isClassifiedError(error) || error.retryable) return error;
+  const unrecoverable = new UnrecoverableError(errorText(error));
+  unrecoverable.cause = error;
+  unrecoverable.stack = scrub(error.stack ?? error.message);
+  return unrecoverable;
+}
+
+/** The classified failure behind a task's error: the error itself, or what `unlessRetryable` wrapped. */
+function classifiedIn(error: Error): ClassifiedError | undefined {
+  if (isClassifiedError(error)) return error;
+  return isClassifiedError(error.cause) ? error.cause : undefined;
 }
 
 function summarise(plan: Awaited<ReturnType<PollProcessor['process']>>): unknown {

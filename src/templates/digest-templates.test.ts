@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDigest, type DigestInput } from '../domain/digest.js';
-import { HOSTILE_FILE_NAME, sampleDigestInput } from '../domain/digest-sample.js';
+import { HOSTILE_FILE_NAME, sampleDigestInput } from '../../test/fixtures/digest-sample.js';
 import type { Transition } from '../domain/transition.js';
 import { digestSubject } from './digest-format.js';
 import { allocateRows, htmlBar, renderDigestHtml } from './digest-html.js';

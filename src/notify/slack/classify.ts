@@ -1,12 +1,13 @@
 import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import { scrub } from '../../observability/redact.js';
+import { classifyHttpStatus } from '../../domain/failure.js';
 import { parseRetryAfter } from '../../http/retry-after.js';
 import { DeliveryError } from '../errors.js';
 
 /**
- * Classifies every answer of a Slack incoming webhook once, the way Alertmanager's retrier does:
- * success (2xx), retry (5xx, 429, 408, no answer) or give up (any other 4xx: 400 invalid_payload,
- * 403 action_prohibited / invalid_token, 404 channel_not_found / no_service, 410
+ * Classifies every answer of a Slack incoming webhook once, by the shared status table
+ * (domain/failure.ts): retry (5xx, 429, 408, no answer) or give up (any other 4xx: 400
+ * invalid_payload, 403 action_prohibited / invalid_token, 404 channel_not_found / no_service, 410
  * channel_is_archived). Messages name the webhook by its configured *name*, never its URL.
  */
 
@@ -35,11 +36,17 @@ export function classifySlackFailure(error: unknown, webhook: string, captured: 
     const status = error.statusCode;
     const code = errorWord(error.body);
     const answer = `Slack webhook "${webhook}" answered ${status}${code ? ` ${code}` : ''}`;
-    if (status === 429) {
+    const verdict = classifyHttpStatus(status);
+    if (verdict.ok) {
+      // @slack/webhook throws only for an answer that is not ok, so this is not expected.
+      return new DeliveryError(`${answer} (unexpected)`, { reason: 'badResponse', retryable: true, channel, status, code, cause: error });
+    }
+    const { reason, retryable } = verdict;
+    if (reason === 'rateLimited') {
       const retryAfterMs = parseRetryAfter(captured.retryAfter, now);
       return new DeliveryError(`${answer}; retry after ${retryAfterMs === undefined ? 'the backoff' : `${retryAfterMs} ms`}`, {
-        reason: 'rateLimited',
-        retryable: true,
+        reason,
+        retryable,
         channel,
         status,
         code,
@@ -47,15 +54,8 @@ export function classifySlackFailure(error: unknown, webhook: string, captured: 
         cause: error,
       });
     }
-    if (status >= 500) return new DeliveryError(answer, { reason: 'serverError', retryable: true, channel, status, code, cause: error });
-    if (status === 408) return new DeliveryError(answer, { reason: 'timeout', retryable: true, channel, status, code, cause: error });
-    if (status === 401 || status === 403) {
-      return new DeliveryError(`${answer} (not retried: the webhook is refused)`, { reason: 'auth', retryable: false, channel, status, code, cause: error });
-    }
-    if (status >= 400) {
-      return new DeliveryError(`${answer} (not retried)`, { reason: 'clientError', retryable: false, channel, status, code, cause: error });
-    }
-    return new DeliveryError(`${answer} (unexpected)`, { reason: 'badResponse', retryable: true, channel, status, code, cause: error });
+    const note = retryable ? '' : reason === 'auth' ? ' (not retried: the webhook is refused)' : ' (not retried)';
+    return new DeliveryError(`${answer}${note}`, { reason, retryable, channel, status, code, cause: error });
   }
   if (error instanceof IncomingWebhookRequestError) {
     const original = error.original;
