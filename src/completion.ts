@@ -66,10 +66,10 @@ function pattern(words: string[]): string {
 
 /**
  * The shared walk, valid in bash and zsh: sets `cmd_path` to the command path of the words before
- * the cursor. The caller defines `w_count` and `w_at N` (0 = the program name) in its dialect, since
- * bash counts COMP_WORDS from 0 and zsh counts `words` from 1.
+ * the cursor. The caller defines `w_count` and the function named `wordAt` (word N, 0 = the program
+ * name) in its dialect, since bash counts COMP_WORDS from 0 and zsh counts `words` from 1.
  */
-function walk(commands: CompletedCommand[], globalOptions: CompletedOption[]): string {
+function walk(commands: CompletedCommand[], globalOptions: CompletedOption[], wordAt: string): string {
   const valueBranches: string[] = [];
   const subBranches: string[] = [];
   for (const command of commands) {
@@ -82,7 +82,7 @@ function walk(commands: CompletedCommand[], globalOptions: CompletedOption[]): s
   return [
     '  local cmd_path="" skip=0 i w',
     '  for (( i = 1; i < w_count; i++ )); do',
-    '    w="$(w_at "$i")"',
+    `    w="$(${wordAt} "$i")"`,
     // An option's value never starts with a dash: after `--retry` (optional ids), `--json` is an option.
     '    if (( skip )); then skip=0; case "$w" in -*) ;; *) continue ;; esac; fi',
     '    case "$cmd_path" in',
@@ -136,8 +136,8 @@ export function bashCompletion(program: Command): string {
 ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local w_count=$COMP_CWORD
-  w_at() { printf '%s' "\${COMP_WORDS[$1]}"; }
-${walk(commands, globalOptions)}
+  ${fn}_word_at() { printf '%s' "\${COMP_WORDS[$1]}"; }
+${walk(commands, globalOptions, `${fn}_word_at`)}
   COMPREPLY=()
 ${valueCases(commands, globalOptions, (values) => (values === 'file' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : `COMPREPLY=($(compgen -W ${words(values)} -- "$cur"))`))}
   if [[ "$cur" == -* ]]; then
@@ -181,8 +181,8 @@ ${fn}() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
   local w_count=$(( CURRENT - 1 ))
   local -a items
-  w_at() { printf '%s' "\${words[$(( $1 + 1 ))]}"; }
-${walk(commands, globalOptions)}
+  ${fn}_word_at() { printf '%s' "\${words[$(( $1 + 1 ))]}"; }
+${walk(commands, globalOptions, `${fn}_word_at`)}
 ${valueCases(commands, globalOptions, (values) => (values === 'file' ? '_files' : `compadd -- ${values.map(quote).join(' ')}`))}
   if [[ "$cur" == -* ]]; then
     case "$cmd_path" in
