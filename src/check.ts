@@ -16,11 +16,21 @@ import { sanitizeHeader } from './templates/escape.js';
 export interface CheckOptions {
   /** Also post a test message to each Slack webhook. */
   send: boolean;
-  out: NodeJS.WritableStream;
+  /** Where each result is printed as a line of text; none for `check --json`. */
+  out?: NodeJS.WritableStream;
+  /** Each result is also appended here, in order (for `check --json`). */
+  results?: CheckResult[];
   logger: Logger;
 }
 
-type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
+export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
+
+/** One thing `check` tried: its verdict, what (config, redis, gem api, smtp, slack) and the detail. */
+export interface CheckResult {
+  verdict: Verdict;
+  what: string;
+  detail: string;
+}
 
 const MIN_REDIS = [6, 2];
 
@@ -34,7 +44,8 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   let failed = false;
   const line = (verdict: Verdict, what: string, detail: string) => {
     if (verdict === 'fail') failed = true;
-    out.write(`${verdict.toUpperCase().padEnd(4)}  ${what.padEnd(10)} ${detail}\n`);
+    options.results?.push({ verdict, what, detail });
+    out?.write(`${verdict.toUpperCase().padEnd(4)}  ${what.padEnd(10)} ${detail}\n`);
   };
   line('ok', 'config', `valid; watching ${config.gem.jobTypes.join(', ')} on "${config.poll.cron}"`);
 

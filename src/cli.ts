@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
+import { connectCliRedis } from './cli-redis.js';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { isoTime, orNull, writeJson } from './json-output.js';
 import { createLogger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { sanitizeHeader } from './templates/escape.js';
+import { packageVersion } from './version.js';
 
 /**
  * The `gem-watch` command. Exit codes: 0 success; 1 a runtime failure; 2 invalid configuration or
@@ -15,18 +19,24 @@ export const EXIT = { ok: 0, failure: 1, config: 2, checkFailed: 3 } as const;
 const program = new Command()
   .name('gem-watch')
   .description('Watches TomTom GEM jobs and announces in Slack and by email every job that finishes or fails.')
+  .version(packageVersion(), '-V, --version', 'print the version of gem-watch')
   .option('-c, --config <file>', 'YAML file merged over config/default.yaml (else GEM_WATCH_CONFIG)')
   .showHelpAfterError()
   .exitOverride((error) => {
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.config);
   });
 
-/** Loads the configuration or exits 2 with every problem named. */
-function config(): Config {
+/**
+ * Loads the configuration or exits 2 with every problem named. `readOnly`: for commands that only
+ * read gem-watch's state in Redis, which need no GEM_API_KEY. `onProblems` also hands the problems
+ * to a command that reports them in its own form (`check --json`).
+ */
+function config(options: { readOnly?: boolean; onProblems?: (problems: readonly string[]) => void } = {}): Config {
   try {
-    return loadConfig({ file: program.opts<{ config?: string }>().config });
+    return loadConfig({ file: program.opts<{ config?: string }>().config, readOnly: options.readOnly === true });
   } catch (error) {
     if (error instanceof ConfigError) {
+      options.onProblems?.(error.problems);
       process.stderr.write(`gem-watch: ${error.message}\n`);
       process.exit(EXIT.config);
     }
@@ -71,11 +81,19 @@ program
   .command('check')
   .description('validate the configuration, then Redis, the GEM API, SMTP (and Slack with --send)')
   .option('--send', 'also post a test message to each Slack webhook')
+  .option('--json', 'print JSON: { ok, checks: [{ verdict, what, detail }] }')
   .action(
-    action(async (options: { send?: boolean }) => {
-      const cfg = config();
+    action(async (options: { send?: boolean; json?: boolean }) => {
+      const cfg = config({
+        // An invalid configuration is a check that failed too: as JSON, one result per problem.
+        onProblems: (problems) => {
+          if (options.json) writeJson(process.stdout, { ok: false, checks: problems.map((detail) => ({ verdict: 'fail', what: 'config', detail })) });
+        },
+      });
       const { runChecks } = await import('./check.js');
-      const ok = await runChecks(cfg, { send: options.send === true, out: process.stdout, logger: quietLogger(cfg) });
+      const results: import('./check.js').CheckResult[] = [];
+      const ok = await runChecks(cfg, { send: options.send === true, ...(options.json ? { results } : { out: process.stdout }), logger: quietLogger(cfg) });
+      if (options.json) writeJson(process.stdout, { ok, checks: results });
       return ok ? EXIT.ok : EXIT.checkFailed;
     }),
   );
@@ -83,13 +101,24 @@ program
 program
   .command('poll-once')
   .description('one full poll cycle for every job type, printing the transitions found')
+  .option('--json', 'print JSON: the transitions found')
   .action(
-    action(async () => {
+    action(async (options: { json?: boolean }) => {
       const cfg = config();
+      // The pipeline's connections wait out an outage, as the daemon's must; a one-shot command
+      // should say at once that Redis cannot be used.
+      (await connectCliRedis(cfg.redis.url, 'cli')).disconnect();
       const { createApp } = await import('./main.js');
       const app = createApp(cfg, { role: 'scheduler', logger: quietLogger(cfg) });
       try {
         const transitions = await app.pipeline.pollOnce();
+        if (options.json) {
+          writeJson(
+            process.stdout,
+            transitions.map((t) => ({ jobType: t.jobType, jobId: t.jobId, from: orNull(t.from), to: t.to, version: t.version, detectedAt: isoTime(t.detectedAt), silent: t.silent === true })),
+          );
+          return EXIT.ok;
+        }
         for (const t of transitions) {
           // Job type and id are the API's text: one printable line each, never terminal control codes.
           process.stdout.write(`${sanitizeHeader(t.jobType, 60)}\t${sanitizeHeader(t.jobId, 80)}\t${t.from ?? '(new)'} -> ${t.to}\tv${t.version}\n`);
@@ -108,9 +137,14 @@ program
   .option('--json', 'print JSON instead of a table')
   .action(
     action(async (options: { all?: boolean; json?: boolean }) => {
-      const cfg = config();
+      const cfg = config({ readOnly: true });
       const { printStatus } = await import('./status.js');
-      await printStatus(cfg, { all: options.all === true, json: options.json === true, out: process.stdout, logger: quietLogger(cfg) });
+      const redis = await connectCliRedis(cfg.redis.url, 'status');
+      try {
+        await printStatus(cfg, redis, { all: options.all === true, json: options.json === true, out: process.stdout });
+      } finally {
+        redis.disconnect();
+      }
     }),
   );
 
@@ -121,19 +155,19 @@ program
   .option('--since <iso>', 'start of the period, an ISO 8601 time')
   .option('--dry-run', 'render the HTML and send nothing')
   .option('--out <file>', 'with --dry-run: write the HTML to this file instead of stdout')
+  .option('--json', 'print JSON: what was done, the period and the rendered subject, text and HTML')
   .action(
-    action(async (options: { now?: boolean; since?: string; dryRun?: boolean; out?: string }) => {
+    action(async (options: { now?: boolean; since?: string; dryRun?: boolean; out?: string; json?: boolean }) => {
       const cfg = config();
       const { runDigest } = await import('./digest/run-digest.js');
       const { DigestCommandError } = await import('./digest/digest-command-error.js');
       const { digestSettings } = await import('./digest/digest-config.js');
       const { notifierDigestSender } = await import('./digest/notifier-sender.js');
       const { createNotifiers } = await import('./notify/registry.js');
-      const { createRedis } = await import('./queue/connection.js');
       const { Keys } = await import('./state/keys.js');
       const { StateStore } = await import('./state/state-store.js');
       const logger = quietLogger(cfg);
-      const redis = createRedis(cfg.redis.url, logger, 'cli', { maxRetriesPerRequest: 1 });
+      const redis = await connectCliRedis(cfg.redis.url, 'cli');
       const keys = new Keys(cfg.redis.prefix);
       const notifiers = createNotifiers(cfg, logger);
       try {
@@ -146,6 +180,21 @@ program
           logger,
         });
         process.stderr.write(`${result.message}\n`);
+        if (options.json) {
+          writeJson(process.stdout, {
+            action: result.action,
+            periodStart: isoTime(result.period?.start),
+            periodEnd: isoTime(result.period?.end),
+            channels: result.channels ?? null,
+            scheduled: result.scheduled ?? null,
+            subject: result.email?.subject ?? null,
+            text: result.email?.text ?? null,
+            // With --out the HTML went to the file.
+            html: result.out === undefined ? (result.email?.html ?? null) : null,
+            out: result.out ?? null,
+            message: result.message,
+          });
+        }
         return EXIT.ok;
       } catch (error) {
         if (error instanceof DigestCommandError && error.usage) {
@@ -199,21 +248,20 @@ program
   .option('--json', 'print JSON')
   .action(
     action(async (options: { failed?: boolean; retry?: boolean | string[]; json?: boolean }) => {
-      const cfg = config();
+      const cfg = config({ readOnly: true });
       const { Queue } = await import('bullmq');
-      const { createRedis, queueOptions } = await import('./queue/connection.js');
+      const { queueOptions } = await import('./queue/connection.js');
       const { QUEUE_NAMES } = await import('./queue/names.js');
       const { Keys } = await import('./state/keys.js');
       const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
-      const logger = quietLogger(cfg);
-      const redis = createRedis(cfg.redis.url, logger, 'cli', { maxRetriesPerRequest: 1 });
+      const redis = await connectCliRedis(cfg.redis.url, 'cli');
       const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
       queue.on('error', () => {});
       try {
         if (options.retry) {
           const ids = Array.isArray(options.retry) ? options.retry : undefined;
           const result = await retryFailedDeliveries({ queue, ids, redis, keys: new Keys(cfg.redis.prefix) });
-          if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          if (options.json) writeJson(process.stdout, result);
           else {
             process.stdout.write(`re-queued ${result.retried.length} deliver${result.retried.length === 1 ? 'y' : 'ies'}\n`);
             if (result.alreadyDelivered.length > 0) process.stdout.write(`left alone (already delivered): ${result.alreadyDelivered.join(', ')}\n`);
@@ -222,7 +270,7 @@ program
           return EXIT.ok;
         }
         const failed = await listFailedDeliveries({ queue });
-        if (options.json) process.stdout.write(`${JSON.stringify(failed, null, 2)}\n`);
+        if (options.json) writeJson(process.stdout, failed.map((f) => ({ ...f, failedAt: isoTime(f.failedAt) })));
         else if (failed.length === 0) process.stdout.write('no failed deliveries\n');
         else {
           for (const f of failed) {
@@ -258,10 +306,10 @@ program
 /** The notify queue and a Redis client for the alert commands; closed by `done`. */
 async function alertContext(cfg: Config) {
   const { Queue } = await import('bullmq');
-  const { createRedis, queueOptions } = await import('./queue/connection.js');
+  const { queueOptions } = await import('./queue/connection.js');
   const { QUEUE_NAMES } = await import('./queue/names.js');
   const { Keys } = await import('./state/keys.js');
-  const redis = createRedis(cfg.redis.url, quietLogger(cfg), 'cli', { maxRetriesPerRequest: 1 });
+  const redis = await connectCliRedis(cfg.redis.url, 'cli');
   const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
   queue.on('error', () => {});
   return {
@@ -313,12 +361,17 @@ silence
   .option('--json', 'print JSON')
   .action(
     action(async (options: { json?: boolean }) => {
-      const cfg = config();
+      const cfg = config({ readOnly: true });
       const { listSilences, formatSilence } = await import('./alerts/operations.js');
       const context = await alertContext(cfg);
       try {
         const silences = await listSilences(context);
-        if (options.json) process.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
+        if (options.json) {
+          writeJson(
+            process.stdout,
+            silences.map((s) => ({ id: s.id, route: s.route, startsAt: isoTime(s.startsAt), endsAt: isoTime(s.endsAt), comment: orNull(s.comment), createdAt: isoTime(s.createdAt) })),
+          );
+        }
         else if (silences.length === 0) process.stdout.write('no silences\n');
         else for (const s of silences) process.stdout.write(`${formatSilence(s, context.now)}\n`);
         return EXIT.ok;
@@ -360,7 +413,7 @@ program
   .option('--json', 'print JSON')
   .action(
     action(async (options: { job?: string; failed?: boolean; limit: string; json?: boolean }) => {
-      const cfg = config();
+      const cfg = config({ readOnly: true });
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) {
         process.stderr.write('gem-watch: --limit must be a whole number of at least 1\n');
@@ -375,7 +428,29 @@ program
           retentionMs: cfg.retention.deliveriesDays * 86_400_000,
         });
         const entries = await log.query({ ...(options.job !== undefined ? { jobId: options.job } : {}), failed: options.failed === true, limit });
-        if (options.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        if (options.json) {
+          writeJson(
+            process.stdout,
+            entries.map((e) => ({
+              at: isoTime(e.at),
+              taskId: e.taskId,
+              route: e.route,
+              channel: e.channel,
+              target: e.target,
+              outcome: e.outcome,
+              attempt: e.attempt,
+              attempts: e.attempts,
+              subject: e.subject,
+              kind: orNull(e.kind),
+              jobId: orNull(e.jobId),
+              version: orNull(e.version),
+              status: orNull(e.status),
+              reason: orNull(e.reason),
+              detail: orNull(e.detail),
+              via: orNull(e.via),
+            })),
+          );
+        }
         else if (entries.length === 0) process.stdout.write('no deliveries logged' + (options.job || options.failed ? ' that match' : '') + '\n');
         else for (const entry of entries) process.stdout.write(`${formatLogEntry(entry)}\n`);
         return EXIT.ok;
@@ -384,5 +459,13 @@ program
       }
     }),
   );
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(gem-watch completion bash) in ~/.bashrc, or zsh in ~/.zshrc')
+  .addArgument(new Argument('<shell>', 'bash or zsh').choices(COMPLETION_SHELLS))
+  .action((shell: CompletionShell) => {
+    process.stdout.write(completionScript(program, shell));
+  });
 
 await program.parseAsync(process.argv);

@@ -18,6 +18,7 @@ import { createNotifiers, type NotifierRegistry } from './notify/registry.js';
 import { createNotifyStage } from './notify/notify-stage.js';
 import { WatchPipeline, type Role } from './queue/pipeline.js';
 import { HealthFlag } from './state/health-flag.js';
+import { packageVersion } from './version.js';
 
 export interface AppOptions {
   role?: Role;
@@ -48,7 +49,7 @@ export interface App {
 /** The composition root: builds every part from the configuration. Nothing connects until start. */
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.log);
-  const metrics = options.metrics ?? new Metrics({ defaultMetrics: true });
+  const metrics = options.metrics ?? new Metrics({ defaultMetrics: true, version: packageVersion() });
   const tokenProvider = createTokenProvider(config.gem.auth, logger);
   const providerKind = resolveProviderKind(config.gem.auth);
   const notifiers = createNotifiers(config, logger, options.fetch ? { fetch: options.fetch } : {});

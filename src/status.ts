@@ -1,8 +1,8 @@
+import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { estimateEnd } from './domain/eta.js';
-import { isTerminal } from './gem/job.js';
-import type { Logger } from './observability/logger.js';
-import { createRedis } from './queue/connection.js';
+import { isTerminal, type JobStatus } from './gem/job.js';
+import { isoTime, writeJson } from './json-output.js';
 import { Keys } from './state/keys.js';
 import { StateStore } from './state/state-store.js';
 import type { TrackedJob } from './state/tracked-job.js';
@@ -18,11 +18,55 @@ export interface StatusRow {
   lastChange: string;
 }
 
+/**
+ * One job of `status --json`, in the JSON convention of every command (json-output.ts): the values
+ * themselves, not the table's display text.
+ */
+export interface StatusJson {
+  /** The job id, whole, as GEM sent it. */
+  id: string;
+  type: string;
+  /** queued, running, finished, failed, cancelled or unknown. */
+  status: JobStatus;
+  /** The status word exactly as the API sent it. */
+  rawStatus: string;
+  /** True when the job went missing from the API (it is forgotten later). */
+  gone: boolean;
+  /** Percent 0–100, or null when GEM did not say. */
+  progress: number | null;
+  /** Estimated end of a running job (ISO 8601), or null. */
+  eta: string | null;
+  /** The last status change gem-watch saw (ISO 8601). */
+  lastChange: string;
+  /** Status changes seen so far. */
+  version: number;
+}
+
+/** Active jobs first, then by last change, newest first. */
+function ordered(jobs: TrackedJob[], all: boolean): TrackedJob[] {
+  return jobs
+    .filter((tracked) => all || !isTerminal(tracked.status))
+    .sort((a, b) => Number(isTerminal(a.status)) - Number(isTerminal(b.status)) || b.lastChangeAt - a.lastChangeAt);
+}
+
+/** The jobs of `status --json`, in the order of the table. Pure. */
+export function statusJson(jobs: TrackedJob[], now: number, options: { all: boolean }): StatusJson[] {
+  return ordered(jobs, options.all).map((tracked) => ({
+    id: tracked.job.id,
+    type: tracked.job.jobType,
+    status: tracked.status,
+    rawStatus: tracked.job.rawStatus,
+    gone: tracked.vanishedAt !== undefined,
+    progress: tracked.job.progress ?? null,
+    eta: tracked.status === 'running' ? isoTime(estimateEnd(tracked.progress, now)) : null,
+    lastChange: isoTime(tracked.lastChangeAt) ?? new Date(0).toISOString(),
+    version: tracked.version,
+  }));
+}
+
 /** Rows of the status table, active jobs first, then by last change, newest first. Pure. */
 export function statusRows(jobs: TrackedJob[], now: number, options: { all: boolean; timeZone: string }): StatusRow[] {
-  return jobs
-    .filter((tracked) => options.all || !isTerminal(tracked.status))
-    .sort((a, b) => Number(isTerminal(a.status)) - Number(isTerminal(b.status)) || b.lastChangeAt - a.lastChangeAt)
+  return ordered(jobs, options.all)
     .map((tracked) => {
       const end = tracked.status === 'running' ? estimateEnd(tracked.progress, now) : undefined;
       return {
@@ -44,19 +88,19 @@ export function formatTable(rows: StatusRow[]): string {
   return [headers, ...rows].map((row) => columns.map((column, i) => row[column].padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-/** `gem-watch status`: what gem-watch tracks, read from Redis. */
+/** `gem-watch status`: what gem-watch tracks, read from Redis through the caller's client. */
 export async function printStatus(
-  config: Config,
-  options: { all: boolean; json: boolean; out: NodeJS.WritableStream; logger: Logger },
+  config: Pick<Config, 'redis' | 'retention' | 'digest'>,
+  redis: Redis,
+  options: { all: boolean; json: boolean; out: NodeJS.WritableStream; now?: number },
 ): Promise<void> {
-  const redis = createRedis(config.redis.url, options.logger, 'status', { maxRetriesPerRequest: 1 });
-  try {
-    const store = new StateStore(redis, new Keys(config.redis.prefix), { transitionsDays: config.retention.transitionsDays });
-    const jobs = await store.listTracked();
-    const rows = statusRows(jobs, Date.now(), { all: options.all, timeZone: config.digest.timezone });
-    if (options.json) options.out.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else options.out.write(`${rows.length === 0 ? 'no tracked jobs' + (options.all ? '' : ' are active (add --all for ended ones)') : formatTable(rows)}\n`);
-  } finally {
-    redis.disconnect();
+  const store = new StateStore(redis, new Keys(config.redis.prefix), { transitionsDays: config.retention.transitionsDays });
+  const jobs = await store.listTracked();
+  const now = options.now ?? Date.now();
+  if (options.json) {
+    writeJson(options.out, statusJson(jobs, now, { all: options.all }));
+    return;
   }
+  const rows = statusRows(jobs, now, { all: options.all, timeZone: config.digest.timezone });
+  options.out.write(`${rows.length === 0 ? 'no tracked jobs' + (options.all ? '' : ' are active (add --all for ended ones)') : formatTable(rows)}\n`);
 }

@@ -34,6 +34,8 @@ export interface CoveredMember {
   /** The transition's new status or the job alert's kind. */
   status?: string;
   kind: 'transition' | 'job-alert';
+  /** Epoch ms the member's transition was detected (transitions only). */
+  detectedAt?: number;
 }
 
 export type PolicyDecision =
@@ -246,7 +248,7 @@ export class DeliveryPolicy {
       covers.push({
         taskId: entry.taskId,
         subject: member.subject ?? (t ? `${t.jobId} v${t.version} ${t.to}` : `${a!.jobId} v${a!.version} ${a!.kind}`),
-        ...(t ? { kind: 'transition' as const, jobId: t.jobId, version: t.version, status: t.to } : { kind: 'job-alert' as const, jobId: a!.jobId, version: a!.version, status: a!.kind }),
+        ...(t ? { kind: 'transition' as const, jobId: t.jobId, version: t.version, status: t.to, ...(typeof t.detectedAt === 'number' ? { detectedAt: t.detectedAt } : {}) } : { kind: 'job-alert' as const, jobId: a!.jobId, version: a!.version, status: a!.kind }),
       });
     }
     const fields = closed.members.map((entry) => entry.field);

@@ -141,4 +141,25 @@ describe('loadConfig', () => {
     ]);
     expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x' }, file)).toEqual([]);
   });
+
+  it('needs no API key for read-only commands, and still checks everything else for them', () => {
+    expect(problemsOf({}).join()).toMatch(/gem\.apiKey \(GEM_API_KEY\)/);
+    expect(loadConfig({ env: {}, readOnly: true }).gem.apiKey).toBe('');
+    expect(loadConfig({ env: { GEM_API_KEY: 'k-1234' }, readOnly: true }).gem.apiKey).toBe('k-1234');
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'gem:\n  apiKye: typo\n');
+    const problems = (() => {
+      try {
+        loadConfig({ env: { POLL_CRON: 'every minute' }, file, readOnly: true });
+      } catch (error) {
+        if (error instanceof ConfigError) return [...error.problems];
+        throw error;
+      }
+      return [];
+    })();
+    expect(problems.join('\n')).toMatch(/POLL_CRON/);
+    expect(problems.join('\n')).toMatch(/apiKye/);
+    expect(problems.join('\n')).not.toMatch(/GEM_API_KEY/);
+  });
 });

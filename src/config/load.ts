@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { registerSecret, registerSecretUrl } from '../observability/redact.js';
 import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
 import { isLoopbackHost } from './loopback.js';
@@ -22,7 +22,16 @@ export interface LoadConfigOptions {
   /** A YAML file merged over the defaults; else GEM_WATCH_CONFIG; else none. */
   file?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * For commands that only read gem-watch's own state in Redis (`status`, `log`, `notifications`,
+   * `silence list`): the GEM API key may be absent (it is then ''), since they never call GEM.
+   * Every other key is checked as usual. Default false.
+   */
+  readOnly?: boolean;
 }
+
+/** configSchema with the API key optional: read-only commands must not need a secret they never use. */
+const readOnlySchema = configSchema.extend({ gem: configSchema.shape.gem.extend({ apiKey: z.string().default('') }) });
 
 type Tree = Record<string, unknown>;
 
@@ -200,7 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (value !== undefined) setPath(tree, binding.path, value);
   }
 
-  const parsed = configSchema.safeParse(tree);
+  const parsed = (options.readOnly ? readOnlySchema : configSchema).safeParse(tree);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.map(String).join('.');

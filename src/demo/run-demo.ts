@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { installShutdownHandlers } from '../lifecycle.js';
 import { createApp, type App } from '../main.js';
+import { colorWanted } from '../observability/color.js';
 import { createLogger } from '../observability/logger.js';
 import { GemSimulator } from '../simulator/gem-simulator.js';
 import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
@@ -22,7 +23,7 @@ export interface DemoOptions {
   out?: NodeJS.WritableStream;
   /** REDIS_URL, HTTP_PORT and LOG_LEVEL are read from here. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** ANSI styling. Default: when `out` is a terminal. */
+  /** ANSI styling. Default: when `out` is a terminal and NO_COLOR is not set. */
   color?: boolean;
   /** How often the cron polls and the simulated jobs move, in milliseconds. Default 2,000. */
   tickMs?: number;
@@ -75,7 +76,7 @@ async function forgetPrefix(url: string, prefix: string): Promise<void> {
 export async function runDemo(options: DemoOptions): Promise<void> {
   const out = options.out ?? process.stdout;
   const env = options.env ?? process.env;
-  const color = options.color ?? (out as NodeJS.WriteStream).isTTY === true;
+  const color = options.color ?? colorWanted(out, env);
   const tickMs = options.tickMs ?? 2_000;
   const style = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const dim = style('2');

@@ -34,6 +34,8 @@ export interface RunDigestOptions {
   dryRun?: boolean;
   /** `--out FILE`: with --dry-run, write the HTML to this file instead of stdout. */
   out?: string;
+  /** `--json`: write nothing to stdout; the caller prints the result, whose `email` holds the parts. */
+  json?: boolean;
 }
 
 export interface RunDigestContext {
@@ -59,6 +61,10 @@ export interface RunDigestResult {
   scheduled?: boolean;
   /** A line for the operator. */
   message: string;
+  /** The rendered digest (`preview` and `dry-run`). */
+  email?: { subject: string; text: string; html: string };
+  /** `--out FILE` the HTML was written to. */
+  out?: string;
 }
 
 /** Runs `gem-watch digest` with the given flags. Throws DigestCommandError for bad flags or a failed send. */
@@ -93,10 +99,10 @@ export async function runDigest(options: RunDigestOptions, context: RunDigestCon
         } catch (error) {
           throw new DigestCommandError(`cannot write ${options.out}: ${errorText(error)}`, false, { cause: error });
         }
-        return { action: 'dry-run', period, message: `wrote the digest of ${label} to ${options.out} (${composed.email.html.length} bytes); nothing sent` };
+        return { action: 'dry-run', period, email: composed.email, out: options.out, message: `wrote the digest of ${label} to ${options.out} (${composed.email.html.length} bytes); nothing sent` };
       }
-      await write(stdout, composed.email.html);
-      return { action: 'dry-run', period, message: `digest of ${label} written; nothing sent` };
+      if (!options.json) await write(stdout, composed.email.html);
+      return { action: 'dry-run', period, email: composed.email, message: `digest of ${label} written; nothing sent` };
     }
 
     if (options.now) {
@@ -122,8 +128,8 @@ export async function runDigest(options: RunDigestOptions, context: RunDigestCon
       return { action: 'sent', period, channels, scheduled: false, message: `sent an extra digest of ${label} to ${channels.join(' and ')}; the schedule is unchanged` };
     }
 
-    await write(stdout, composed.email.text);
-    return { action: 'preview', period, message: `digest of ${label} so far; nothing sent` };
+    if (!options.json) await write(stdout, composed.email.text);
+    return { action: 'preview', period, email: composed.email, message: `digest of ${label} so far; nothing sent` };
   } finally {
     slots.close();
   }

@@ -48,6 +48,19 @@ const METRIC_OUTCOME: Record<DeliveryOutcomeEvent['outcome'], NotificationOutcom
 };
 
 /**
+ * Seconds from detection to delivery of each transition a delivered message announced: its own, or
+ * each member's of a group message (a held or gathered transition counts the time it was held, which
+ * is what its reader waited). Job and operator alerts are no transitions; a replayed delivery
+ * (`already-delivered`) was counted when it went out.
+ */
+export function detectionToDeliverySeconds(event: DeliveryOutcomeEvent): number[] {
+  if (event.outcome !== 'delivered') return [];
+  const detected = event.kind === 'transition' ? [event.detectedAt] : (event.covers ?? []).filter((member) => member.kind === 'transition').map((member) => member.detectedAt);
+  // Detection and delivery may be on two replicas' clocks: a skew never makes a negative time.
+  return detected.filter((at): at is number => typeof at === 'number' && Number.isFinite(at)).map((at) => Math.max(0, (event.at - at) / 1000));
+}
+
+/**
  * The delivery side of the pipeline: the notify processor with its worker and task options, the
  * delivery policy (quiet hours, bursts, warnings) and the notification log.
  */
@@ -71,6 +84,7 @@ export function createNotifyStage(options: NotifyStageOptions): (context: Notify
         ...(options.now ? { now: options.now } : {}),
         onOutcome: async (event) => {
           metrics.notifications.labels(event.channel, METRIC_OUTCOME[event.outcome]).inc();
+          for (const seconds of detectionToDeliverySeconds(event)) metrics.detectionToDelivery.labels(event.channel).observe(seconds);
           await log.record(event);
           await options.onOutcome?.(event);
         },

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { colorWanted } from './color.js';
 import { scrub, scrubValue, serializeError } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -56,7 +57,10 @@ export function createLogger(options: LoggerOptions): Logger {
     },
   };
   if (pretty && !options.destination) {
-    return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
+    // Pretty output may go to a file or a pipe with LOG_PRETTY=true: colour only on a terminal, and
+    // never with NO_COLOR (pino-pretty's own default reads neither).
+    const colorize = colorWanted(process.stdout);
+    return pino({ ...settings, transport: { target: 'pino-pretty', options: { colorize, translateTime: 'SYS:HH:MM:ss' } } });
   }
   return pino(settings, (options.destination ?? process.stdout) as pino.DestinationStream);
 }

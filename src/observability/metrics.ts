@@ -6,6 +6,31 @@ export const NOTIFICATION_OUTCOMES = ['sent', 'retry', 'deferred', 'failed', 'sk
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
 /**
+ * Prefix of the Node.js process metrics before they took their standard names: prom-client's
+ * own names already start with `process_` or `nodejs_`, so this doubled them
+ * (`gemwatch_process_process_cpu_seconds_total`). Still exported, deprecated, for one release.
+ */
+export const DEPRECATED_PROCESS_PREFIX = 'gemwatch_process_';
+
+export interface MetricsOptions {
+  /**
+   * Node.js process metrics (CPU, memory, heap, event loop lag, GC) under the standard names that
+   * stock Node.js dashboards query: `process_cpu_seconds_total`, `process_resident_memory_bytes`,
+   * `nodejs_heap_size_total_bytes`, `nodejs_eventloop_lag_seconds`, ... Default false (tests build
+   * several pipelines in one process); the daemon turns them on.
+   */
+  defaultMetrics?: boolean;
+  /**
+   * With `defaultMetrics`, the same metrics again under their old doubled names
+   * (`gemwatch_process_process_cpu_seconds_total`), deprecated: kept for one release so dashboards
+   * and alerts built on them keep working while they move. Default true.
+   */
+  deprecatedProcessNames?: boolean;
+  /** gem-watch's version, the `version` label of gemwatch_build_info. Default `unknown`. */
+  version?: string;
+}
+
+/**
  * gem-watch's Prometheus metrics, on a registry of its own (tests build several pipelines in one
  * process). Label values are created at zero so a dashboard sees a series before the first event.
  */
@@ -70,20 +95,40 @@ export class Metrics {
     help: 'Detail fetches poll.rateLimit allows between two polls; above it, each job is read only every few polls.',
     registers: [this.registry],
   });
+  readonly buildInfo = new Gauge({
+    name: 'gemwatch_build_info',
+    help: 'Always 1; the labels name the gem-watch version and the Node.js version running it.',
+    labelNames: ['version', 'node'] as const,
+    registers: [this.registry],
+  });
+  readonly detectionToDelivery = new Histogram({
+    name: 'gemwatch_detection_to_delivery_seconds',
+    help: 'Seconds from a status change being detected to its announcement being delivered, by channel; held and grouped announcements count their wait.',
+    labelNames: ['channel'] as const,
+    // From a prompt send (a second or two) through bursts and retries (minutes) to quiet hours
+    // (a night).
+    buckets: [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14_400, 43_200],
+    registers: [this.registry],
+  });
   readonly credentialsHealthy = new Gauge({
     name: 'gemwatch_credentials_healthy',
     help: '1 while GEM accepts the credentials, 0 after it refused them.',
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gemwatch_process_' });
+  constructor(options: MetricsOptions = {}) {
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      if (options.deprecatedProcessNames !== false) collectDefaultMetrics({ register: this.registry, prefix: DEPRECATED_PROCESS_PREFIX });
+    }
+    this.buildInfo.labels(options.version ?? 'unknown', process.versions.node).set(1);
     for (const status of JOB_STATUSES) {
       this.transitions.labels(status).inc(0);
       this.trackedJobs.labels(status).set(0);
     }
     for (const endpoint of ['list', 'detail']) this.apiCalls.labels(endpoint, '200').inc(0);
     for (const channel of ['slack', 'email']) {
+      this.detectionToDelivery.zero({ channel });
       for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.labels(channel, outcome).inc(0);
     }
     this.credentialsHealthy.set(1);

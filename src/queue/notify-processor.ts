@@ -68,6 +68,8 @@ export interface DeliveryOutcomeEvent {
   version?: number;
   /** The transition's new status, or the job alert's kind. */
   status?: string;
+  /** Epoch ms the transition was detected (transitions only): with `at`, its time to delivery. */
+  detectedAt?: number;
   /** The channel's receipt, or what the delivery policy decided (held until …, warning, group of 39). */
   detail?: string;
   /** A group message's members, delivered by it. */
@@ -193,8 +195,8 @@ function checkTask(data: unknown): NotifyTaskData | string {
 }
 
 /** The event fields that say what a task is about (for the notification log). */
-function aboutOf(task: NotifyTaskData): Pick<DeliveryOutcomeEvent, 'kind' | 'jobId' | 'version' | 'status'> {
-  if (task.transition) return { kind: 'transition', jobId: task.transition.jobId, version: task.transition.version, status: task.transition.to };
+function aboutOf(task: NotifyTaskData): Pick<DeliveryOutcomeEvent, 'kind' | 'jobId' | 'version' | 'status' | 'detectedAt'> {
+  if (task.transition) return { kind: 'transition', jobId: task.transition.jobId, version: task.transition.version, status: task.transition.to, detectedAt: task.transition.detectedAt };
   if (task.jobAlert) return { kind: 'job-alert', jobId: task.jobAlert.jobId, version: task.jobAlert.version, status: task.jobAlert.kind };
   if (task.group) return { kind: 'group' };
   return { kind: 'alert', status: task.alert!.state };
