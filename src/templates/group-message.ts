@@ -1,8 +1,9 @@
+import type { KnownBlock } from '@slack/types';
 import type { GroupRow, GroupSummary } from '../domain/batch.js';
 import type { EmailContent } from './email-message.js';
 import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
 import { formatInstant, formatPercent } from './format.js';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message.js';
+import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**
  * Grouped messages, for Slack and email: a burst of job updates gathered into one message, or the
@@ -77,7 +78,7 @@ export function renderSlackGroup(summary: GroupSummary, options: GroupRenderOpti
   const timeZone = options.timeZone ?? 'UTC';
   const heading = title(summary, options);
   const emoji = options.kind === 'held' ? ':zzz:' : summary.worst.length > 0 ? ':warning:' : ':package:';
-  const blocks: SlackBlock[] = [
+  const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: escapeSlackWithin(`${emoji} ${heading}`, SLACK_LIMITS.headerText), emoji: true } },
   ];
   const fields = summary.counts.slice(0, SLACK_LIMITS.fields - 1).map(({ what, count }) => ({
