@@ -65,7 +65,7 @@ describe('status page renderer', () => {
   it('names a route once when its target has the same name, and shows a different target', () => {
     const row = { channel: 'slack', subject: 'job 1 finished', outcome: 'delivered', at: NOW };
     const same = renderStatusPage(model({ notifications: [{ ...row, route: 'default', target: 'default' }] }));
-    expect(same).not.toMatch(/default\s*(<[^>]*>\s*)*default/);
+    expect(same.slice(same.indexOf('id="notifications"')).match(/default/g)).toHaveLength(1);
     const other = renderStatusPage(model({ notifications: [{ ...row, route: 'lanes', target: 'data-team' }] }));
     expect(other).toContain('lanes <span class="muted">→ data-team</span>');
   });
