@@ -80,7 +80,7 @@ function jobCell(job: DigestJobRef, extra = '', width = '40%'): string {
   const name = job.inputFile === undefined ? `Job ${oneLine(job.jobId)}` : oneLine(job.inputFile);
   return (
     // break-word (not break-all): long names wrap where they must, words stay whole where they can.
-    `<td valign="top" width="${width}" style="min-width:180px;padding:8px 8px 8px 0;border-top:1px solid ${LINE};word-break:break-word;overflow-wrap:anywhere">` +
+    `<td valign="top" width="${width}" style="min-width:150px;padding:8px 8px 8px 0;border-top:1px solid ${LINE};word-break:break-word;overflow-wrap:anywhere">` +
     `<b>${esc(name)}</b>` +
     `<div style="font-size:12px;color:${MUTED}">${esc(oneLine(job.jobType))} · ${esc(oneLine(job.jobId))}${extra}</div></td>`
   );
@@ -199,7 +199,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
           : `${esc(formatInstant(job.expectedEndAt, tz))}<div style="font-size:12px;color:${job.overdue ? COLOURS.failed : MUTED}">${etaRelative(job.expectedEndAt, model.generatedAt)}</div>`;
       const stall = stallNote(job, model.generatedAt);
       const stallLine = stall === undefined ? '' : `<div style="font-size:12px;color:${COLOURS.queued}">${stall}</div>`;
-      return `<tr>${jobCell(job)}${cell(`<div style="font-weight:600">${formatPercent(job.progress)}</div>${htmlBar(job.progress, COLOURS.running)}${stallLine}`)}${cell(esc(formatInstant(job.runningSince, tz)))}${cell(eta)}</tr>`;
+      return `<tr>${jobCell(job)}${cell(`<div style="font-weight:600">${formatPercent(job.progress)}</div>${htmlBar(job.progress, COLOURS.running)}${stallLine}`, 'left', false)}${cell(esc(formatInstant(job.runningSince, tz)))}${cell(eta)}</tr>`;
     }),
     runningRows,
     4,
