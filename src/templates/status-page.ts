@@ -254,7 +254,7 @@ main{padding:8px 24px 32px}section{background:var(--panel);border:1px solid var(
 h2{font-size:15px;margin:12px 0 8px}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--rule);vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em;white-space:nowrap}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}.scroll:focus-visible{outline:2px solid var(--fill);outline-offset:2px}
-#jobs{min-width:900px}#notifications{min-width:760px}
+#jobs{min-width:900px}#notifications{min-width:760px}#queues .mono{white-space:nowrap}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.file{min-width:14em;max-width:28em;overflow-wrap:anywhere}.when{white-space:nowrap}
 .muted{color:var(--muted)}.small{font-size:12px}.status{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;background:var(--queued-bg);white-space:nowrap}
 .ok{background:var(--ok-bg);color:var(--ok)}.bad{background:var(--bad-bg);color:var(--bad)}.warn{background:var(--warn-bg);color:var(--warn)}.running{background:var(--run-bg);color:var(--run)}.queued{background:var(--queued-bg);color:var(--queued)}
