@@ -12,10 +12,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/config/load.js';
 import { startDemoRedis } from '../src/demo/demo-redis.js';
-import { findText } from '../src/demo/mime.js';
 import { createApp } from '../src/main.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
@@ -156,7 +156,8 @@ try {
   await page.setViewportSize({ width: 760, height: 600 });
   // Remote content refused, as a careful mail client would: the email must not need any.
   await page.route('**/*', (route) => route.abort());
-  await page.setContent(findText(mail.raw, 'text/html') ?? '<p>no HTML part</p>', { waitUntil: 'load' });
+  const html = (await simpleParser(mail.raw)).html;
+  await page.setContent(typeof html === 'string' ? html : '<p>no HTML part</p>', { waitUntil: 'load' });
   await page.screenshot({ path: resolve(outDir, 'email.png'), fullPage: true });
   console.log(`wrote ${outDir}/status-page.png, slack-message.png and email.png`);
 } finally {

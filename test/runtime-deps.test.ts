@@ -46,4 +46,27 @@ describe('runtime imports', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('keeps the demo-only packages (smtp-server, mailparser) out of what the daemon and the other commands load', () => {
+    // Only static imports: cli.ts loads each command's code with import() when that command runs,
+    // so what the demo pulls in is loaded by `gem-watch demo` alone.
+    const seen = new Set<string>();
+    const packages = new Map<string, string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
+        const specifier = match[1]!;
+        if (specifier.startsWith('.')) visit(resolve(file, '..', specifier.replace(/\.js$/, '.ts')));
+        else if (!specifier.startsWith('node:')) packages.set(packageOf(specifier), file.slice(ROOT.length + 1));
+      }
+    };
+    visit(join(ROOT, 'src', 'cli.ts'));
+    visit(join(ROOT, 'src', 'main.ts'));
+    expect(seen.size).toBeGreaterThan(20);
+    expect(packages.has('bullmq')).toBe(true);
+    for (const demoOnly of ['smtp-server', 'mailparser']) expect(packages.get(demoOnly), demoOnly).toBeUndefined();
+  });
 });
+

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Redis } from 'ioredis';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { loadConfig } from '../config/load.js';
 import { installShutdownHandlers } from '../lifecycle.js';
 import { createApp, type App } from '../main.js';
@@ -13,7 +14,6 @@ import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.j
 import { startSmtpSink, type SmtpSinkMail } from '../simulator/smtp-sink.js';
 import { DemoJobs } from './demo-jobs.js';
 import { startDemoRedis, type DemoRedis } from './demo-redis.js';
-import { decodeHeader, findText, splitPart } from './mime.js';
 import { formatSlackForConsole } from './slack-console.js';
 
 export interface DemoOptions {
@@ -138,13 +138,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     closers.push({ name: 'the Slack sink', close: () => slack.close() });
 
     let mails = 0;
-    const smtp = await startSmtpSink({
-      onMail: (mail: SmtpSinkMail) => {
+    // mailparser reads each mail before the sink accepts it, so its subject and HTML part are
+    // decoded (encoded words, quoted-printable, base64) as a mail client would.
+    const smtp = await startSmtpSink<ParsedMail>({
+      parse: (raw) => simpleParser(raw),
+      onMail: (mail: SmtpSinkMail<ParsedMail>) => {
         mails += 1;
-        const subject = decodeHeader(splitPart(mail.raw).headers.get('subject'));
+        const subject = mail.parsed.subject ?? '';
         const base = join(options.outDir, `${String(mails).padStart(3, '0')}-${slug(subject)}`);
         writeFileSync(`${base}.eml`, mail.raw);
-        const html = findText(mail.raw, 'text/html');
+        const html = typeof mail.parsed.html === 'string' ? mail.parsed.html : undefined;
         if (html !== undefined) writeFileSync(`${base}.html`, html);
         const shown = relative(process.cwd(), base) || base;
         print(`${bold(`${clock()}  Email`)} to ${mail.envelope.to.join(', ')}: “${subject}”\n      → ${shown}.eml${html === undefined ? '' : ` and ${shown}.html`}`);

@@ -7,9 +7,9 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp
  * `refuseNext` scripts refusals (451 try later, 550 rejected, 421 closing, ...) at MAIL FROM,
  * RCPT TO or after DATA for the next N attempts.
  *
- * It lives under src/ because the demo runs it, so it must not import mailparser (a dev
- * dependency): a caller that wants parsed mail passes `parse` (test/helpers/smtp-sink.ts passes
- * mailparser's simpleParser); without it `parsed` is undefined and `raw` carries the message.
+ * It lives under src/ because the demo runs it. It parses nothing itself: a caller that wants
+ * parsed mail passes `parse` (the demo and test/helpers/smtp-sink.ts pass mailparser's
+ * simpleParser); without it `parsed` is undefined and `raw` carries the message.
  */
 
 export type SmtpStage = 'mail' | 'rcpt' | 'data';

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { summarizeGroup } from '../domain/batch.js';
 import type { JobAlert } from '../domain/overdue.js';
@@ -126,3 +127,26 @@ describe('group message', () => {
     );
   });
 });
+
+describe('group email size', () => {
+  it("stays under Gmail's ~102 KB clipping for a 300-job group with long names and messages, and counts the rest", async () => {
+    const members = Array.from({ length: 300 }, (_, i) => ({
+      transition: transition(`job-${String(i).padStart(6, '0')}`, i % 2 === 0 ? 'failed' : 'finished', {
+        inputFile: `${'very_long_region_name_'.repeat(9)}${i}.parquet`,
+        message: `Input validation failed: ${'column "geometry" is missing; '.repeat(30)}`,
+      }),
+    }));
+    const email = renderEmailGroup(summarizeGroup(members), { kind: 'burst', route: 'default' });
+    // The message as nodemailer sends it, both parts encoded: what Gmail measures.
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
+    const info = await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', ...email });
+    const bytes = (info.message as Buffer).length;
+    expect(bytes).toBeLessThan(100_000);
+    const listed = (email.html.match(/<tr>/g) ?? []).length - 1;
+    expect(listed).toBeGreaterThan(20);
+    expect(email.html).toContain(`… and ${300 - listed} more, not listed here`);
+    expect(email.text).toContain(`… and ${300 - listed} more, not listed here`);
+    expect(email.html).not.toMatch(/<a\s|https?:/i);
+  });
+});
+

@@ -48,6 +48,14 @@ const COLOURS = {
 } as const;
 
 const BAR_WIDTH = 100;
+/**
+ * On a phone (375 px) a section's columns do not fit; its table keeps this width and scrolls
+ * sideways inside the message instead of squeezing the file names to a letter per line and
+ * widening the whole message (it grew to 546 px). Clients that ignore overflow show it as before.
+ */
+const SECTION_MIN_WIDTH = 600;
+/** Focusable so a keyboard can scroll it too. */
+const SCROLL_OPEN = '<div tabindex="0" style="overflow-x:auto;-webkit-overflow-scrolling:touch">';
 /** Characters of a failure message shown; the job's own alert carries it whole. */
 const HTML_MESSAGE_MAX = 300;
 
@@ -72,7 +80,7 @@ function jobCell(job: DigestJobRef, extra = '', width = '40%'): string {
   const name = job.inputFile === undefined ? `Job ${oneLine(job.jobId)}` : oneLine(job.inputFile);
   return (
     // break-word (not break-all): long names wrap where they must, words stay whole where they can.
-    `<td valign="top" width="${width}" style="padding:8px 8px 8px 0;border-top:1px solid ${LINE};word-break:break-word;overflow-wrap:anywhere">` +
+    `<td valign="top" width="${width}" style="min-width:150px;padding:8px 8px 8px 0;border-top:1px solid ${LINE};word-break:break-word;overflow-wrap:anywhere">` +
     `<b>${esc(name)}</b>` +
     `<div style="font-size:12px;color:${MUTED}">${esc(oneLine(job.jobType))} · ${esc(oneLine(job.jobId))}${extra}</div></td>`
   );
@@ -118,15 +126,15 @@ function section(title: string, count: number, colour: string, head: string, row
   const shown = rows.slice(0, maxRows).join('\n');
   return `<tr><td style="padding:20px 24px 0 24px">
 <div style="font-size:16px;font-weight:600;color:${INK};border-left:4px solid ${colour};padding-left:8px;margin-bottom:10px">${title} <span style="color:${MUTED};font-weight:normal">(${formatNumber(count)})</span></div>
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="width:100%;border-collapse:collapse;font-size:14px;color:${INK}">
+${SCROLL_OPEN}<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="width:100%;min-width:${SECTION_MIN_WIDTH}px;border-collapse:collapse;font-size:14px;color:${INK}">
 ${head}
 ${shown}
 ${moreRow(rows.length - Math.min(rows.length, maxRows), columns)}
-</table></td></tr>`;
+</table></div></td></tr>`;
 }
 
 function tile(label: string, value: number, colour: string): string {
-  return `<td align="center" valign="top" width="20%" style="width:20%;padding:12px 4px;border-top:3px solid ${colour}">
+  return `<td align="center" valign="top" width="20%" style="width:20%;padding:12px 2px;border-top:3px solid ${colour}">
 <div style="font-size:24px;font-weight:700;color:${colour};line-height:28px">${formatNumber(value)}</div>
 <div style="font-size:12px;color:${MUTED}">${label}</div></td>`;
 }
@@ -134,7 +142,7 @@ function tile(label: string, value: number, colour: string): string {
 function totalRow(label: string, value: string, note: string | undefined, extra = ''): string {
   return `<tr><td style="padding:4px 12px 4px 0;color:${MUTED};white-space:nowrap" valign="top">${label}</td>
 <td style="padding:4px 12px 4px 0;font-weight:600;white-space:nowrap" valign="top">${value}${extra}</td>
-<td style="padding:4px 0;color:${MUTED};font-size:13px" valign="top">${note ?? ''}</td></tr>`;
+<td style="min-width:150px;padding:4px 0;color:${MUTED};font-size:13px" valign="top">${note ?? ''}</td></tr>`;
 }
 
 function endedRows(jobs: DigestEndedJob[], model: DigestModel): string[] {
@@ -191,7 +199,7 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
           : `${esc(formatInstant(job.expectedEndAt, tz))}<div style="font-size:12px;color:${job.overdue ? COLOURS.failed : MUTED}">${etaRelative(job.expectedEndAt, model.generatedAt)}</div>`;
       const stall = stallNote(job, model.generatedAt);
       const stallLine = stall === undefined ? '' : `<div style="font-size:12px;color:${COLOURS.queued}">${stall}</div>`;
-      return `<tr>${jobCell(job)}${cell(`<div style="font-weight:600">${formatPercent(job.progress)}</div>${htmlBar(job.progress, COLOURS.running)}${stallLine}`)}${cell(esc(formatInstant(job.runningSince, tz)))}${cell(eta)}</tr>`;
+      return `<tr>${jobCell(job)}${cell(`<div style="font-weight:600">${formatPercent(job.progress)}</div>${htmlBar(job.progress, COLOURS.running)}${stallLine}`, 'left', false)}${cell(esc(formatInstant(job.runningSince, tz)))}${cell(eta)}</tr>`;
     }),
     runningRows,
     4,
@@ -212,13 +220,13 @@ export function renderDigestHtml(model: DigestModel, options: DigestHtmlOptions 
 
   const matched = totals.matchedPct === undefined ? '—' : formatPercent(Number(totals.matchedPct.toFixed(2)));
   const totalsBlock = `<tr><td style="padding:16px 24px 0 24px">
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:14px;color:${INK}">
+${SCROLL_OPEN}<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:14px;color:${INK}">
 ${totalRow('Km processed', esc(formatKm(totals.kmProcessed)), kmChange(model))}
 ${totalRow('Roads processed', formatNumber(totals.roadsProcessed), roadsChange(model))}
 ${totalRow('Roads matched', `${matched} <span style="font-weight:normal;color:${MUTED};font-size:12px">km-weighted</span>`, matchedChange(model), htmlBar(totals.matchedPct, COLOURS.finished))}
 ${totalRow('Jobs finished', formatNumber(totals.finished), countChange(model.change.finished))}
 ${totalRow('Jobs failed', formatNumber(totals.failed), countChange(model.change.failed))}
-</table></td></tr>`;
+</table></div></td></tr>`;
 
   const emptyNote = model.isEmpty
     ? `<tr><td style="padding:20px 24px 0 24px;color:${MUTED}">Nothing happened in this period: no job started, finished or failed, and none is running or waiting.</td></tr>`
@@ -238,15 +246,16 @@ ${totalRow('Jobs failed', formatNumber(totals.failed), countChange(model.change.
 </head>
 <body style="margin:0;padding:0;background:#f6f8fa">
 <div style="display:none;max-height:0;overflow:hidden;mso-hide:all">${esc(summaryLine(model))}</div>
+<div role="main">
 <table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" bgcolor="#f6f8fa" style="width:100%;background:#f6f8fa;${FONT}">
 <tr><td align="center" style="padding:24px 12px">
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="680" bgcolor="#ffffff" style="width:100%;max-width:680px;background:#ffffff;border:1px solid ${LINE};border-radius:6px;${FONT};color:${INK}">
+<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="680" bgcolor="#ffffff" style="width:100%;max-width:680px;table-layout:fixed;background:#ffffff;border:1px solid ${LINE};border-radius:6px;${FONT};color:${INK}">
 <tr><td style="padding:20px 24px 16px 24px;border-bottom:1px solid ${LINE}">
 <div style="font-size:12px;font-weight:600;color:${MUTED};letter-spacing:0.6px"><span style="text-transform:uppercase">gem-watch digest</span> · ${esc(periodLength(model))}</div>
-<div style="font-size:20px;font-weight:600;color:${INK};margin-top:4px">${esc(periodLabel(model))}</div>
+<h1 style="font-size:20px;font-weight:600;color:${INK};margin:4px 0 0 0">${esc(periodLabel(model))}</h1>
 </td></tr>
 <tr><td style="padding:16px 24px 0 24px">
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="width:100%;border-collapse:collapse;${FONT}"><tr>
+<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="width:100%;table-layout:fixed;border-collapse:collapse;${FONT}"><tr>
 ${tile('Finished', counts.finished, COLOURS.finished)}
 ${tile('Failed', counts.failed, COLOURS.failed)}
 ${tile('Cancelled', counts.cancelled, COLOURS.cancelled)}
@@ -267,6 +276,7 @@ ${historyNote}
 </table>
 </td></tr>
 </table>
+</div>
 </body>
 </html>
 `;

@@ -1,8 +1,9 @@
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import type { DigestModel } from '../domain/digest.js';
 import { escapeSlack, truncate } from './escape.js';
 import { etaRelative, kmChange, matchedChange, oneLine, periodLabel, periodLength, stallNote, summaryLine } from './digest-format.js';
 import { formatDuration, formatKm, formatNumber, formatPercent } from './format.js';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage, type SlackMrkdwn } from './slack-message.js';
+import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**
  * The digest as a short Slack summary (Block Kit) for an incoming webhook: counts, totals, and the
@@ -21,7 +22,7 @@ export interface DigestSlackOptions {
 const NAME_CHARS = 80;
 const MESSAGE_CHARS = 200;
 
-function mrkdwn(text: string): SlackMrkdwn {
+function mrkdwn(text: string): MrkdwnElement {
   return { type: 'mrkdwn', text, verbatim: true };
 }
 
@@ -36,7 +37,7 @@ function jobLabel(job: { inputFile?: string; jobId: string; jobType: string }): 
 }
 
 /** One section listing lines under a title, never past the section limit; the rest are counted. */
-function listSection<T>(title: string, items: T[], maxItems: number, line: (item: T) => string): SlackBlock[] {
+function listSection<T>(title: string, items: T[], maxItems: number, line: (item: T) => string): KnownBlock[] {
   if (items.length === 0) return [];
   let text = `*${title}* (${formatNumber(items.length)})`;
   let shown = 0;
@@ -56,7 +57,7 @@ export function renderDigestSlack(model: DigestModel, options: DigestSlackOption
   const maxItems = options.maxItems ?? 8;
   const { counts, totals } = model;
   const header = truncate(`gem-watch digest · ${periodLength(model)}`, SLACK_LIMITS.headerText);
-  const blocks: SlackBlock[] = [
+  const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
     { type: 'context', elements: [mrkdwn(escapeSlack(periodLabel(model)))] },
     {

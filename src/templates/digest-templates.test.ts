@@ -151,8 +151,8 @@ describe('digest Slack summary', () => {
 
   it('marks every mrkdwn text verbatim and turns unfurling off', () => {
     for (const block of message.blocks) {
-      if (block.type === 'section') for (const item of [block.text, ...(block.fields ?? [])]) if (item) expect(item.verbatim).toBe(true);
-      if (block.type === 'context') for (const item of block.elements) expect(item.verbatim).toBe(true);
+      if (block.type === 'section') for (const item of [block.text, ...(block.fields ?? [])]) if (item) expect(item).toMatchObject({ type: 'mrkdwn', verbatim: true });
+      if (block.type === 'context') for (const item of block.elements) expect(item).toMatchObject({ type: 'mrkdwn', verbatim: true });
     }
     expect(message.unfurl_links).toBe(false);
     expect(message.unfurl_media).toBe(false);

@@ -1,8 +1,9 @@
+import type { KnownBlock } from '@slack/types';
 import type { GroupRow, GroupSummary } from '../domain/batch.js';
 import type { EmailContent } from './email-message.js';
 import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
 import { formatInstant, formatPercent } from './format.js';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message.js';
+import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**
  * Grouped messages, for Slack and email: a burst of job updates gathered into one message, or the
@@ -25,6 +26,15 @@ export interface GroupRenderOptions {
 const SLACK_TABLE_ROWS = 40;
 /** Rows of the email table at most; the rest are counted. */
 const EMAIL_TABLE_ROWS = 1_000;
+/**
+ * Bytes of table rows in the HTML part and in the text part; the rows past either are counted,
+ * not listed. Gmail clips a message past ~102 KB (its body as sent, quoted-printable included),
+ * hiding the end behind a link; 55 KB of HTML rows (a row with long names and a note is ~1.2 KB,
+ * so 45 such rows, many more short ones) and 20 KB of text rows: a 300-job group with long names
+ * and messages measured 75 KB as sent (340 KB when every row was listed).
+ */
+const EMAIL_HTML_ROW_BYTES = 55_000;
+const EMAIL_TEXT_ROW_BYTES = 20_000;
 const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
 
 function plural(count: number, word: string): string {
@@ -77,7 +87,7 @@ export function renderSlackGroup(summary: GroupSummary, options: GroupRenderOpti
   const timeZone = options.timeZone ?? 'UTC';
   const heading = title(summary, options);
   const emoji = options.kind === 'held' ? ':zzz:' : summary.worst.length > 0 ? ':warning:' : ':package:';
-  const blocks: SlackBlock[] = [
+  const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: escapeSlackWithin(`${emoji} ${heading}`, SLACK_LIMITS.headerText), emoji: true } },
   ];
   const fields = summary.counts.slice(0, SLACK_LIMITS.fields - 1).map(({ what, count }) => ({
@@ -136,8 +146,24 @@ export function renderEmailGroup(summary: GroupSummary, options: GroupRenderOpti
   const heading = title(summary, options);
   const counts = countsLine(summary);
   const note = explanation(summary, options, timeZone);
-  const rows = summary.rows.slice(0, EMAIL_TABLE_ROWS);
-  const more = summary.rows.length - rows.length;
+  const htmlRow = (row: GroupRow) =>
+    `<tr>${cell(row.jobId)}${cell(row.jobType)}${cell(row.what, row.problem ? 'color:#cf222e' : '')}${cell(row.roadsMatchedPct === undefined ? '—' : formatPercent(row.roadsMatchedPct))}${cell(row.inputFile ?? '—', 'overflow-wrap:anywhere')}${cell(row.note ?? '')}${cell(formatInstant(row.at, timeZone), 'white-space:nowrap')}</tr>`;
+  const htmlRows: string[] = [];
+  const textRows: string[] = [];
+  let htmlBytes = 0;
+  let textBytes = 0;
+  for (const row of summary.rows.slice(0, EMAIL_TABLE_ROWS)) {
+    const html = htmlRow(row);
+    const line = sanitizeText(tableLine(row));
+    htmlBytes += Buffer.byteLength(html) + 1;
+    textBytes += Buffer.byteLength(line) + 1;
+    if (htmlBytes > EMAIL_HTML_ROW_BYTES || textBytes > EMAIL_TEXT_ROW_BYTES) break;
+    htmlRows.push(html);
+    textRows.push(line);
+  }
+  const more = summary.rows.length - htmlRows.length;
+  // Nothing links out (a careful mail client would not follow it): the CLI has every delivery.
+  const moreText = `… and ${more} more, not listed here to keep this mail whole; \`gem-watch log\` lists every one.`;
 
   const text = [
     heading,
@@ -145,8 +171,8 @@ export function renderEmailGroup(summary: GroupSummary, options: GroupRenderOpti
     '',
     ...(summary.worst.length > 0 ? ['Needs a look:', ...summary.worst.map((row) => `- ${sanitizeText(worstLine(row))}`), ''] : []),
     `${pad('JOB', 14)} ${pad('STATUS', 16)} ${pad('MATCHED', 8)} INPUT`,
-    ...rows.map((row) => sanitizeText(tableLine(row))),
-    ...(more > 0 ? [`… and ${more} more`] : []),
+    ...textRows,
+    ...(more > 0 ? [moreText] : []),
     '',
     note,
     '-- ',
@@ -162,12 +188,7 @@ export function renderEmailGroup(summary: GroupSummary, options: GroupRenderOpti
   const head = ['Job', 'Type', 'Status', 'Matched', 'Input file', 'Note', 'Detected']
     .map((label) => `<th align="left" style="padding:3px 10px 3px 0;color:#57606a;font-weight:normal">${label}</th>`)
     .join('');
-  const body = rows
-    .map(
-      (row) =>
-        `<tr>${cell(row.jobId)}${cell(row.jobType)}${cell(row.what, row.problem ? 'color:#cf222e' : '')}${cell(row.roadsMatchedPct === undefined ? '—' : formatPercent(row.roadsMatchedPct))}${cell(row.inputFile ?? '—', 'word-break:break-all')}${cell(row.note ?? '')}${cell(formatInstant(row.at, timeZone), 'white-space:nowrap')}</tr>`,
-    )
-    .join('\n');
+  const body = htmlRows.join('\n');
   const html = [
     '<!DOCTYPE html>',
     '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
@@ -180,7 +201,7 @@ export function renderEmailGroup(summary: GroupSummary, options: GroupRenderOpti
     `<tr>${head}</tr>`,
     body,
     '</table>',
-    more > 0 ? `<p>… and ${more} more</p>` : '',
+    more > 0 ? `<p>${escapeHtml(moreText)}</p>` : '',
     `<p style="margin:16px 0 0 0;font-size:13px;color:#57606a">${escapeHtml(note)}</p>`,
     '<p style="margin:16px 0 0 0;font-size:12px;color:#6e7781">Sent by gem-watch.</p>',
     '</body></html>',

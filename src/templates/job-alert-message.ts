@@ -1,8 +1,9 @@
+import type { KnownBlock } from '@slack/types';
 import type { JobAlert } from '../domain/overdue.js';
 import type { EmailContent } from './email-message.js';
 import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
 import { formatDuration, formatInstant, formatPercent, jobFacts, type Fact } from './format.js';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message.js';
+import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**
  * A stuck or overdue job: queued too long, running past its expected end, or with progress that
@@ -60,7 +61,7 @@ export function renderSlackJobAlert(alert: JobAlert, options: JobAlertRenderOpti
   const timeZone = options.timeZone ?? 'UTC';
   const heading = jobAlertHeadline(alert);
   const list = facts(alert, timeZone);
-  const blocks: SlackBlock[] = [
+  const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: escapeSlackWithin(`:hourglass: ${heading}`, SLACK_LIMITS.headerText), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: escapeSlackWithin(jobAlertExplanation(alert, timeZone), SLACK_LIMITS.sectionText), verbatim: true } },
     {

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import type { KnownBlock } from '@slack/types';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Transition } from '../domain/transition.js';
 import { sampleTransition } from '../notify/sample-data.js';
 import { slackTexts } from '../../test/helpers/slack-texts.js';
@@ -16,7 +18,7 @@ function assertInert(message: SlackMessage): void {
   }
   expect(JSON.stringify(message)).not.toContain('link_names');
   for (const block of message.blocks) {
-    if (block.type === 'section' && block.text) expect(block.text.verbatim).toBe(true);
+    if (block.type === 'section' && block.text) expect(block.text).toMatchObject({ type: 'mrkdwn', verbatim: true });
   }
 }
 
@@ -117,5 +119,16 @@ describe('renderSlackAlert', () => {
     assertInert(down);
     expect(slackMessageProblems(down)).toEqual([]);
     expect(slackMessageProblems(renderSlackAlert({ kind: 'x', state: 'down', title: 'y'.repeat(5_000), detail: 'z'.repeat(9_000), since: NOW }))).toEqual([]);
+  });
+});
+
+describe('Slack payload types', () => {
+  it("are @slack/types' Block Kit types, compiled as what @slack/webhook sends (checked by tsc in the lint step)", () => {
+    expectTypeOf<SlackMessage['blocks'][number]>().toEqualTypeOf<KnownBlock>();
+    expectTypeOf<SlackMessage>().toExtend<IncomingWebhookSendArguments>();
+    // A block Slack would refuse does not compile: a header's text must be plain_text.
+    // @ts-expect-error mrkdwn is not allowed in a header block
+    const refused: KnownBlock = { type: 'header', text: { type: 'mrkdwn', text: 'x' } };
+    expect(refused.type).toBe('header');
   });
 });

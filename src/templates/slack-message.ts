@@ -1,3 +1,4 @@
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import type { JobStatus } from '../gem/job.js';
 import type { Transition } from '../domain/transition.js';
 import { escapeSlack, escapeSlackWithin } from './escape.js';
@@ -22,29 +23,15 @@ export const SLACK_LIMITS = {
   fallbackText: 3000,
 } as const;
 
-export interface SlackPlainText {
-  type: 'plain_text';
-  text: string;
-  emoji?: boolean;
-}
-
-export interface SlackMrkdwn {
-  type: 'mrkdwn';
-  text: string;
-  verbatim?: boolean;
-}
-
-export type SlackBlock =
-  | { type: 'header'; text: SlackPlainText }
-  | { type: 'section'; text?: SlackMrkdwn; fields?: SlackMrkdwn[] }
-  | { type: 'context'; elements: SlackMrkdwn[] }
-  | { type: 'divider' };
-
-/** A message as posted to an incoming webhook. */
+/**
+ * A message as posted to an incoming webhook. Its blocks are `@slack/types`' own `KnownBlock`
+ * (the types Slack publishes and @slack/webhook sends), so the compiler checks every payload's
+ * shape; the limits those types cannot express are checked by `slackMessageProblems`.
+ */
 export interface SlackMessage {
   /** Fallback for notifications and clients without blocks; always present. */
   text: string;
-  blocks: SlackBlock[];
+  blocks: KnownBlock[];
   unfurl_links: false;
   unfurl_media: false;
 }
@@ -75,23 +62,23 @@ const STATUS_EMOJI: Record<JobStatus, string> = {
 /** Budget for the longest failure detail, leaving room for its label inside one section. */
 const DETAIL_BUDGET = SLACK_LIMITS.sectionText - 100;
 
-function mrkdwn(text: string): SlackMrkdwn {
+function mrkdwn(text: string): MrkdwnElement {
   return { type: 'mrkdwn', text, verbatim: true };
 }
 
-function header(raw: string): SlackBlock {
+function header(raw: string): KnownBlock {
   return { type: 'header', text: { type: 'plain_text', text: escapeSlackWithin(raw, SLACK_LIMITS.headerText), emoji: true } };
 }
 
 /** A field "*Label*\nvalue", both escaped, the value cut so the whole stays within a field's limit. */
-function field(fact: Fact): SlackMrkdwn {
+function field(fact: Fact): MrkdwnElement {
   const label = escapeSlackWithin(fact.label, 100);
   const budget = SLACK_LIMITS.fieldText - label.length - 3;
   return mrkdwn(`*${label}*\n${escapeSlackWithin(fact.value, budget)}`);
 }
 
-function fieldSections(facts: Fact[]): SlackBlock[] {
-  const blocks: SlackBlock[] = [];
+function fieldSections(facts: Fact[]): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
   for (let start = 0; start < facts.length; start += SLACK_LIMITS.fields) {
     blocks.push({ type: 'section', fields: facts.slice(start, start + SLACK_LIMITS.fields).map(field) });
   }
@@ -123,7 +110,7 @@ export function renderSlackTransition(transition: Transition, options: SlackRend
   const facts = jobFacts(job, timeZone);
   const statistics = statisticsFacts(job.statistics);
 
-  const blocks: SlackBlock[] = [header(`${emoji} ${title}`), ...fieldSections(facts)];
+  const blocks: KnownBlock[] = [header(`${emoji} ${title}`), ...fieldSections(facts)];
   if (statistics.length > 0) {
     blocks.push({ type: 'section', text: mrkdwn('*Statistics*') }, ...fieldSections(statistics));
   }
@@ -147,7 +134,7 @@ export function renderSlackAlert(alert: SlackAlertInput, options: SlackRenderOpt
   const timeZone = options.timeZone ?? 'UTC';
   const down = alert.state === 'down';
   const title = down ? `gem-watch alert: ${alert.title}` : `gem-watch recovered: ${alert.title}`;
-  const blocks: SlackBlock[] = [
+  const blocks: KnownBlock[] = [
     header(`${down ? ':rotating_light:' : ':large_green_circle:'} ${title}`),
     { type: 'section', text: mrkdwn(escapeSlackWithin(alert.detail || '—', SLACK_LIMITS.sectionText)) },
     {
@@ -190,7 +177,8 @@ export function slackMessageProblems(message: SlackMessage): string[] {
     } else if (block.type === 'context') {
       if (block.elements.length === 0 || block.elements.length > SLACK_LIMITS.contextElements) problems.push(`${where}: ${block.elements.length} elements`);
       block.elements.forEach((item, i) => {
-        if (item.text.length === 0 || item.text.length > SLACK_LIMITS.sectionText) problems.push(`${where}: element ${i} has ${item.text.length}`);
+        const length = 'text' in item ? item.text.length : 0;
+        if (length === 0 || length > SLACK_LIMITS.sectionText) problems.push(`${where}: element ${i} has ${length}`);
       });
     }
   });

@@ -4,7 +4,7 @@ import { relative, renderStatusPage, type StatusPageModel } from './status-page.
 
 const NOW = Date.parse('2026-01-21T10:00:00Z');
 
-const PAGE_TAGS = new Set(['body', 'html', 'header', 'h1', 'h2', 'span', 'nav', 'a', 'main', 'section', 'p', 'ul', 'li', 'b', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'div']);
+const PAGE_TAGS = new Set(['body', 'html', 'header', 'h1', 'h2', 'span', 'nav', 'a', 'main', 'section', 'p', 'ul', 'li', 'b', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'div', 'button']);
 
 function model(overrides: Partial<StatusPageModel> = {}): StatusPageModel {
   return {
@@ -51,7 +51,7 @@ describe('status page renderer', () => {
             errors: [name],
           }),
         );
-        const body = html.slice(html.indexOf('<body>'));
+        const body = html.slice(html.indexOf('<body'));
         // Only the page's own elements: any other tag, or a fourth link, came from the data.
         const tags = new Set([...body.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)/g)].map((match) => match[1]!.toLowerCase()));
         expect([...tags].filter((tag) => !PAGE_TAGS.has(tag))).toEqual([]);
@@ -60,6 +60,14 @@ describe('status page renderer', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('names a route once when its target has the same name, and shows a different target', () => {
+    const row = { channel: 'slack', subject: 'job 1 finished', outcome: 'delivered', at: NOW };
+    const same = renderStatusPage(model({ notifications: [{ ...row, route: 'default', target: 'default' }] }));
+    expect(same.slice(same.indexOf('id="notifications"')).match(/default/g)).toHaveLength(1);
+    const other = renderStatusPage(model({ notifications: [{ ...row, route: 'lanes', target: 'data-team' }] }));
+    expect(other).toContain('lanes <span class="muted">→ data-team</span>');
   });
 
   it('says where the notifications come from', () => {

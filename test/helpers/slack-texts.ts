@@ -1,7 +1,8 @@
-import type { SlackBlock, SlackMessage } from '../../src/templates/slack-message.js';
+import type { KnownBlock } from '@slack/types';
+import type { SlackMessage } from '../../src/templates/slack-message.js';
 
 /** Every text Slack reads in these blocks: headers, section texts and fields, context elements. */
-export function slackBlockTexts(blocks: readonly SlackBlock[]): string[] {
+export function slackBlockTexts(blocks: readonly KnownBlock[]): string[] {
   const out: string[] = [];
   for (const block of blocks) {
     if (block.type === 'header') out.push(block.text.text);
@@ -9,7 +10,7 @@ export function slackBlockTexts(blocks: readonly SlackBlock[]): string[] {
       if (block.text) out.push(block.text.text);
       for (const field of block.fields ?? []) out.push(field.text);
     }
-    if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
+    if (block.type === 'context') out.push(...block.elements.map((element) => ('text' in element ? element.text : '')));
   }
   return out;
 }

@@ -2,9 +2,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import * as base from '../../src/simulator/smtp-sink.js';
 
 /**
- * The SMTP sink of src/simulator/smtp-sink.ts with every accepted message parsed by mailparser
- * (a dev dependency, which runtime code under src/ may not import), for tests that read subjects,
- * text and HTML. A message mailparser cannot read is refused with 554.
+ * The SMTP sink of src/simulator/smtp-sink.ts with every accepted message parsed by mailparser,
+ * for tests that read subjects, text and HTML. A message mailparser cannot read is refused with 554.
  */
 
 export type { SmtpRefusal, SmtpSinkAttempt, SmtpStage } from '../../src/simulator/smtp-sink.js';
