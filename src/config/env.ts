@@ -36,6 +36,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'HTTP_HOST', path: 'http.host', kind: 'string', description: 'Address of the health/metrics/status server' },
   { name: 'HTTP_PORT', path: 'http.port', kind: 'integer', description: 'Port of the health/metrics/status server' },
   { name: 'HTTP_AUTH_TOKEN', path: 'http.authToken', kind: 'string', secret: true, description: 'Token required when HTTP_HOST is not loopback' },
+  { name: 'HTTP_OPS_PORT', path: 'http.opsPort', kind: 'integer', description: 'Port of the ops listener (/healthz, /readyz, /metrics without the token); unset = none' },
+  { name: 'HTTP_OPS_HOST', path: 'http.opsHost', kind: 'string', description: 'Address of the ops listener' },
   { name: 'LOG_LEVEL', path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'LOG_PRETTY', path: 'log.pretty', kind: 'string', description: 'auto, true or false' },
 ];

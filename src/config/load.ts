@@ -142,6 +142,10 @@ function crossChecks(config: Config): string[] {
       `http.host (HTTP_HOST): binding to ${config.http.host} exposes the status page beyond this machine; set http.authToken (HTTP_AUTH_TOKEN) or bind to 127.0.0.1`,
     );
   }
+  const { port, opsPort } = config.http;
+  if (opsPort !== null && opsPort !== 0 && opsPort === port) {
+    problems.push(`http.opsPort (HTTP_OPS_PORT): ${opsPort} is also http.port (HTTP_PORT); the ops listener needs a port of its own`);
+  }
   const digestHook = config.digest.slackWebhook;
   if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {
     problems.push(`digest.slackWebhook: names webhook "${digestHook}", which slack.webhooks does not define`);
