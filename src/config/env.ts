@@ -20,6 +20,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GEM_BEARER_TOKEN', path: 'gem.auth.bearerToken', kind: 'string', secret: true, description: 'A fixed bearer token' },
   { name: 'GEM_BEARER_TOKEN_COMMAND', path: 'gem.auth.command', kind: 'string', description: 'Command that prints a bearer token (az CLI)' },
   { name: 'GEM_AUTH_PROVIDER', path: 'gem.auth.provider', kind: 'string', description: 'auto, none, static, command or azure' },
+  { name: 'GEM_AUTH_AZURE_SCOPE', path: 'gem.auth.azureScope', kind: 'string', description: 'Scope asked of Azure identity (…/.default for workload or managed identity)' },
   { name: 'GEM_DETAIL_PATH', path: 'gem.detailPath', kind: 'string', description: 'Detail path template with {jobRunId}' },
   { name: 'GEM_JOB_TYPES', path: 'gem.jobTypes', kind: 'list', description: 'Job types to watch (comma list)' },
   { name: 'POLL_CRON', path: 'poll.cron', kind: 'string', description: 'Poll schedule (node-cron, 5 or 6 fields)' },
