@@ -19,6 +19,15 @@ export interface OpsServerOptions {
   logger: Logger;
 }
 
+/** Time a client has to send its request headers, in milliseconds. */
+const OPS_HEADERS_TIMEOUT_MS = 10_000;
+/** Time a whole request may take, in milliseconds: above /metrics' 3 s bound on its Redis reads. */
+const OPS_REQUEST_TIMEOUT_MS = 15_000;
+/** An idle kept-alive connection is closed after this long, in milliseconds. */
+const OPS_KEEP_ALIVE_MS = 5_000;
+/** Connections open at once: a kubelet and a few Prometheus replicas need a handful. */
+const OPS_MAX_CONNECTIONS = 64;
+
 /** The only paths the ops listener serves: everything else is 404, so nothing private is one typo away. */
 export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 
@@ -49,6 +58,12 @@ export class OpsServer {
         else response.end();
       });
     });
+    // Probes and scrapes are small and quick: a client that dribbles its headers or holds
+    // connections open must not tie the listener up (node's defaults allow minutes, unlimited).
+    server.headersTimeout = OPS_HEADERS_TIMEOUT_MS;
+    server.requestTimeout = OPS_REQUEST_TIMEOUT_MS;
+    server.keepAliveTimeout = OPS_KEEP_ALIVE_MS;
+    server.maxConnections = OPS_MAX_CONNECTIONS;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
