@@ -294,11 +294,12 @@ program
   .description('run gem-watch against a local GEM simulator, Slack and SMTP sinks, with nothing configured')
   .option('--out <dir>', 'where each mail is written as .eml and .html', 'demo-out')
   .action(async (options: { out: string }) => {
-    const { runDemo } = await import('./demo/run-demo.js');
+    const { missingDemoPackage } = await import('./demo/demo-dependencies.js');
     try {
+      const { runDemo } = await import('./demo/run-demo.js');
       await runDemo({ outDir: options.out });
     } catch (error) {
-      process.stderr.write(`gem-watch demo: ${errorText(error)}\n`);
+      process.stderr.write(`gem-watch demo: ${missingDemoPackage(error) ?? errorText(error)}\n`);
       process.exit(EXIT.failure);
     }
   });

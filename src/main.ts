@@ -12,6 +12,7 @@ import { isDocumentedJobType, KNOWN_JOB_TYPES } from './gem/job.js';
 import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { OpsServer } from './observability/ops-server.js';
 import { installShutdownHandlers } from './lifecycle.js';
 import { NotificationLog } from './notify/notification-log.js';
 import { createNotifiers, type NotifierRegistry } from './notify/registry.js';
@@ -26,7 +27,10 @@ export interface AppOptions {
   metrics?: Metrics;
   /** fetch for Slack (tests route it elsewhere); default: the Slack channel's own undici client. */
   fetch?: typeof globalThis.fetch;
-  /** Serve /healthz, /readyz, /metrics, the status page and /queues on http.host:http.port. Default true. */
+  /**
+   * Serve /healthz, /readyz, /metrics, the status page and /queues on http.host:http.port, and, when
+   * http.opsPort is set, the ops listener. Default true.
+   */
   http?: boolean;
 }
 
@@ -41,6 +45,8 @@ export interface App {
   credentials: CredentialHealth;
   /** The health, metrics and status server; undefined when `http: false`. */
   http: HttpServer | undefined;
+  /** The ops listener (/healthz, /readyz, /metrics without the token); undefined unless http.opsPort is set. */
+  ops: OpsServer | undefined;
   start(): Promise<void>;
   /** Graceful: stops the cron, lets tasks finish for up to `graceMs`, closes everything. */
   stop(graceMs?: number): Promise<void>;
@@ -121,6 +127,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     options.http === false
       ? undefined
       : new HttpServer({ config, logger, metrics, sources: pipeline, credentials, recentDeliveries: (limit) => deliveryLog.recentDeliveries(limit) });
+  const ops =
+    http && config.http.opsPort !== null
+      ? new OpsServer({ host: config.http.opsHost, port: config.http.opsPort, probes: http, logger })
+      : undefined;
 
   return {
     config,
@@ -131,11 +141,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     notifiers,
     credentials,
     http,
+    ops,
     async start() {
       // Listening first: a port already taken stops the start before any worker takes a task, and
       // a replica started during a Redis outage answers /healthz and /readyz (503) while the reads
       // below wait for Redis to come back.
       await http?.start();
+      try {
+        await ops?.start();
+      } catch (error) {
+        await http?.stop();
+        throw error;
+      }
       await credentials.sync().catch(() => true);
       metrics.credentialsHealthy.set(credentials.healthy ? 1 : 0);
       pipeline.start();
@@ -156,6 +173,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await digest?.stop();
       await pipeline.stop(graceMs);
       await Promise.all([notifiers.close(), client.close()]);
+      // The ops listener answers /healthz until the main server's Redis client is gone.
+      await ops?.stop();
       await http?.stop();
     },
   };

@@ -107,6 +107,50 @@ describe('Dockerfile', () => {
     expect(runtime.some((line) => /^ENTRYPOINT\s/i.test(line))).toBe(false);
   });
 
+  const stage = (name: string) => {
+    const start = instructions.findIndex((line) => new RegExp(`^FROM\\s+\\S+\\s+AS\\s+${name}$`, 'i').test(line));
+    const next = instructions.findIndex((line, index) => index > start && /^FROM\s/i.test(line));
+    return instructions.slice(start, next < 0 ? undefined : next);
+  };
+
+  it('checks its own health on /healthz with node (the image has no curl)', () => {
+    const healthchecks = stage('runtime').filter((line) => /^HEALTHCHECK\s/i.test(line));
+    expect(healthchecks).toHaveLength(1);
+    const [, options, command] = /^HEALTHCHECK\s+((?:--[a-z-]+=\S+\s+)*)CMD\s+(.+)$/i.exec(healthchecks[0]!)!;
+    expect(options).toMatch(/--timeout=\d+s/);
+    const argv = JSON.parse(command!) as string[];
+    expect(argv.slice(0, 2)).toEqual(['node', '-e']);
+    expect(argv[2]).toContain('/healthz');
+    expect(argv[2]).toContain('process.env.HTTP_OPS_PORT || process.env.HTTP_PORT || 9464');
+  });
+
+  it('carries the OCI labels version, revision and source, the version defaulting to package.json\'s', () => {
+    const runtime = stage('runtime');
+    const labels = runtime.filter((line) => /^LABEL\s/i.test(line)).join(' ');
+    for (const label of ['version', 'revision', 'source']) {
+      const [, arg] = new RegExp(`org\\.opencontainers\\.image\\.${label}="\\$\\{(\\w+)\\}"`).exec(labels) ?? [];
+      expect(arg, label).toBeDefined();
+      expect(runtime.some((line) => new RegExp(`^ARG\\s+${arg}(=|$)`).test(line)), `ARG ${arg}`).toBe(true);
+    }
+    const version = /^ARG\s+VERSION=(\S+)$/m.exec(runtime.join('\n'))?.[1];
+    expect(version).toBe((JSON.parse(read('package.json')) as { version: string }).version);
+  });
+
+  it('runs the unit tests on the runtime\'s Node in the build stage, and installs only production dependencies', () => {
+    const build = stage('build');
+    expect(build[0]).toMatch(/^FROM node:22-/);
+    expect(build).toContain('RUN npm run test:unit');
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['test:unit']).toContain('vitest.unit.config.ts');
+    expect(stage('deps').join(' ')).toMatch(/npm ci --omit=dev/);
+    expect(stage('runtime').join(' ')).toContain('COPY --from=deps --chown=root:root /app/node_modules ./node_modules');
+    // What the build stage copies from test/ must pass .dockerignore, which keeps test/ out.
+    const ignored = read('.dockerignore').split(/\r?\n/).map((line) => line.trim());
+    const copied = build.filter((line) => /^COPY\s+test\//.test(line)).map((line) => line.split(/\s+/)[1]!);
+    expect(copied.length).toBeGreaterThan(0);
+    for (const source of copied) expect(ignored, source).toContain(`!${source}`);
+  });
+
   it('bounds the V8 heap through NODE_OPTIONS, which an operator can replace', () => {
     const runtime = instructions.slice(instructions.lastIndexOf(froms[froms.length - 1]!));
     const env = runtime.find((line) => /^ENV\s+NODE_OPTIONS=/i.test(line));

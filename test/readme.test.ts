@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_BINDINGS } from '../src/config/env.js';
@@ -65,6 +65,18 @@ describe('README', () => {
       expect(existsSync(resolve(ROOT, picture)), picture).toBe(true);
       expect(readFileSync(resolve(ROOT, picture)).subarray(1, 4).toString('latin1'), picture).toBe('PNG');
     }
+  });
+
+  it('names every Kubernetes overlay and optional part, and every secret key the Deployments mount', () => {
+    const start = readme.indexOf('\n### Kubernetes\n');
+    expect(start).toBeGreaterThan(0);
+    // To the next `### ` heading: its own `#### Azure workload identity` belongs to it.
+    const kubernetes = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    for (const dir of ['overlays', 'optional']) {
+      for (const name of readdirSync(resolve(ROOT, 'deploy/kubernetes', dir))) expect(kubernetes, `${dir}/${name}`).toContain(`\`${dir}/${name}\``);
+    }
+    const created = [...kubernetes.matchAll(/--from-literal=([A-Z_]+)=/g)].map((match) => match[1]).sort();
+    expect(created).toEqual(ENV_BINDINGS.filter((binding) => binding.secret).map((binding) => binding.name).sort());
   });
 
   it('keeps the sections the lead fills in', () => {

@@ -3,15 +3,23 @@ import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEMO_ONLY_PACKAGES } from '../src/demo/demo-dependencies.js';
 
 /**
  * The Docker image installs `dependencies` only (npm ci --omit=dev): runtime code under src/ must
  * not import a dev dependency (mailparser, playwright-core, vitest, ...) or a package it does not
- * declare (one that happens to be hoisted from another package's dependencies).
+ * declare (one that happens to be hoisted from another package's dependencies). The demo and its
+ * simulator (src/demo, src/simulator) may also use the demo-only packages, which the image leaves
+ * out; the daemon reaches them only through the `demo` command's dynamic import.
  */
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const DEMO_DIRS = [join(ROOT, 'src', 'demo'), join(ROOT, 'src', 'simulator')];
+const isDemoFile = (file: string) => DEMO_DIRS.some((dir) => file.startsWith(`${dir}/`));
 
 function runtimeFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -41,7 +49,24 @@ describe('runtime imports', () => {
       for (const specifier of specifiers) {
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         const name = packageOf(specifier);
-        if (!(name in pkg.dependencies)) problems.push(`${file.slice(ROOT.length + 1)} imports ${specifier}`);
+        if (name in pkg.dependencies) continue;
+        if (isDemoFile(file) && DEMO_ONLY_PACKAGES.includes(name)) continue;
+        problems.push(`${file.slice(ROOT.length + 1)} imports ${specifier}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('leave the demo-only packages out of the production install, and reach the demo only by dynamic import', () => {
+    for (const name of DEMO_ONLY_PACKAGES) {
+      expect(pkg.dependencies, name).not.toHaveProperty(name);
+      expect(pkg.devDependencies, name).toHaveProperty(name);
+    }
+    const problems: string[] = [];
+    for (const file of runtimeFiles(join(ROOT, 'src')).filter((candidate) => !isDemoFile(candidate))) {
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
+        if (/(^|\/)(demo|simulator)\//.test(match[1]!)) problems.push(`${file.slice(ROOT.length + 1)} imports ${match[1]} statically`);
       }
     }
     expect(problems).toEqual([]);

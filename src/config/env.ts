@@ -20,6 +20,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GEM_BEARER_TOKEN', path: 'gem.auth.bearerToken', kind: 'string', secret: true, description: 'A fixed bearer token' },
   { name: 'GEM_BEARER_TOKEN_COMMAND', path: 'gem.auth.command', kind: 'string', description: 'Command that prints a bearer token (az CLI)' },
   { name: 'GEM_AUTH_PROVIDER', path: 'gem.auth.provider', kind: 'string', description: 'auto, none, static, command or azure' },
+  { name: 'GEM_AUTH_AZURE_SCOPE', path: 'gem.auth.azureScope', kind: 'string', description: 'Scope asked of Azure identity (…/.default for workload or managed identity)' },
   { name: 'GEM_DETAIL_PATH', path: 'gem.detailPath', kind: 'string', description: 'Detail path template with {jobRunId}' },
   { name: 'GEM_JOB_TYPES', path: 'gem.jobTypes', kind: 'list', description: 'Job types to watch (comma list)' },
   { name: 'POLL_CRON', path: 'poll.cron', kind: 'string', description: 'Poll schedule (node-cron, 5 or 6 fields)' },
@@ -36,6 +37,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'HTTP_HOST', path: 'http.host', kind: 'string', description: 'Address of the health/metrics/status server' },
   { name: 'HTTP_PORT', path: 'http.port', kind: 'integer', description: 'Port of the health/metrics/status server' },
   { name: 'HTTP_AUTH_TOKEN', path: 'http.authToken', kind: 'string', secret: true, description: 'Token required when HTTP_HOST is not loopback' },
+  { name: 'HTTP_OPS_PORT', path: 'http.opsPort', kind: 'integer', description: 'Port of the ops listener (/healthz, /readyz, /metrics without the token); unset = none' },
+  { name: 'HTTP_OPS_HOST', path: 'http.opsHost', kind: 'string', description: 'Address of the ops listener' },
   { name: 'LOG_LEVEL', path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'LOG_PRETTY', path: 'log.pretty', kind: 'string', description: 'auto, true or false' },
 ];

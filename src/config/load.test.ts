@@ -125,6 +125,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('has no ops listener unless HTTP_OPS_PORT is set, and refuses one on the main port', () => {
+    expect(loadConfig({ env: { GEM_API_KEY: 'k-1234' } }).http.opsPort).toBeNull();
+    const ops = loadConfig({ env: { GEM_API_KEY: 'k-1234', HTTP_OPS_PORT: '9465', HTTP_OPS_HOST: '10.0.0.5' } }).http;
+    expect([ops.opsPort, ops.opsHost]).toEqual([9465, '10.0.0.5']);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_OPS_PORT: '9464' }).join()).toMatch(/http\.opsPort \(HTTP_OPS_PORT\): 9464 is also http\.port/);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_OPS_PORT: 'ops' }).join()).toMatch(/http\.opsPort \(HTTP_OPS_PORT\): must be a whole number/);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', HTTP_OPS_PORT: '70000' }).join()).toMatch(/HTTP_OPS_PORT/);
+  });
+
   it('checks that routes name webhooks that exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
     const file = join(dir, 'config.yaml');

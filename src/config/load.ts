@@ -152,6 +152,10 @@ function crossChecks(config: Config): string[] {
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
     problems.push('http.requestTimeoutMs: must be at least http.headersTimeoutMs');
   }
+  const { port, opsPort } = config.http;
+  if (opsPort !== null && opsPort !== 0 && opsPort === port) {
+    problems.push(`http.opsPort (HTTP_OPS_PORT): ${opsPort} is also http.port (HTTP_PORT); the ops listener needs a port of its own`);
+  }
   const digestHook = config.digest.slackWebhook;
   if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {
     problems.push(`digest.slackWebhook: names webhook "${digestHook}", which slack.webhooks does not define`);

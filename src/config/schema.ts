@@ -367,6 +367,14 @@ export const configSchema = z
          * a length 411. Nothing gem-watch serves reads a body. Default 16,384.
          */
         maxBodyBytes: z.number().int().nonnegative().default(16_384),
+        /**
+         * Port of the ops listener, which serves only /healthz, /readyz and /metrics and never asks
+         * for the token (kubelet probes cannot read a Secret; a plain Prometheus scrape sends no
+         * header). `null` (the default) = no ops listener; 0 = any free port.
+         */
+        opsPort: z.number().int().min(0).max(65_535).nullable().default(null),
+        /** Address of the ops listener. Default 0.0.0.0: probes and scrapes come from outside the pod. */
+        opsHost: z.string().min(1).default('0.0.0.0'),
       })
       .strict(),
     log: z

@@ -311,10 +311,9 @@ export class HttpServer {
     app.get(
       '/metrics',
       handle(async (_request, response) => {
-        await this.refreshGauges();
-        const { registry } = this.options.metrics;
-        response.setHeader('Content-Type', registry.contentType);
-        response.send(await registry.metrics());
+        const exposition = await this.metricsExposition();
+        response.setHeader('Content-Type', exposition.contentType);
+        response.send(exposition.body);
       }),
     );
 
@@ -362,6 +361,13 @@ export class HttpServer {
     } catch (error) {
       return { ok: false, detail: `unreachable: ${errorText(error)}` };
     }
+  }
+
+  /** The Prometheus exposition, with the gauges read from Redis first; /metrics on both listeners. */
+  async metricsExposition(): Promise<{ contentType: string; body: string }> {
+    await this.refreshGauges();
+    const { registry } = this.options.metrics;
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
   /** Every readiness check, each with a reason; ready when all pass. */
