@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDigest } from '../src/domain/digest.js';
-import { sampleDigestInput } from '../src/domain/digest-sample.js';
+import { sampleDigestInput } from './fixtures/digest-sample.js';
 import { createApp, type App } from '../src/main.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
