@@ -129,7 +129,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       : new HttpServer({ config, logger, metrics, sources: pipeline, credentials, recentDeliveries: (limit) => deliveryLog.recentDeliveries(limit) });
   const ops =
     http && config.http.opsPort !== null
-      ? new OpsServer({ host: config.http.opsHost, port: config.http.opsPort, probes: http, logger })
+      ? new OpsServer({ host: config.http.opsHost, port: config.http.opsPort, probes: http, logger, limits: config.http })
       : undefined;
 
   return {

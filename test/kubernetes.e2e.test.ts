@@ -154,7 +154,7 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
       // The Secret as the README tells an operator to create it: the required keys set, the rest empty.
       const dir = mkdtempSync(join(scratch, 'pod-'));
       writeFileSync(join(dir, 'config.yaml'), yamlText!);
-      const secretValues: Record<string, string> = { GEM_API_KEY: 'k8s-test-key', REDIS_URL: 'redis://redis:6379', HTTP_AUTH_TOKEN: 'k8s-test-token' };
+      const secretValues: Record<string, string> = { GEM_API_KEY: 'k8s-test-key', REDIS_URL: 'redis://redis:6379', HTTP_AUTH_TOKEN: 'k8s-test-token-0123456789' };
       const loadEnv: NodeJS.ProcessEnv = { GEM_WATCH_CONFIG: join(dir, 'config.yaml') };
       for (const [name, value] of Object.entries(env)) {
         if (!name.endsWith('_FILE')) {

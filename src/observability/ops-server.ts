@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createHardenedServer, type HttpLimits } from './http-hardening.js';
 import type { ReadinessReport } from './http-server.js';
 import type { Logger } from './logger.js';
 import { errorText } from './redact.js';
@@ -17,16 +18,12 @@ export interface OpsServerOptions {
   port: number;
   probes: OpsProbes;
   logger: Logger;
+  /** The main server's limits (http.*): the same timeouts, connection cap and size limits hold here. */
+  limits: HttpLimits;
 }
 
-/** Time a client has to send its request headers, in milliseconds. */
-const OPS_HEADERS_TIMEOUT_MS = 10_000;
-/** Time a whole request may take, in milliseconds: above /metrics' 3 s bound on its Redis reads. */
-const OPS_REQUEST_TIMEOUT_MS = 15_000;
 /** An idle kept-alive connection is closed after this long, in milliseconds. */
 const OPS_KEEP_ALIVE_MS = 5_000;
-/** Connections open at once: a kubelet and a few Prometheus replicas need a handful. */
-const OPS_MAX_CONNECTIONS = 64;
 
 /** The only paths the ops listener serves: everything else is 404, so nothing private is one typo away. */
 export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
@@ -51,19 +48,16 @@ export class OpsServer {
   async start(): Promise<string> {
     if (this.server) return this.url;
     const { host, port, logger } = this.options;
-    const server = createServer((request, response) => {
+    const server = createHardenedServer((request, response) => {
       this.answer(request, response).catch((error: unknown) => {
         logger.warn({ path: pathOf(request), error: errorText(error) }, 'ops request failed');
         if (!response.headersSent) send(response, 500, 'application/json', JSON.stringify({ error: 'internal error' }));
         else response.end();
       });
-    });
-    // Probes and scrapes are small and quick: a client that dribbles its headers or holds
-    // connections open must not tie the listener up (node's defaults allow minutes, unlimited).
-    server.headersTimeout = OPS_HEADERS_TIMEOUT_MS;
-    server.requestTimeout = OPS_REQUEST_TIMEOUT_MS;
+    }, this.options.limits);
+    // Probes and scrapes are small and quick: the main server's hardening (headers and request
+    // timeouts, connection cap, header and body limits) holds here too, and idle keep-alives go sooner.
     server.keepAliveTimeout = OPS_KEEP_ALIVE_MS;
-    server.maxConnections = OPS_MAX_CONNECTIONS;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
