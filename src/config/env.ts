@@ -36,7 +36,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'DIGEST_TIMEZONE', path: 'digest.timezone', kind: 'string', description: 'Time zone of the digest' },
   { name: 'HTTP_HOST', path: 'http.host', kind: 'string', description: 'Address of the health/metrics/status server' },
   { name: 'HTTP_PORT', path: 'http.port', kind: 'integer', description: 'Port of the health/metrics/status server' },
-  { name: 'HTTP_AUTH_TOKEN', path: 'http.authToken', kind: 'string', secret: true, description: 'Token required when HTTP_HOST is not loopback' },
+  { name: 'HTTP_AUTH_TOKEN', path: 'http.authToken', kind: 'string', secret: true, description: 'Bearer token (at least 16 characters) required when HTTP_HOST is not loopback; without one only loopback Host headers are served' },
   { name: 'HTTP_OPS_PORT', path: 'http.opsPort', kind: 'integer', description: 'Port of the ops listener (/healthz, /readyz, /metrics without the token); unset = none' },
   { name: 'HTTP_OPS_HOST', path: 'http.opsHost', kind: 'string', description: 'Address of the ops listener' },
   { name: 'LOG_LEVEL', path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
