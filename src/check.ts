@@ -10,7 +10,7 @@ import type { Logger } from './observability/logger.js';
 import { errorText } from './observability/redact.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
-import { redisFailureText } from './queue/connection.js';
+import { isRedisAuthError, isRedisDatabaseError, redisFailureText } from './queue/connection.js';
 import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {
@@ -35,21 +35,31 @@ export interface CheckResult {
 const MIN_REDIS = [6, 2];
 
 /**
- * `gem-watch check`: the configuration is valid by the time this runs; this tries every outside
- * part the daemon needs, prints one line each, and returns false when any failed. Slack is only
- * posted to with `--send`, since a check must not page anyone by default.
+ * What `check` found: `ok`; `failed` when an outside part failed (exit 3); `setting` when a setting
+ * is wrong though it parsed (a password Redis refuses, a database it lacks, a mail server with no
+ * one to mail): exit 2, as for a configuration that does not parse, since the fix is the same.
  */
-export async function runChecks(config: Config, options: CheckOptions): Promise<boolean> {
+export type CheckOutcome = 'ok' | 'failed' | 'setting';
+
+/**
+ * `gem-watch check`: the configuration is valid by the time this runs; this tries every outside
+ * part the daemon needs, prints one line each, and says whether any failed. Slack is only posted to
+ * with `--send`, since a check must not page anyone by default.
+ */
+export async function runChecks(config: Config, options: CheckOptions): Promise<CheckOutcome> {
   const { out } = options;
   let failed = false;
-  const line = (verdict: Verdict, what: string, detail: string) => {
+  let wrongSetting = false;
+  const line = (verdict: Verdict, what: string, detail: string, setting = false) => {
     if (verdict === 'fail') failed = true;
+    if (setting) wrongSetting = true;
     options.results?.push({ verdict, what, detail });
     out?.write(`${verdict.toUpperCase().padEnd(4)}  ${what.padEnd(10)} ${detail}\n`);
   };
   line('ok', 'config', `valid; watching ${config.gem.jobTypes.join(', ')} on "${config.poll.cron}"`);
 
-  for (const warning of configWarnings(config)) line('warn', 'config', warning);
+  // A warning, since the daemon starts with it; but a wrong setting all the same, so exit 2.
+  for (const warning of configWarnings(config)) line('warn', 'config', warning, true);
 
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null });
   // ioredis reports a refused AUTH (or the NOAUTH of the ready check) only as an `error` event and
@@ -76,7 +86,8 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
         : `maxmemory-policy ${policy}: Redis may evict queue and state keys; set noeviction`,
     );
   } catch (error) {
-    line('fail', 'redis', `cannot use Redis: ${redisFailureText(refusal ?? error)}`);
+    const cause = refusal ?? error;
+    line('fail', 'redis', `cannot use Redis: ${redisFailureText(cause)}`, isRedisAuthError(cause) || isRedisDatabaseError(cause));
   } finally {
     redis.disconnect();
   }
@@ -154,5 +165,5 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
     }
   }
   await notifiers.close();
-  return !failed;
+  return wrongSetting ? 'setting' : failed ? 'failed' : 'ok';
 }

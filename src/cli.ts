@@ -92,9 +92,9 @@ program
       });
       const { runChecks } = await import('./check.js');
       const results: import('./check.js').CheckResult[] = [];
-      const ok = await runChecks(cfg, { send: options.send === true, ...(options.json ? { results } : { out: process.stdout }), logger: quietLogger(cfg) });
-      if (options.json) writeJson(process.stdout, { ok, checks: results });
-      return ok ? EXIT.ok : EXIT.checkFailed;
+      const outcome = await runChecks(cfg, { send: options.send === true, ...(options.json ? { results } : { out: process.stdout }), logger: quietLogger(cfg) });
+      if (options.json) writeJson(process.stdout, { ok: outcome === 'ok', checks: results });
+      return outcome === 'ok' ? EXIT.ok : outcome === 'setting' ? EXIT.config : EXIT.checkFailed;
     }),
   );
 

@@ -93,18 +93,18 @@ describe('gem-watch check on a wrong setting', () => {
     expect(run.stdout + run.stderr).not.toMatch(/unhandled/i);
   });
 
-  it('says WRONGPASS and NOAUTH as such, naming REDIS_URL and never the password', async () => {
+  it('says WRONGPASS and NOAUTH as such and exits 2 (a wrong setting), naming REDIS_URL and never the password', async () => {
     const admin = redis.client();
     await admin.config('SET', 'requirepass', REDIS_PASSWORD);
     try {
       const wrong = await cli(['check'], { REDIS_URL: `redis://:pw-in-url-77e1@127.0.0.1:${port()}` });
-      expect(wrong.code).toBe(3);
+      expect(wrong.code).toBe(2);
       expect(wrong.stdout).toMatch(/FAIL\s+redis\s+cannot use Redis: Redis refused the user name or password in REDIS_URL \(WRONGPASS/);
       expect(wrong.stdout).not.toMatch(/Connection is closed/);
       expectNoSecret(wrong);
 
       const none = await cli(['check'], {});
-      expect(none.code).toBe(3);
+      expect(none.code).toBe(2);
       expect(none.stdout).toMatch(/FAIL\s+redis\s+cannot use Redis: Redis requires a password and REDIS_URL gives none \(NOAUTH/);
       expectNoSecret(none);
 
@@ -120,13 +120,14 @@ describe('gem-watch check on a wrong setting', () => {
 
   it('fails the Redis check for a database beyond the server\'s count, which ioredis would quietly swap for database 0', async () => {
     const run = await cli(['check'], { REDIS_URL: `redis://127.0.0.1:${port()}/99` });
-    expect(run.code).toBe(3);
+    expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/FAIL\s+redis\s+cannot use Redis: the database number in REDIS_URL is beyond/);
   });
 
   it('warns when SMTP_URL is set but no recipient is configured anywhere, and not once EMAIL_TO is set', async () => {
     const lonely = await cli(['check'], { SMTP_URL: smtp.url() });
-    expect(lonely.code, lonely.stdout + lonely.stderr).toBe(0);
+    // A warning (the daemon starts with it), and a wrong setting all the same: exit 2.
+    expect(lonely.code, lonely.stdout + lonely.stderr).toBe(2);
     expect(lonely.stdout).toMatch(/WARN\s+config\s+email\.smtpUrl \(SMTP_URL\) is set but no recipient is configured anywhere \(email\.to \/ EMAIL_TO/);
 
     const addressed = await cli(['check'], { SMTP_URL: smtp.url(), EMAIL_TO: 'team@example.com' });

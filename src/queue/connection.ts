@@ -35,6 +35,11 @@ export function isRedisAuthError(error: unknown): boolean {
   return /\b(WRONGPASS|NOAUTH)\b/.test(errorText(error));
 }
 
+/** True when Redis refused to SELECT the database REDIS_URL names (beyond its `databases`). */
+export function isRedisDatabaseError(error: unknown): boolean {
+  return /DB index is out of range/i.test(errorText(error));
+}
+
 /**
  * A Redis failure in words an operator can act on, naming REDIS_URL when the fix is there. Never
  * quotes the URL or the password: Redis's own texts for these cases hold neither.
