@@ -18,7 +18,7 @@ import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type RouteAl
 import { SilenceStore } from './silence-store.js';
 
 /**
- * What the notify processor asks before it sends (issue 8): is this notification sent now, as it
+ * What the notify processor asks before it sends: is this notification sent now, as it
  * is or rendered as a warning; held because its route is muted; gathered into a burst; or, for a
  * grouped message, not due yet or empty. The processor keeps its own protocol (lock, delivered
  * marker, rate gate, marker before completion) around whatever this decides.

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Keys } from '../state/keys.js';
 
 /**
- * Stuck and overdue jobs (issue 8): on every poll, each active job's stored snapshot is evaluated
+ * Stuck and overdue jobs: on every poll, each active job's stored snapshot is evaluated
  * (pure, domain/overdue.ts) and each condition met is dispatched once per job, status version and
  * condition, however many polls and replicas see it.
  *

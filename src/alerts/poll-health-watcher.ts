@@ -7,7 +7,7 @@ import type { HealthFlagReport } from '../state/health-flag.js';
 import type { Keys } from '../state/keys.js';
 
 /**
- * The watcher's own health (issue 8): when polling has failed for longer than
+ * The watcher's own health: when polling has failed for longer than
  * `alerts.pollFailureMinutes` (the API down, credentials refused), one operator alert to the default
  * route, and one when it works again.
  *

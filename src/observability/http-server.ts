@@ -54,7 +54,7 @@ export interface HttpServerOptions {
   sources: HttpServerSources;
   credentials: CredentialState;
   /**
-   * The notification log (issue 8): the latest `limit` delivery outcomes, newest first. Until it is
+   * The notification log: the latest `limit` delivery outcomes, newest first. Until it is
    * given, the status page shows the notify queue's completed and failed tasks instead.
    */
   recentDeliveries?: (limit: number) => Promise<StatusPageNotification[]>;
@@ -491,7 +491,7 @@ export class HttpServer {
 
   private async recentNotifications(): Promise<{ source: 'log' | 'queue'; rows: StatusPageNotification[] }> {
     const timeout = this.options.dataTimeoutMs ?? 3_000;
-    // The notification log (issue 8) when the app passes it; without it, what the notify queue keeps.
+    // The notification log when the app passes it; without it, what the notify queue keeps.
     if (this.options.recentDeliveries) {
       return { source: 'log', rows: await withTimeout(this.options.recentDeliveries(RECENT_NOTIFICATIONS), timeout, 'notification log') };
     }

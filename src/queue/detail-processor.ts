@@ -26,8 +26,8 @@ export interface DetailProcessorOptions {
   /** Test seam: awaited after each step; a throw here is a crash at that line. */
   afterStep?: (step: DetailStep, jobId: string) => void | Promise<void>;
   /**
-   * Evaluates an active job's snapshot after each fetch: stuck and overdue alerts (issue 8,
-   * alerts/job-alert-watcher.ts). Its errors are logged, never fail the task: the next poll
+   * Evaluates an active job's snapshot after each fetch: stuck and overdue alerts
+   * (alerts/job-alert-watcher.ts). Its errors are logged, never fail the task: the next poll
    * evaluates again.
    */
   jobAlerts?: { check(tracked: TrackedJob, now: number): Promise<unknown> };

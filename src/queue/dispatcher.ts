@@ -66,7 +66,7 @@ export class Dispatcher {
   }
 
   /**
-   * Queues a stuck or overdue job alert (issue 8) wherever the job's failure would go (see
+   * Queues a stuck or overdue job alert wherever the job's failure would go (see
    * `jobAlertRoutingSubject`). Task ids carry (job, version, condition), so dispatching it again,
    * from another replica or a later poll, adds nothing while the tasks are kept; the caller's
    * marker covers longer.

@@ -41,10 +41,10 @@ export interface NotifyTaskData {
   /** Absent for operator alerts, which carry `alert` instead. */
   transition?: Transition;
   alert?: OperatorAlert;
-  /** A stuck or overdue job (issue 8): once per job, status version and condition. */
+  /** A stuck or overdue job: once per job, status version and condition. */
   jobAlert?: JobAlert;
   /**
-   * A grouped message (issue 8): a burst's members, or what the route held while muted. The members
+   * A grouped message: a burst's members, or what the route held while muted. The members
    * are read from Redis when it runs (src/alerts/gathering-store.ts), not carried here.
    */
   group?: GroupRef;

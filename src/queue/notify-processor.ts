@@ -13,7 +13,7 @@ import { notifySubject, notifyTaskId, type NotifyTaskData } from './names.js';
 
 /**
  * The notify queue's processor: one task = one message to one destination. The protocol (see
- * docs/architecture-delivery.md):
+ * docs/architecture.md, "Delivery and its crash window"):
  *
  *   lock the task → delivered marker set? done → rate gate open? else park (no attempt spent)
  *   → send → SET the delivered marker → complete
@@ -34,7 +34,7 @@ const BACKOFF_JITTER = 0.2;
 export interface NotifyResult {
   /**
    * `held`: the route is muted, the notification waits for the summary; `grouped`: gathered into a
-   * burst's group message; `empty`: a group message with nothing left to send (issue 8).
+   * burst's group message; `empty`: a group message with nothing left to send.
    */
   outcome: 'delivered' | 'already-delivered' | 'held' | 'grouped' | 'empty';
   route: string;
@@ -46,7 +46,7 @@ export interface NotifyResult {
   at: number;
 }
 
-/** One step of a delivery, for metrics and the notification log (issue 8). */
+/** One step of a delivery, for metrics and the notification log. */
 export interface DeliveryOutcomeEvent {
   taskId: string;
   route: string;
@@ -91,7 +91,7 @@ export interface NotifyProcessorOptions {
   /** Called after each step; errors in it are logged, never fail a delivery. */
   onOutcome?: (event: DeliveryOutcomeEvent) => void | Promise<void>;
   /**
-   * Asked before each send (issue 8: quiet hours, bursts, warnings, group messages); see
+   * Asked before each send (quiet hours, silences, bursts, warnings, group messages); see
    * alerts/delivery-policy.ts. Without it every task is sent as it is.
    */
   policy?: { prepare(task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> };
@@ -318,7 +318,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
         };
       }
 
-      // Quiet hours, bursts, warnings and group messages (issue 8) decide before the rate gate: a
+      // Quiet hours, silences, bursts, warnings and group messages decide before the rate gate: a
       // notification that is held or gathered sends nothing and must not take the endpoint's slot.
       let decision: PolicyDecision;
       try {

@@ -69,9 +69,9 @@ export class WatchPipeline {
   readonly detailProcessor: DetailProcessor;
   readonly scheduler: PollScheduler;
   readonly notifyStage: NotifyStage;
-  /** Stuck and overdue jobs (issue 8), evaluated after each detail fetch. */
+  /** Stuck and overdue jobs, evaluated after each detail fetch. */
   readonly jobAlerts: JobAlertWatcher;
-  /** The polling health alert (issue 8), told each poll's outcome. */
+  /** The polling health alert, told each poll's outcome. */
   readonly pollHealth: PollHealthWatcher;
   private readonly workers: Worker[] = [];
   private readonly errorFilter = new RepeatFilter();

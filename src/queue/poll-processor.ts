@@ -37,8 +37,8 @@ export interface PollProcessorOptions {
    */
   heapLimitBytes?: number;
   /**
-   * Told each poll's outcome, with the poll's start (epoch ms): the polling health alert (issue 8,
-   * alerts/poll-health-watcher.ts). Its errors are logged, never fail the poll.
+   * Told each poll's outcome, with the poll's start (epoch ms): the polling health alert
+   * (alerts/poll-health-watcher.ts). Its errors are logged, never fail the poll.
    */
   health?: {
     recordSuccess(jobType: string, startedAt: number): Promise<void>;

@@ -75,7 +75,7 @@ export class Keys {
     return this.key('delivered', taskId);
   }
 
-  // --- Delivery (issue 4): see docs/architecture-delivery.md ---
+  // --- Delivery: see docs/architecture.md, "Delivery and its crash window" ---
 
   /** String with PX: a delivery in flight; a second worker on the same task waits instead of sending twice. */
   deliveryLock(taskId: string): string {
@@ -89,14 +89,14 @@ export class Keys {
     return this.key('rate', encodeIdPart(channel), encodeIdPart(target));
   }
 
-  // --- Health flags shared by all replicas (issue 5: credentials; later polling) ---
+  // --- Health flags shared by all replicas (credentials, polling) ---
 
   /** Hash: ok ('1'/'0'), reason, since (epoch ms) of one named health flag such as `auth`. */
   healthFlag(name: string): string {
     return this.key('health', encodeIdPart(name));
   }
 
-  // --- Digest (issue 6): the protocol is in docs/architecture.md, "The digest" ---
+  // --- Digest: the protocol is in docs/architecture.md, "The digest" ---
 
   /** String: epoch ms where the last digest sent (or skipped as empty) ended; the next one starts there. */
   digestLastEnd(): string {
@@ -115,7 +115,7 @@ export class Keys {
     return this.key('digest', 'log');
   }
 
-  // --- Alerts (issue 8): job alerts, grouping, quiet hours, silences, notification log ---
+  // --- Alerts: job alerts, grouping, quiet hours, silences, notification log ---
   // See the "Alerts" section of docs/architecture.md for the protocol these keys carry.
 
   /** String with PX: a stuck/overdue alert for (job, version, condition) was dispatched; never again. */

@@ -104,7 +104,7 @@ function instantText(ms: number, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
 }
 
-// --- Facts about a job, shared by the Slack, email and digest renderers (added with issue 4) ---
+// --- Facts about a job, shared by the Slack, email and digest renderers ---
 
 /** A labelled value. Values are raw text from the API: every renderer escapes them for its medium. */
 export interface Fact {

@@ -72,7 +72,7 @@ export interface StatusPageModel {
   queues: StatusPageQueue[];
   jobs: StatusPageJob[];
   /**
-   * Where the notifications come from: `log` is the notification log (issue 8), `queue` the notify
+   * Where the notifications come from: `log` is the notification log, `queue` the notify
    * queue's recently completed and failed tasks (what BullMQ still keeps).
    */
   notificationSource: 'log' | 'queue';

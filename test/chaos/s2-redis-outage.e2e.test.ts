@@ -19,7 +19,7 @@ describe('chaos 2: Redis down for a while', () => {
   it('stays up, says so on /readyz, and catches up afterwards', async () => {
     const [daemon, crashing] = await world.startReplicas(2);
     await world.waitForFirstSync();
-    // /readyz belongs to the HTTP server of issue 7; where the daemon serves it, it must be 200
+    // /readyz exists only in builds with the HTTP server; where the daemon serves it, it must be 200
     // before the outage, 503 during it and 200 again after.
     const readyzServed = ChaosWorld.httpServerExists() && (await world.readyz(daemon!)) !== 'absent';
     if (readyzServed) await world.until(async () => (await world.readyz(daemon!)) === 200, 60_000, '/readyz 200 before the outage');

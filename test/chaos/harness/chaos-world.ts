@@ -317,7 +317,10 @@ export class ChaosWorld {
     return scanForSecrets(this.lines(), this.secrets);
   }
 
-  /** Whether the daemon serves /readyz at all (the HTTP server of issue 7). */
+  /**
+   * Whether the daemon serves /readyz at all: the harness also runs against builds older than the
+   * HTTP server (src/observability/http-server.ts), which serve nothing there.
+   */
   static httpServerExists(): boolean {
     return existsSync(join(REPO_ROOT, 'src/observability/http-server.ts'));
   }
