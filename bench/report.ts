@@ -61,7 +61,10 @@ interface TargetCheck {
   met: boolean | undefined;
 }
 
-/** The targets against the figures, where the run has the scale each one needs. */
+/**
+ * The targets BENCHMARKS.md reports (API calls, cycle time, memory) against the figures, where the
+ * run has the scale each one needs.
+ */
 export function targetChecks(scales: readonly ScaleResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const offExpected = scales.reduce((sum, scale) => sum + scale.summary.cyclesOffExpected, 0);

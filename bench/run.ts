@@ -10,7 +10,7 @@
  * Docker image's NODE_OPTIONS, which it always gets);
  * --daemon-entry=PATH (run another build of the daemon, e.g. a patched copy, instead of dist/cli.js);
  * --replicas=N (N daemons on the scale's Redis, as replicas are deployed; default 1, which is what the
- * issue's targets are judged on).
+ * targets in BENCHMARKS.md are judged on).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -22,7 +22,7 @@ const DAY4 = DAY3 + 24 * HOUR;
 
 const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script>';
 
-/** The completed job of get-job.txt, as the API sends it. */
+/** The completed job of the GEM Get job page's example, as the API sends it. */
 function finishedAnswer(id: string, inputFileName: string) {
   return {
     jobRunId: id,

@@ -166,9 +166,9 @@ function crossChecks(config: Config): string[] {
   // A forgotten job that is listed again starts over at version 1, and its transitions get the
   // task ids of its old ones: a delivered marker (or failed task) of the old run still kept, for
   // deliveriesDays from its delivery, would swallow the new run's announcement. The forget waits
-  // vanishedDays from the job's last change (lua/forget-vanished-3.lua), and a delivery comes at
-  // most about a day after its change (the default retries span 1.5 h; quiet hours hold less than
-  // a day), so every old marker has expired once vanishedDays >= deliveriesDays + 1.
+  // vanishedDays from the job's last change (state/lua/forget-vanished-3.lua), and a delivery comes
+  // at most about a day after its change (the default retries span 1.5 h; quiet hours hold less
+  // than a day), so every old marker has expired once vanishedDays >= deliveriesDays + 1.
   const { vanishedDays, deliveriesDays } = config.retention;
   if (vanishedDays < deliveriesDays + 1) {
     problems.push(

@@ -5,7 +5,7 @@
  * - its progress history (`estimateEnd`): a least-squares fit of progress over time gives the pace,
  *   and the remaining percent at that pace, counted from the latest sample, gives the end;
  * - its size (`expectedDurationFromSize`): GEM matches roughly 100,000 road segments an hour
- *   (../shared/gem-api/NOTES.md), for when there is no usable progress.
+ *   (TomTom's public GEM documentation), for when there is no usable progress.
  */
 
 /**

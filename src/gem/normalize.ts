@@ -2,13 +2,14 @@ import type { Job, JobStatistics, JobStatus } from './job.js';
 import { jobIdExcerpt, jobIdProblem } from './job-id.js';
 
 /**
- * Normalisation of GEM answers into the one Job model. The two documented endpoints disagree on
- * almost everything (see shared/gem-api/NOTES.md): the list speaks snake_case, integer ids and
- * REQUESTED/IN_PROGRESS/SUCCESS/FAILED; the detail page camelCase, string ids and
- * queued/running/finished/failed/cancelled; and TomTom's public example of the detail endpoint answers
- * in the list's shape. Both shapes are accepted from both endpoints. The schemas are tolerant on
- * purpose: a field of the wrong type is dropped with a warning, never a crash; only a job without an
- * id or a status is rejected, and a listed job whose id cannot be used (see job-id.ts).
+ * Normalisation of GEM answers into the one Job model. The two documented endpoints (TomTom's List
+ * jobs and Get job pages, and its public documentation) disagree on almost everything: the list
+ * speaks snake_case, integer ids and REQUESTED/IN_PROGRESS/SUCCESS/FAILED; the detail page
+ * camelCase, string ids and queued/running/finished/failed/cancelled; and TomTom's public example
+ * of the detail endpoint answers in the list's shape. Both shapes are accepted from both endpoints.
+ * The schemas are tolerant on purpose: a field of the wrong type is dropped with a warning, never a
+ * crash; only a job without an id or a status is rejected, and a listed job whose id cannot be used
+ * (see job-id.ts).
  */
 
 /** Longest string kept from any field; hostile or broken answers must not bloat Redis. */

@@ -5,8 +5,8 @@ import { createRandom, type Random } from './random.js';
 
 /**
  * A faithful GEM API server, for tests, the benchmark and the demo. It serves the list and the
- * detail endpoint as shared/gem-api documents them, checks the same headers, holds a job table the
- * caller mutates (or that advances by itself), and injects faults on demand.
+ * detail endpoint as TomTom's List jobs and Get job pages document them, checks the same headers,
+ * holds a job table the caller mutates (or that advances by itself), and injects faults on demand.
  */
 
 export type SimStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
@@ -32,7 +32,7 @@ export interface SimJob {
   numRoads?: number;
   /** A status word sent verbatim instead of the mapped one (to test unknown statuses). */
   rawStatusOverride?: string;
-  /** A status word sent in list answers only: list-jobs.txt has no word for a cancelled job. */
+  /** A status word sent in list answers only: the List jobs page has no word for a cancelled job. */
   listStatusOverride?: string;
   /** Extra fields merged into both answers (hostile-data tests). */
   extra?: Record<string, unknown>;
@@ -63,7 +63,7 @@ export interface GemSimulatorOptions {
   apiKey?: string;
   /** The bearer token accepted; undefined = no Authorization check. */
   bearerToken?: string;
-  /** Shape of detail answers: `doc` (camelCase, get-job.txt) or `list` (snake_case, the public example). */
+  /** Shape of detail answers: `doc` (camelCase, the Get job page) or `list` (snake_case, the public example). */
   detailShape?: 'doc' | 'list';
   /** Path the API lives under. Default /maps/orbis/platform, as on api.tomtom.com. */
   basePath?: string;

@@ -5,7 +5,7 @@ import type { ChaosScale } from './scale.js';
 
 /** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
 export interface ScenarioRow {
-  /** 1–10, the issues' numbering. */
+  /** 1–10, the scenario's number: its file is test/chaos/s<id>-*.e2e.test.ts. */
   id: number;
   scenario: string;
   scale: ChaosScale;

@@ -1,7 +1,8 @@
 /**
  * How hard the chaos suite pushes. `short` (the default, part of `npm test`) keeps every scenario
- * to well under a minute of faults on 2 cores; `full` (`npm run test:chaos`) runs the issue's
- * figures: 20 SIGKILLs, 30 s of Redis outage, 60 s of API chaos. CHAOS_SCALE picks one.
+ * to well under a minute of faults on 2 cores; `full` (`npm run test:chaos`) runs the figures
+ * docs/reliability.md is produced at: 20 SIGKILLs, 30 s of Redis outage, 60 s of API chaos.
+ * CHAOS_SCALE picks one.
  */
 export type ChaosScale = 'short' | 'full';
 
