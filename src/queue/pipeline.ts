@@ -290,11 +290,13 @@ export class WatchPipeline {
    */
   async stop(graceMs = 10_000): Promise<void> {
     await this.scheduler.stop();
+    const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref());
+    // A worker stopped while its blocking connection still starts up (a stop right after start)
+    // has that connection's start-up commands, which BullMQ sends without awaiting, rejected by the
+    // close as unhandled "Connection is closed" errors; let them finish first, within the grace.
+    await Promise.race([Promise.allSettled(this.workers.map((worker) => worker.waitUntilReady())), grace]);
     const closing = Promise.all(this.workers.map((worker) => worker.close()));
-    const timedOut = await Promise.race([
-      closing.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
-    ]);
+    const timedOut = await Promise.race([closing.then(() => false), grace]);
     if (timedOut) {
       this.options.logger.warn({ graceMs }, 'tasks still running after the grace period; forcing workers closed');
       await Promise.all(this.workers.map((worker) => worker.close(true)));
