@@ -1,5 +1,5 @@
 import type { GemClient } from '../src/gem/client.js';
-import type { JobStatus } from '../src/gem/job.js';
+import type { JobStatus } from '../src/domain/job.js';
 
 export interface NaiveCycle {
   listCalls: number;

@@ -21,7 +21,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { NoTokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient } from '../src/gem/client.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { QUEUE_NAMES } from '../src/queue/names.js';
 import { PollScheduler } from '../src/queue/poll-scheduler.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';

@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/config/load.js';
 import { startDemoRedis } from '../src/demo/demo-redis.js';
 import { createApp } from '../src/main.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSinkPayload } from '../src/simulator/slack-sink.js';
 import { startSmtpSink } from '../src/simulator/smtp-sink.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { silentLogger } from './observability/logger.js';
-import { errorText } from './observability/redact.js';
+import { silentLogger } from './telemetry/logger.js';
+import { errorText } from './telemetry/redact.js';
 import { createRedis } from './queue/connection.js';
 
 /**

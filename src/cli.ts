@@ -5,8 +5,8 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './com
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { isoTime, orNull, writeJson } from './json-output.js';
-import { createLogger } from './observability/logger.js';
-import { errorText } from './observability/redact.js';
+import { createLogger } from './telemetry/logger.js';
+import { errorText } from './telemetry/redact.js';
 import { sanitizeHeader } from './templates/escape.js';
 import { packageVersion } from './version.js';
 

@@ -1,5 +1,5 @@
-import type { Logger } from './observability/logger.js';
-import { errorText } from './observability/redact.js';
+import type { Logger } from './telemetry/logger.js';
+import { errorText } from './telemetry/redact.js';
 
 /** Exit codes of a stopping process (see EXIT in cli.ts for the commands' own). */
 export const SHUTDOWN_EXIT = {

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { estimateEnd } from './domain/eta.js';
-import { isTerminal, type JobStatus } from './gem/job.js';
+import { isTerminal, type JobStatus } from './domain/job.js';
 import { isoTime, writeJson } from './json-output.js';
 import { Keys } from './state/keys.js';
 import { StateStore } from './state/state-store.js';
-import type { TrackedJob } from './state/tracked-job.js';
+import type { TrackedJob } from './domain/tracked-job.js';
 import { formatInstant } from './templates/format.js';
 import { sanitizeHeader } from './templates/escape.js';
 

@@ -9,7 +9,7 @@ import type { Config } from '../src/config/schema.js';
 import { resolveDestinations } from '../src/domain/routing.js';
 import { NoTokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient } from '../src/gem/client.js';
-import { Metrics } from '../src/observability/metrics.js';
+import { Metrics } from '../src/telemetry/metrics.js';
 import { NotificationLog } from '../src/notify/notification-log.js';
 import { createNotifyStage } from '../src/notify/notify-stage.js';
 import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';

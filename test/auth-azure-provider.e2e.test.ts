@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureTokenProvider, DEFAULT_AZURE_SCOPE } from '../src/gem/auth/azure-token-provider.js';
 import { isAzureTokenError } from '../src/gem/auth/azure-token-error.js';
 import { CachedTokenProvider } from '../src/gem/auth/cached-token-provider.js';
-import { serializeError } from '../src/observability/redact.js';
+import { serializeError } from '../src/telemetry/redact.js';
 import { FakeAz, makeJwt } from './auth-fake-az.js';
 
 /**

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandTokenProvider } from '../src/gem/auth/command-token-provider.js';
 import { CachedTokenProvider } from '../src/gem/auth/cached-token-provider.js';
 import { isTokenCommandError } from '../src/gem/auth/token-command-error.js';
-import { serializeError } from '../src/observability/redact.js';
+import { serializeError } from '../src/telemetry/redact.js';
 import { FakeAz, makeJwt, processGone } from './auth-fake-az.js';
 import { rejection } from './helpers/rejection.js';
 

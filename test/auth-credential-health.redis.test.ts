@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { credentialAlert, CREDENTIAL_DOWN_TITLE, CREDENTIAL_UP_TITLE } from '../src/gem/auth/credential-alert.js';
 import { CredentialHealth, type CredentialHealthChange } from '../src/gem/auth/credential-health.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';
 import { uniquePrefix } from './helpers/redis.js';

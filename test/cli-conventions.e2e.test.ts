@@ -157,7 +157,7 @@ describe('gem-watch conventions', () => {
   });
 
   it('prints pretty logs without colour when NO_COLOR is set', () => {
-    const script = "import { createLogger } from './src/observability/logger.ts'; createLogger({ level: 'info', pretty: 'true' }).warn('hello');";
+    const script = "import { createLogger } from './src/telemetry/logger.ts'; createLogger({ level: 'info', pretty: 'true' }).warn('hello');";
     const run = (extra: NodeJS.ProcessEnv) =>
       spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...extra }, encoding: 'utf8' });
     const plain = run({ NO_COLOR: '1' });

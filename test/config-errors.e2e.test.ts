@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { createApp } from '../src/main.js';
-import { Metrics } from '../src/observability/metrics.js';
-import { clearSecrets } from '../src/observability/redact.js';
+import { Metrics } from '../src/telemetry/metrics.js';
+import { clearSecrets } from '../src/telemetry/redact.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { LogCapture } from './helpers/pipeline.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';

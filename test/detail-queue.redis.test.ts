@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/schema.js';
 import { HttpServer } from '../src/observability/http-server.js';
-import { Metrics } from '../src/observability/metrics.js';
+import { Metrics } from '../src/telemetry/metrics.js';
 import type { DetailTaskData } from '../src/queue/names.js';
 import type { WatchPipeline } from '../src/queue/pipeline.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';

@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DigestScheduler, type DigestSchedulerOptions } from '../src/digest/digest-scheduler.js';
 import type { DigestTrackedJob } from '../src/domain/digest.js';
 import type { Transition } from '../src/domain/transition.js';
-import type { JobStatus } from '../src/gem/job.js';
+import type { JobStatus } from '../src/domain/job.js';
 import { normalizeJob } from '../src/gem/normalize.js';
 import { Keys } from '../src/state/keys.js';
-import type { TrackedJob } from '../src/state/tracked-job.js';
+import type { TrackedJob } from '../src/domain/tracked-job.js';
 import { addTransition, streamSource, testSender, type TestSender } from './digest-support.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headerValue, readBody } from '../src/http/answer-body.js';
+import { headerValue, readBody } from '../src/http-client/answer-body.js';
 import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 
 /** readBody against a real local server: a body within, at and past its limit. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/main.js';
-import { Metrics } from '../src/observability/metrics.js';
+import { Metrics } from '../src/telemetry/metrics.js';
 import { cronIntervalMs } from '../src/observability/http-server.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { imageNodeOptions } from '../bench/daemon-process.js';
 import { ENV_BINDINGS } from '../src/config/env.js';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { clearSecrets } from '../src/observability/redact.js';
+import { clearSecrets } from '../src/telemetry/redact.js';
 import { schemaProblems } from './helpers/kubernetes-schema.js';
 
 /**

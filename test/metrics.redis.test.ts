@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/main.js';
 import { detectionToDeliverySeconds } from '../src/notify/notify-stage.js';
-import { DEPRECATED_PROCESS_PREFIX, Metrics } from '../src/observability/metrics.js';
+import { DEPRECATED_PROCESS_PREFIX, Metrics } from '../src/telemetry/metrics.js';
 import type { DeliveryOutcomeEvent } from '../src/queue/notify-processor.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';

@@ -8,7 +8,7 @@ import { EmailNotifier } from '../src/notify/email/email-notifier.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
-import { serializeError } from '../src/observability/redact.js';
+import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
 /**

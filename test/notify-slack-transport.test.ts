@@ -5,7 +5,7 @@ import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-serve
 import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
-import { serializeError } from '../src/observability/redact.js';
+import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
 /**

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/main.js';
-import { Metrics } from '../src/observability/metrics.js';
+import { Metrics } from '../src/telemetry/metrics.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { LogCapture, testConfig, waitFor } from './helpers/pipeline.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';

@@ -53,7 +53,7 @@ describe('README', () => {
   });
 
   it('lists every metric', () => {
-    const names = [...source('src/observability/metrics.ts').matchAll(/name: '(gemwatch_[a-z_]+)'/g)].map((match) => match[1]!);
+    const names = [...source('src/telemetry/metrics.ts').matchAll(/name: '(gemwatch_[a-z_]+)'/g)].map((match) => match[1]!);
     expect(names.length).toBeGreaterThan(5);
     for (const name of names) expect(section('Operations'), name).toContain(`\`${name}\``);
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDigest } from '../src/domain/digest.js';
 import { sampleDigestInput } from './fixtures/digest-sample.js';
 import { createApp, type App } from '../src/main.js';
-import { Metrics } from '../src/observability/metrics.js';
+import { Metrics } from '../src/telemetry/metrics.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
 import { renderDigestHtml } from '../src/templates/digest-html.js';

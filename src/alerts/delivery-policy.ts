@@ -7,7 +7,7 @@ import type { JobAlert } from '../domain/overdue.js';
 import { qualityShortfalls } from '../domain/quality.js';
 import type { Transition } from '../domain/transition.js';
 import { timeZoneFor, type NotificationContent } from '../notify/notifier.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { notifySubject, notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
 import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';

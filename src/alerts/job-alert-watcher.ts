@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Keys } from '../state/keys.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { formatDuration, formatInstant } from '../templates/format.js';
-import type { Logger } from '../observability/logger.js';
-import { errorText } from '../observability/redact.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorText } from '../telemetry/redact.js';
 import type { OperatorAlert } from '../queue/names.js';
 import type { HealthFlagReport } from '../state/health-flag.js';
 import type { Keys } from '../state/keys.js';

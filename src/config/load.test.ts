@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, scrub } from '../observability/redact.js';
+import { clearSecrets, scrub } from '../telemetry/redact.js';
 import { ConfigError, loadConfig } from './load.js';
 import { isLoopbackHost } from './loopback.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { registerSecret, registerSecretUrl } from '../observability/redact.js';
+import { registerSecret, registerSecretUrl } from '../telemetry/redact.js';
 import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
 import { isLoopbackHost } from './loopback.js';
 import { configSchema, type Config } from './schema.js';

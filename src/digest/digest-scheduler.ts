@@ -1,8 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Redis } from 'ioredis';
 import type { DigestPeriod } from '../domain/digest.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
-import { errorText } from '../observability/redact.js';
+import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { errorText } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../gem/job.js';
-import type { TrackedJob } from '../state/tracked-job.js';
+import type { Job } from './job.js';
+import type { TrackedJob } from './tracked-job.js';
 import { CLOCK_SKEW_MARGIN_MS, diffJob, endedBeforeFirstSync, isNewRun } from './diff.js';
 
 const SYNC = Date.parse('2026-12-01T12:00:00Z');

@@ -1,5 +1,5 @@
-import { isTerminal, type Job } from '../gem/job.js';
-import type { ProgressSample, TrackedJob } from '../state/tracked-job.js';
+import { isTerminal, type Job } from './job.js';
+import type { ProgressSample, TrackedJob } from './tracked-job.js';
 import type { Transition } from './transition.js';
 
 export interface DiffOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job, JobStatus } from '../gem/job.js';
+import type { Job, JobStatus } from './job.js';
 import { buildDigest, type DigestInput, type DigestTrackedJob } from './digest.js';
 import { API_EXAMPLE_STATISTICS } from '../../test/fixtures/digest-sample.js';
 import type { Transition } from './transition.js';

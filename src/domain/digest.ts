@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type Job, type JobStatus } from '../gem/job.js';
+import { JOB_STATUSES, type Job, type JobStatus } from './job.js';
 import { estimateEnd, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
 import type { Transition } from './transition.js';
 
@@ -15,7 +15,7 @@ export interface DigestPeriod {
 }
 
 /**
- * What the digest needs of a tracked job. `TrackedJob` (state/tracked-job.ts) has this shape; it is
+ * What the digest needs of a tracked job. `TrackedJob` (domain/tracked-job.ts) has this shape; it is
  * spelt here because domain code never imports from state/.
  */
 export interface DigestTrackedJob {

@@ -10,7 +10,7 @@
 
 /**
  * One (time, progress) observation: epoch milliseconds, percent 0–100. Structurally the same as
- * `ProgressSample` in state/tracked-job.ts, spelt here because domain code never imports from state/.
+ * `ProgressSample` in domain/tracked-job.ts, spelt here because domain code never imports from state/.
  */
 export type ProgressPoint = readonly [at: number, progress: number];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../gem/job.js';
+import type { Job } from './job.js';
 import { summarizeGroup } from './batch.js';
 import { evaluateJobAlerts, jobAlertKey, jobAlertRoutingSubject, type JobAlertSettings, type WatchedJob } from './overdue.js';
 import { describeShortfall, qualityShortfalls } from './quality.js';

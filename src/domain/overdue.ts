@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../gem/job.js';
+import type { Job, JobStatus } from './job.js';
 import { estimateEnd, expectedDurationFromSize, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
 import { encodeIdPart, type Transition } from './transition.js';
 

@@ -1,4 +1,4 @@
-import type { JobStatistics } from '../gem/job.js';
+import type { JobStatistics } from './job.js';
 
 /**
  * Quality thresholds of a route: a finished job whose statistics fall below one is announced as a

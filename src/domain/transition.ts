@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../gem/job.js';
+import type { Job, JobStatus } from './job.js';
 
 /**
  * A change of a job's status, as detected by the atomic diff in Redis. `version` counts the status

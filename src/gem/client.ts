@@ -1,13 +1,13 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
-import { readBody, headerValue } from '../http/answer-body.js';
-import { RequestDeadline } from '../http/request-deadline.js';
+import { readBody, headerValue } from '../http-client/answer-body.js';
+import { RequestDeadline } from '../http-client/request-deadline.js';
 import { classifyHttpStatus, type HttpStatusClass } from '../domain/failure.js';
-import { parseRetryAfter } from '../http/retry-after.js';
+import { parseRetryAfter } from '../http-client/retry-after.js';
 import type { TokenProvider } from './auth/token-provider.js';
 import { GemApiError, GemAuthError, GemNotFoundError, GemResponseError } from './errors.js';
-import type { Job } from './job.js';
+import type { Job } from '../domain/job.js';
 import { jobIdPathSegment } from './job-id.js';
 import { JobShapeError, normalizeJob, normalizeList } from './normalize.js';
 

@@ -1,4 +1,4 @@
-import type { Job, JobStatistics, JobStatus } from './job.js';
+import type { Job, JobStatistics, JobStatus } from '../domain/job.js';
 import { jobIdExcerpt, jobIdProblem } from './job-id.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DeliveryOutcomeEvent } from '../queue/notify-processor.js';
-import { scrub } from '../observability/redact.js';
+import { scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Transition } from '../domain/transition.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { EmailContent } from '../templates/email-message.js';
 import type { SlackMessage } from '../templates/slack-message.js';
 

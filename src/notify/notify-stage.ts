@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DeliveryPolicy } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics, NotificationOutcome } from '../observability/metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics, NotificationOutcome } from '../telemetry/metrics.js';
 import type { NotifyTaskData } from '../queue/names.js';
 import type { NotifyStage } from '../queue/pipeline.js';
 import {

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
-import { errorText } from '../observability/redact.js';
+import { errorText } from '../telemetry/redact.js';
 import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
 import { isDeliveryError, storedFailureReason, wasDeliveredUnmarked, type DeliveryFailureReason } from './errors.js';

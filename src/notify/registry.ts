@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { emailChannel } from './email/email-notifier.js';
 import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
 import { slackChannel } from './slack/slack-notifier.js';

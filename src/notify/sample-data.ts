@@ -1,5 +1,5 @@
 import type { Transition } from '../domain/transition.js';
-import type { JobStatus } from '../gem/job.js';
+import type { JobStatus } from '../domain/job.js';
 import type { AlertContent } from './notifier.js';
 
 /**

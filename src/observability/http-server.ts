@@ -10,14 +10,14 @@ import type { Redis } from 'ioredis';
 import cron from 'node-cron';
 import type { Config } from '../config/schema.js';
 import { estimateEnd } from '../domain/eta.js';
-import { JOB_STATUSES } from '../gem/job.js';
+import { JOB_STATUSES } from '../domain/job.js';
 import { createRedis } from '../queue/connection.js';
 import type { NotifyTaskData } from '../queue/names.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
 import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
 import type { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
-import type { TrackedJob } from '../state/tracked-job.js';
+import type { TrackedJob } from '../domain/tracked-job.js';
 import {
   renderStatusPage,
   STATUS_PAGE_CSP,
@@ -26,10 +26,10 @@ import {
   type StatusPageNotification,
   type StatusPageQueue,
 } from '../templates/status-page.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { createHardenedServer, loopbackHostOnly } from './http-hardening.js';
-import { errorText, scrub } from './redact.js';
+import { errorText, scrub } from '../telemetry/redact.js';
 
 /** What the server reads from the pipeline; WatchPipeline fits. */
 export interface HttpServerSources {

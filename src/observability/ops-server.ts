@@ -2,8 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHardenedServer, type HttpLimits } from './http-hardening.js';
 import type { ReadinessReport } from './http-server.js';
-import type { Logger } from './logger.js';
-import { errorText } from './redact.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorText } from '../telemetry/redact.js';
 
 /** What the ops listener answers from; the main HttpServer fits, so both listeners say the same. */
 export interface OpsProbes {

@@ -1,7 +1,7 @@
 import type { QueueOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from '../observability/logger.js';
-import { errorText } from '../observability/redact.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorText } from '../telemetry/redact.js';
 
 /**
  * A Redis connection for gem-watch and BullMQ. `maxRetriesPerRequest: null` is what BullMQ

@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import { jobAlertRoutingSubject, type JobAlert } from '../domain/overdue.js';
 import { transitionKey, type Transition } from '../domain/transition.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { StateStore } from '../state/state-store.js';
 import { notifyTaskId, type NotifyTaskData, type OperatorAlert } from './names.js';
 

@@ -6,8 +6,8 @@ import type { Config } from '../config/schema.js';
 import { DELIVERED_UNMARKED, DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
 import { RateGate } from '../notify/rate-gate.js';
-import type { Logger } from '../observability/logger.js';
-import { errorText, scrub } from '../observability/redact.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorText, scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
 import { notifySubject, notifyTaskId, type NotifyTaskData } from './names.js';
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from '../observability/logger.js';
-import { errorText } from '../observability/redact.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorText } from '../telemetry/redact.js';
 import { pollTaskId, type PollTaskData } from './names.js';
 
 export interface PollSchedulerOptions {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobStatistics } from '../gem/job.js';
+import type { JobStatistics } from '../domain/job.js';
 import { createRandom, type Random } from './random.js';
 
 /**

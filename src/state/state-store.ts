@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Transition } from '../domain/transition.js';
 import { transitionKey } from '../domain/transition.js';
-import { isTerminal, type Job, type JobStatus } from '../gem/job.js';
+import { isTerminal, type Job, type JobStatus } from '../domain/job.js';
 import type { Keys } from './keys.js';
-import type { TrackedJob } from './tracked-job.js';
+import type { TrackedJob } from '../domain/tracked-job.js';
 
 // The state's scripts, defined on the connection as ioredis commands: name → file (`name-<numKeys>.lua`).
 const SCRIPTS = {

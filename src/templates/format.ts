@@ -1,4 +1,4 @@
-import type { JobStatistics } from '../gem/job.js';
+import type { JobStatistics } from '../domain/job.js';
 
 /** Human units shared by every renderer. Pure; `undefined` renders as an em dash. */
 

@@ -1,5 +1,5 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
-import type { JobStatus } from '../gem/job.js';
+import type { JobStatus } from '../domain/job.js';
 import type { Transition } from '../domain/transition.js';
 import { escapeSlack, escapeSlackWithin } from './escape.js';
 import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from './format.js';

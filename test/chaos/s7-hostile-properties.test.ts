@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffJob } from '../../src/domain/diff.js';
 import type { Transition } from '../../src/domain/transition.js';
-import { JOB_STATUSES, type Job } from '../../src/gem/job.js';
+import { JOB_STATUSES, type Job } from '../../src/domain/job.js';
 import { JobShapeError, MAX_FIELD_LENGTH, normalizeJob, normalizeList } from '../../src/gem/normalize.js';
 import { renderEmailAlert, renderEmailTransition } from '../../src/templates/email-message.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, type SlackMessage } from '../../src/templates/slack-message.js';

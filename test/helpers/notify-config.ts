@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createLogger, type Logger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 
 export interface NotifyConfigOptions {
   /** SLACK_WEBHOOK_URL; empty = Slack's default webhook off. */

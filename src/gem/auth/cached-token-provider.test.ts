@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../telemetry/logger.js';
 import { CachedTokenProvider } from './cached-token-provider.js';
 import type { FetchedToken, TokenSource } from './token-source.js';
 

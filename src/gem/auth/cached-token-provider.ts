@@ -1,4 +1,4 @@
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { jwtExpiresAt } from './jwt.js';
 import type { TokenProvider } from './token-provider.js';
 import type { FetchedToken, TokenSource } from './token-source.js';

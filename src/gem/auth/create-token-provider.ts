@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { AzureTokenProvider } from './azure-token-provider.js';
 import { CachedTokenProvider } from './cached-token-provider.js';
 import { CommandTokenProvider } from './command-token-provider.js';

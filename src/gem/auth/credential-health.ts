@@ -1,5 +1,5 @@
-import type { Logger } from '../../observability/logger.js';
-import { errorText } from '../../observability/redact.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { errorText } from '../../telemetry/redact.js';
 import type { HealthFlagReport, HealthFlagState } from '../../state/health-flag.js';
 import { maskOpaque } from './mask.js';
 

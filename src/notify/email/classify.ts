@@ -1,4 +1,4 @@
-import { scrub } from '../../observability/redact.js';
+import { scrub } from '../../telemetry/redact.js';
 import { DeliveryError } from '../errors.js';
 
 /**

@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../domain/routing.js';
-import type { Logger } from '../../observability/logger.js';
-import { registerSecretUrl } from '../../observability/redact.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { registerSecretUrl } from '../../telemetry/redact.js';
 import { renderEmailAlert, renderEmailTransition, type EmailContent } from '../../templates/email-message.js';
 import { UnknownDestinationError } from '../errors.js';
 import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../notifier.js';

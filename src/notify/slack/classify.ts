@@ -1,7 +1,7 @@
 import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
-import { scrub } from '../../observability/redact.js';
+import { scrub } from '../../telemetry/redact.js';
 import { classifyHttpStatus } from '../../domain/failure.js';
-import { parseRetryAfter } from '../../http/retry-after.js';
+import { parseRetryAfter } from '../../http-client/retry-after.js';
 import { DeliveryError } from '../errors.js';
 
 /**

@@ -1,11 +1,11 @@
 import { IncomingWebhook, type FetchFunction } from '@slack/webhook';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Config } from '../../config/schema.js';
-import { headerValue, readBody } from '../../http/answer-body.js';
-import { RequestDeadline } from '../../http/request-deadline.js';
+import { headerValue, readBody } from '../../http-client/answer-body.js';
+import { RequestDeadline } from '../../http-client/request-deadline.js';
 import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../domain/routing.js';
-import type { Logger } from '../../observability/logger.js';
-import { registerSecretUrl } from '../../observability/redact.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { registerSecretUrl } from '../../telemetry/redact.js';
 import { renderSlackAlert, renderSlackTransition, type SlackMessage } from '../../templates/slack-message.js';
 import { UnknownDestinationError } from '../errors.js';
 import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../notifier.js';

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../gem/job.js';
+import type { Job, JobStatus } from './job.js';
 
 /** One (time, progress) sample of a running job: epoch milliseconds, percent 0–100. */
 export type ProgressSample = [at: number, progress: number];

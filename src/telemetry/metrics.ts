@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { JOB_STATUSES } from '../gem/job.js';
+import { JOB_STATUSES } from '../domain/job.js';
 
 /** The `outcome` values of gemwatch_notifications_total, each exported from the start at zero. */
 export const NOTIFICATION_OUTCOMES = ['sent', 'retry', 'deferred', 'failed', 'skipped', 'held', 'grouped'] as const;
