@@ -1,12 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-
-const REPORT_HEALTH_FLAG_LUA = readFileSync(new URL('./lua/report-health-flag-1.lua', import.meta.url), 'utf8');
-
-interface ReportHealthFlagCommand {
-  gemwatchReportHealthFlag(key: string, ok: string, reason: string, now: number): Promise<[number, string, string, string]>;
-}
+import { withScripts, type ScriptCommands } from './scripts.js';
 
 /** A health flag as stored. */
 export interface HealthFlagState {
@@ -33,6 +27,7 @@ function toState(ok: string, reason: string, since: string): HealthFlagState {
  */
 export class HealthFlag {
   private readonly key: string;
+  private readonly scripts: ScriptCommands;
 
   constructor(
     private readonly redis: Redis,
@@ -40,9 +35,7 @@ export class HealthFlag {
     readonly name: string,
   ) {
     this.key = keys.healthFlag(name);
-    if (!('gemwatchReportHealthFlag' in redis)) {
-      redis.defineCommand('gemwatchReportHealthFlag', { numberOfKeys: 1, lua: REPORT_HEALTH_FLAG_LUA });
-    }
+    this.scripts = withScripts(redis);
   }
 
   /**
@@ -50,8 +43,12 @@ export class HealthFlag {
    * older than the flag's last change is ignored. `reason` is shown to operators; pass scrubbed text.
    */
   async report(ok: boolean, reason: string, now: number): Promise<HealthFlagReport> {
-    const command = this.redis as unknown as ReportHealthFlagCommand;
-    const [changed, state, storedReason, since] = await command.gemwatchReportHealthFlag(this.key, ok ? '1' : '0', ok ? '' : reason, Math.floor(now));
+    const [changed, state, storedReason, since] = (await this.scripts.gemwatchReportHealthFlag(this.key, ok ? '1' : '0', ok ? '' : reason, Math.floor(now))) as [
+      number,
+      string,
+      string,
+      string,
+    ];
     return { changed: Number(changed) === 1, ...toState(String(state), String(storedReason), String(since)) };
   }
 

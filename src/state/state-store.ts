@@ -1,27 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Transition } from '../domain/transition.js';
 import { transitionKey } from '../domain/transition.js';
 import { isTerminal, type Job, type JobStatus } from '../domain/job.js';
 import type { Keys } from './keys.js';
 import type { TrackedJob } from '../domain/tracked-job.js';
-
-// The state's scripts, defined on the connection as ioredis commands: name → file (`name-<numKeys>.lua`).
-const SCRIPTS = {
-  gemwatchSaveJob: 'save-job-6.lua',
-  gemwatchRecordHistory: 'record-history-2.lua',
-  gemwatchReadJob: 'read-job-3.lua',
-  gemwatchAckOutbox: 'ack-outbox-2.lua',
-  gemwatchForgetVanished: 'forget-vanished-3.lua',
-} as const;
-
-interface StateCommands {
-  gemwatchSaveJob(...args: Array<string | number>): Promise<number | string>;
-  gemwatchRecordHistory(...args: string[]): Promise<number>;
-  gemwatchReadJob(...args: string[]): Promise<Array<string | null>>;
-  gemwatchAckOutbox(...args: string[]): Promise<number>;
-  gemwatchForgetVanished(...args: string[]): Promise<number>;
-}
+import { withScripts, type ScriptCommands } from './scripts.js';
 
 export interface StateStoreOptions {
   /** Days the transition stream keeps entries. */
@@ -84,19 +67,14 @@ function parseTracked(json: string): TrackedJob | undefined {
  */
 export class StateStore {
   /** The connection, seen with the scripts defined on it. */
-  private readonly scripts: StateCommands;
+  private readonly scripts: ScriptCommands;
 
   constructor(
     private readonly redis: Redis,
     readonly keys: Keys,
     private readonly options: StateStoreOptions,
   ) {
-    for (const [name, file] of Object.entries(SCRIPTS)) {
-      if (name in redis) continue;
-      const lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
-      redis.defineCommand(name, { numberOfKeys: Number(/-(\d+)\.lua$/.exec(file)![1]), lua });
-    }
-    this.scripts = redis as unknown as StateCommands;
+    this.scripts = withScripts(redis);
   }
 
   /** The index of one job type: job id → "status|version". What the poll compares the list against. */
@@ -130,12 +108,12 @@ export class StateStore {
 
   /** One job as stored, or undefined when never seen. */
   async get(jobId: string, jobType: string): Promise<StoredJob | undefined> {
-    const [indexValue, json, vanished] = await this.scripts.gemwatchReadJob(
+    const [indexValue, json, vanished] = (await this.scripts.gemwatchReadJob(
       this.keys.statusIndex(jobType),
       this.keys.jobs(),
       this.keys.vanished(),
       jobId,
-    );
+    )) as Array<string | null>;
     if (!indexValue) return undefined;
     const { status, version } = parseIndex(indexValue);
     const stored = json ? parseTracked(json) : undefined;
@@ -174,7 +152,7 @@ export class StateStore {
     const { tracked, transition } = args;
     const { vanishedAt: _vanished, ...snapshot } = tracked;
     const announce = transition !== undefined && !transition.silent;
-    const result = await this.scripts.gemwatchSaveJob(
+    const result = (await this.scripts.gemwatchSaveJob(
       this.keys.jobs(),
       this.keys.statusIndex(args.jobType),
       this.keys.transitions(),
@@ -190,7 +168,7 @@ export class StateStore {
       announce ? transitionKey(transition) : '',
       String(args.now),
       args.keepVanished ? '1' : '',
-    );
+    )) as number | string;
     if (result === 0) return { saved: false };
     return typeof result === 'string' ? { saved: true, streamId: result } : { saved: true };
   }
