@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { silentLogger } from './telemetry/logger.js';
 import { errorText } from './telemetry/redact.js';
-import { createRedis } from './queue/connection.js';
+import { createRedis } from './state/connection.js';
 
 /**
  * A one-shot command could not use Redis. The message is one line for the operator, naming the

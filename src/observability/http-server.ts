@@ -11,7 +11,7 @@ import cron from 'node-cron';
 import type { Config } from '../config/schema.js';
 import { estimateEnd } from '../domain/eta.js';
 import { JOB_STATUSES } from '../domain/job.js';
-import { createRedis } from '../queue/connection.js';
+import { createRedis } from '../state/connection.js';
 import type { NotifyTaskData } from '../queue/names.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
 import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';

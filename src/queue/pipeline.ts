@@ -14,7 +14,7 @@ import { RepeatFilter } from '../telemetry/repeat-filter.js';
 import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
-import { createRedis, queueOptions } from './connection.js';
+import { createRedis, queueOptions } from '../state/connection.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
