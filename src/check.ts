@@ -10,7 +10,7 @@ import type { Logger } from './telemetry/logger.js';
 import { errorText } from './telemetry/redact.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
-import { isRedisAuthError, isRedisDatabaseError, redisFailureText } from './state/connection.js';
+import { isRedisAuthError, isRedisDatabaseError, redisFailureText } from './telemetry/redis-failure.js';
 import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { silentLogger } from './telemetry/logger.js';
 import { errorText } from './telemetry/redact.js';
 import { createRedis } from './state/connection.js';
 
@@ -56,7 +55,7 @@ export function describeRedisFailure(error: unknown, url: string): RedisUnavaila
  */
 export async function connectCliRedis(url: string, name: string, options: { connectTimeoutMs?: number } = {}): Promise<Redis> {
   let lastError: unknown;
-  const redis = createRedis(url, silentLogger(), name, {
+  const redis = createRedis(url, name, {}, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: options.connectTimeoutMs ?? 5_000,

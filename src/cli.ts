@@ -250,7 +250,7 @@ program
     action(async (options: { failed?: boolean; retry?: boolean | string[]; json?: boolean }) => {
       const cfg = config({ readOnly: true });
       const { Queue } = await import('bullmq');
-      const { queueOptions } = await import('./state/connection.js');
+      const { queueOptions } = await import('./queue/queue-options.js');
       const { QUEUE_NAMES } = await import('./queue/names.js');
       const { Keys } = await import('./state/keys.js');
       const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
@@ -307,7 +307,7 @@ program
 /** The notify queue and a Redis client for the alert commands; closed by `done`. */
 async function alertContext(cfg: Config) {
   const { Queue } = await import('bullmq');
-  const { queueOptions } = await import('./state/connection.js');
+  const { queueOptions } = await import('./queue/queue-options.js');
   const { QUEUE_NAMES } = await import('./queue/names.js');
   const { Keys } = await import('./state/keys.js');
   const redis = await connectCliRedis(cfg.redis.url, 'cli');

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { estimateEnd } from '../domain/eta.js';
 import { JOB_STATUSES } from '../domain/job.js';
 import { createRedis } from '../state/connection.js';
+import { connectionLog } from '../telemetry/redis-failure.js';
 import type { NotifyTaskData } from '../queue/names.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
 import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
@@ -217,7 +218,7 @@ export class HttpServer {
     const { config } = this.options;
     // Its own connection: no offline queue, so a probe during an outage fails at once instead of
     // waiting for the reconnection like the pipeline's commands do.
-    this.redis ??= createRedis(config.redis.url, this.options.logger, 'http', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis ??= createRedis(config.redis.url, 'http', connectionLog(this.options.logger, 'http'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.startedAt = this.now();
     const server = createHardenedServer(this.buildApp(), config.http, {
       onShed: (which) => this.options.logger.debug({ which }, 'http connection closed to stay within http.maxConnections'),

@@ -14,7 +14,9 @@ import { RepeatFilter } from '../telemetry/repeat-filter.js';
 import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
-import { createRedis, queueOptions } from '../state/connection.js';
+import { createRedis } from '../state/connection.js';
+import { connectionLog } from '../telemetry/redis-failure.js';
+import { queueOptions } from './queue-options.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
@@ -164,7 +166,7 @@ export class WatchPipeline {
   }
 
   private connection(name: string, overrides: RedisOptions = {}): Redis {
-    const redis = createRedis(this.options.config.redis.url, this.options.logger, name, overrides);
+    const redis = createRedis(this.options.config.redis.url, name, connectionLog(this.options.logger, name), overrides);
     this.connections.push(redis);
     return redis;
   }
