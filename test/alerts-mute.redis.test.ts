@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AlertsWorld, notifyQueueDrained, promoteDelayed, slackText, useAlertsParts } from './alerts-support.js';
-import { SilenceStore } from '../src/alerts/silence-store.js';
+import { SilenceStore } from '../src/state/silence-store.js';
 import { waitFor } from './helpers/pipeline.js';
 
 /**

@@ -13,9 +13,9 @@ import type { Keys } from '../state/keys.js';
 import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';
 import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
 import { renderEmailWarning, renderSlackWarning } from '../templates/warning-message.js';
-import { GatheringStore, type Decision } from './gathering-store.js';
+import { GatheringStore, type Decision } from '../state/gathering-store.js';
 import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type RouteAlertSettings } from './route-settings.js';
-import { SilenceStore } from './silence-store.js';
+import { SilenceStore } from '../state/silence-store.js';
 
 /**
  * What the notify processor asks before it sends: is this notification sent now, as it

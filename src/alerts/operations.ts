@@ -8,9 +8,9 @@ import { notifyJobOptions } from '../queue/notify-processor.js';
 import type { Keys } from '../state/keys.js';
 import { sanitizeHeader } from '../templates/escape.js';
 import { formatDuration } from '../templates/format.js';
-import { GatheringStore } from './gathering-store.js';
+import { GatheringStore } from '../state/gathering-store.js';
 import { destinationKey, routeDestinations, routeExists } from './route-settings.js';
-import { SilenceInputError, SilenceStore } from './silence-store.js';
+import { SilenceInputError, SilenceStore } from '../state/silence-store.js';
 
 /**
  * What `gem-watch silence add|list|remove` and `gem-watch log` do, as functions returning data and

@@ -5,7 +5,7 @@ import type { CoveredMember, PolicyDecision } from '../alerts/delivery-policy.js
 import type { Config } from '../config/schema.js';
 import { DELIVERED_UNMARKED, DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
-import { RateGate } from '../notify/rate-gate.js';
+import { RateGate } from '../state/rate-gate.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText, scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Keys } from '../state/keys.js';
+import type { Keys } from './keys.js';
 
 /**
  * Gatherings in Redis: notifications for one destination (route, channel, target) collected to be

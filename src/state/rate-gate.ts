@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Keys } from '../state/keys.js';
+import type { Keys } from './keys.js';
 
 /**
  * A per-endpoint rate gate in Redis, shared by every replica: at most one message per interval to

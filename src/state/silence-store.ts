@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Silence } from '../domain/mute.js';
-import type { Keys } from '../state/keys.js';
+import type { Keys } from './keys.js';
 
 /**
  * Ad-hoc silences (`gem-watch silence add --route R --for 2h`), in one Redis hash shared by every
