@@ -338,7 +338,8 @@ silence
     action(async (options: { route: string; for: string; comment?: string }) => {
       const cfg = config();
       const { addSilence, formatSilence } = await import('./alerts/operations.js');
-      const { parseDuration, SilenceInputError } = await import('./state/silence-store.js');
+      const { parseDuration } = await import('./alerts/silence-duration.js');
+      const { SilenceInputError } = await import('./state/silence-store.js');
       const context = await alertContext(cfg);
       try {
         const added = await addSilence(context, { route: options.route, durationMs: parseDuration(options.for), ...(options.comment ? { comment: options.comment } : {}) });

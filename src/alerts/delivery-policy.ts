@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { summarizeGroup, type GroupMember } from '../domain/batch.js';
 import { muteState, type MuteState } from '../domain/mute.js';
@@ -13,7 +13,7 @@ import type { Keys } from '../state/keys.js';
 import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';
 import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
 import { renderEmailWarning, renderSlackWarning } from '../templates/warning-message.js';
-import { GatheringStore, type Decision } from '../state/gathering-store.js';
+import { GatheringStore, type Decision, type SentGathering } from '../state/gathering-store.js';
 import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type RouteAlertSettings } from './route-settings.js';
 import { SilenceStore } from '../state/silence-store.js';
 
@@ -44,8 +44,8 @@ export type PolicyDecision =
       content: NotificationContent;
       /** Notifications this message delivers besides its own task (a group's members). */
       covers?: CoveredMember[];
-      /** Extra writes for the MULTI that sets the delivered markers (a group's cleanup). */
-      onMarked?: (multi: ChainableCommander) => void;
+      /** The gathering this message sends: cleaned up with the delivered markers, in one MULTI. */
+      gathering?: SentGathering;
       /** Said in the log: `warning`, `group of 39`. */
       note?: string;
     }
@@ -252,7 +252,7 @@ export class DeliveryPolicy {
       });
     }
     const fields = closed.members.map((entry) => entry.field);
-    const forget = (multi: ChainableCommander) => this.gatherings.forget(multi, group.kind, destination, group.seq, fields);
+    const gathering: SentGathering = { kind: group.kind, destination, seq: group.seq, fields };
     if (members.length === 0) return { action: 'empty', note: `${group.kind} group ${group.seq} has nothing to send` };
 
     const summary = summarizeGroup(members, { thresholds: settings.thresholds });
@@ -263,7 +263,7 @@ export class DeliveryPolicy {
       action: 'send',
       content: { rendered: { slack: renderSlackGroup(summary, render), email: renderEmailGroup(summary, render) } },
       covers,
-      onMarked: forget,
+      gathering,
       note: `${group.kind} group ${group.seq} of ${members.length}`,
     };
   }

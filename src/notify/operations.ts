@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
 import { errorText } from '../telemetry/redact.js';
 import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
+import { DeliveryMarks } from '../state/delivery-marks.js';
 import type { Keys } from '../state/keys.js';
 import { isDeliveryError, storedFailureReason, wasDeliveredUnmarked, type DeliveryFailureReason } from './errors.js';
 import type { Notifier } from './notifier.js';
@@ -190,6 +191,7 @@ export async function retryFailedDeliveries(options: RetryFailedOptions): Promis
         }),
       )
     : await options.queue.getFailed(0, limit - 1);
+  const marks = options.redis && options.keys ? new DeliveryMarks(options.redis, options.keys) : undefined;
   for (const job of candidates) {
     if (!job) continue;
     // Sent, but unmarked: only an operator who names the task re-sends it.
@@ -197,9 +199,8 @@ export async function retryFailedDeliveries(options: RetryFailedOptions): Promis
       result.alreadyDelivered.push(String(job.id));
       continue;
     }
-    if (options.redis && options.keys && job.data && (job.data.transition || job.data.alert || job.data.jobAlert || job.data.group)) {
-      const marker = await options.redis.exists(options.keys.delivered(notifyTaskId(job.data)));
-      if (marker) {
+    if (marks && job.data && (job.data.transition || job.data.alert || job.data.jobAlert || job.data.group)) {
+      if (await marks.isDelivered(notifyTaskId(job.data))) {
         result.alreadyDelivered.push(String(job.id));
         continue;
       }

@@ -5,10 +5,11 @@ import type { CoveredMember, PolicyDecision } from '../alerts/delivery-policy.js
 import type { Config } from '../config/schema.js';
 import { DELIVERED_UNMARKED, DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
 import type { NotificationContent, Notifier } from '../notify/notifier.js';
-import { RateGate } from '../state/rate-gate.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText, scrub } from '../telemetry/redact.js';
+import { DeliveryMarks } from '../state/delivery-marks.js';
 import type { Keys } from '../state/keys.js';
+import { RateGate } from '../state/rate-gate.js';
 import { notifySubject, notifyTaskId, type NotifyTaskData } from './names.js';
 
 /**
@@ -222,9 +223,6 @@ function permanent(message: string): UnrecoverableError {
   return error;
 }
 
-/** compare-and-delete: releases a lock only if this holder still owns it. */
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 /**
  * Builds the notify processor. Give the Worker `notifyWorkerOptions(config)` too.
  */
@@ -233,6 +231,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
   const logger = options.logger.child({ component: 'notify' });
   const now = options.now ?? Date.now;
   const gate = new RateGate(redis, keys);
+  const marks = new DeliveryMarks(redis, keys);
   const markerTtlMs = Math.round(config.retention.deliveriesDays * 86_400_000);
   // Long enough for the slowest send (connect + socket timeout), so it only expires on a crash.
   const lockTtlMs = 2 * Math.max(config.slack.timeoutMs, config.email.connectionTimeoutMs + config.email.socketTimeoutMs) + 5_000;
@@ -276,28 +275,23 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
     }
 
     // One sender per task at a time, even if BullMQ hands a stalled task to a second worker.
-    const lockKey = keys.deliveryLock(taskId);
     // randomUUID draws from a buffer Node refills in batches; randomBytes was a getrandom call per
     // task (1.4% of the daemon's CPU in a burst, npm run bench --profile).
     const holder = `${process.pid}-${randomUUID()}`;
-    // The marker is read in the same round trip, after the lock on the same connection: a holder
-    // writes its marker before it releases, so a marker written by anyone is seen here once the
-    // lock is ours. (Without the lock the read is simply not used.)
-    const [locked, marker] = await Promise.all([redis.set(lockKey, holder, 'PX', lockTtlMs, 'NX'), redis.get(keys.delivered(taskId))]);
-    // A SET applied by Redis whose reply was lost (a restart, a network blip) is sent again by
-    // ioredis after reconnecting and then answers nil: the lock is ours all the same.
-    if (locked !== 'OK' && (await redis.get(lockKey)) !== holder) {
-      const ttl = await redis.pttl(lockKey);
+    const lock = await marks.lock(taskId, holder, lockTtlMs);
+    if (!lock.locked) {
+      const ttl = lock.ttlMs;
       log.info('another worker is sending this notification; waiting for it');
       await report({ ...base, ...about, outcome: 'deferred', attempt, at: now() });
       return await park(job, token, ttl > 0 ? Math.min(ttl, 5_000) : 1_000);
     }
+    const marker = lock.marker;
     let released = false;
     const release = async () => {
       if (released) return;
       released = true;
       try {
-        await redis.eval(RELEASE_LOCK, 1, lockKey, holder);
+        await marks.release(taskId, holder);
       } catch (error) {
         log.warn({ err: error }, 'could not release the delivery lock; it expires by itself');
       }
@@ -412,17 +406,8 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
      * Writes the delivered marker (with a group's members and cleanup, as one MULTI). The commands
      * are queued on the connection before this returns, so a command issued after it goes behind.
      */
-    function writeMarker(record: Record<string, unknown>, { covers, onMarked }: Extract<PolicyDecision, { action: 'send' }>): Promise<unknown> {
-      if (!covers && !onMarked) return redis.set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
-      // A group message delivers its members too: their markers, its own and the gathering's
-      // cleanup land in one MULTI, so a replayed member finds its marker whatever happens next.
-      const multi = redis.multi().set(keys.delivered(taskId), JSON.stringify(record), 'PX', markerTtlMs);
-      for (const member of covers ?? []) multi.set(keys.delivered(member.taskId), JSON.stringify({ ...record, via: taskId }), 'PX', markerTtlMs);
-      onMarked?.(multi);
-      return multi.exec().then((replies) => {
-        const failure = replies?.find(([replyError]) => replyError);
-        if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
-      });
+    function writeMarker(record: Record<string, unknown>, { covers, gathering }: Extract<PolicyDecision, { action: 'send' }>): Promise<unknown> {
+      return marks.mark(taskId, record, markerTtlMs, { ...(covers ? { covers } : {}), ...(gathering ? { gathering } : {}) });
     }
   };
 }
