@@ -6,7 +6,7 @@ import { errorText } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
-import { DigestLedger, type DigestOutcome, type PendingDigest } from './digest-ledger.js';
+import { DigestLedger, type DigestOutcome, type PendingDigest } from '../state/digest-ledger.js';
 import type { DigestSender } from './digest-sender.js';
 import type { DigestSource } from './digest-source.js';
 

@@ -10,7 +10,7 @@ import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
 import { DigestCommandError } from './digest-command-error.js';
 import { digestSettings } from './digest-config.js';
-import { DigestLedger } from './digest-ledger.js';
+import { DigestLedger } from '../state/digest-ledger.js';
 import { DigestScheduler } from './digest-scheduler.js';
 import type { DigestSender } from './digest-sender.js';
 import type { DigestSource } from './digest-source.js';

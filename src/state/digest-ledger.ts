@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Keys } from '../state/keys.js';
+import type { Keys } from './keys.js';
 import { DigestStateError } from './digest-state-error.js';
 
 /**
