@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Silence } from '../domain/mute.js';
-import type { DeliveryLogEntry } from '../notify/notification-log.js';
+import type { DeliveryLogEntry } from '../state/notification-log-store.js';
 import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
 import { notifyJobOptions } from '../queue/notify-processor.js';
 import type { Keys } from '../state/keys.js';

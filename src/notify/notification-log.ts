@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DeliveryOutcomeEvent } from '../queue/notify-processor.js';
 import { scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
+import { NotificationLogStore, type DeliveryLogEntry, type LogQuery, type NotificationLogOptions } from '../state/notification-log-store.js';
 
 /**
  * The notification log: every delivery attempt and decision (delivered, retrying, failed, deferred,
@@ -10,54 +11,6 @@ import type { Keys } from '../state/keys.js';
  * metrics count the same events (notify-stage.ts). A group message's members each get an entry of
  * their own, so `gem-watch log --job ID` shows how that job's news went out.
  */
-
-/** One logged outcome. Fits the status page's StatusPageNotification. */
-export interface DeliveryLogEntry {
-  /** Epoch ms. */
-  at: number;
-  /** The notify task: deterministic id of (subject, route, channel, target). */
-  taskId: string;
-  route: string;
-  channel: string;
-  target: string;
-  /** delivered, already-delivered, deferred, retrying, failed, held, grouped. */
-  outcome: string;
-  /** 1-based attempt of the task. */
-  attempt: number;
-  /** The same, under the status page's name. */
-  attempts: number;
-  /** `JOBID v3 finished`, `JOBID v2 stalled`, `alert polling down`, `burst group 4`. */
-  subject: string;
-  kind?: 'transition' | 'alert' | 'job-alert' | 'group';
-  jobId?: string;
-  version?: number;
-  /** The transition's new status, or the job alert's kind. */
-  status?: string;
-  /** Error class of a failed attempt: clientError, serverError, timeout, rateLimited, auth, badResponse. */
-  reason?: string;
-  /** Scrubbed error text of a failed attempt, else the receipt or the decision (held until …). */
-  detail?: string;
-  /** For a member of a group message: the group's task id. */
-  via?: string;
-}
-
-export interface NotificationLogOptions {
-  /** Entries kept; config `retention.notificationLogMax` (default 10,000). */
-  maxEntries: number;
-  /** Entries older than this are not returned, in ms; config `retention.deliveriesDays` (default 30 days). */
-  retentionMs: number;
-  /** Clock for the age filter; default Date.now. */
-  now?: () => number;
-}
-
-export interface LogQuery {
-  /** Only entries about this job (its transitions, job alerts, and the groups that carried them). */
-  jobId?: string;
-  /** Only attempts that failed (outcome failed or retrying). */
-  failed?: boolean;
-  /** At most this many, newest first. Default 100. */
-  limit?: number;
-}
 
 const DETAIL_MAX = 500;
 
@@ -100,40 +53,17 @@ function entriesOf(event: DeliveryOutcomeEvent): DeliveryLogEntry[] {
   return [entry, ...members];
 }
 
-function parse(json: string): DeliveryLogEntry | undefined {
-  try {
-    const value = JSON.parse(json) as DeliveryLogEntry;
-    return value && typeof value === 'object' && typeof value.at === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export class NotificationLog {
-  private readonly now: () => number;
+  private readonly store: NotificationLogStore;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-    private readonly options: NotificationLogOptions,
-  ) {
-    this.now = options.now ?? Date.now;
+  constructor(redis: Redis, keys: Keys, options: NotificationLogOptions) {
+    this.store = new NotificationLogStore(redis, keys, options);
   }
 
   /** Records one delivery outcome (and, for a group message, one entry per member). */
   async record(event: DeliveryOutcomeEvent): Promise<void> {
-    const entries = entriesOf(event);
-    const key = this.keys.notificationLog();
     // Members first, the group's own entry last: newest first reads the group, then what it carried.
-    const values = entries.reverse().map((entry) => JSON.stringify(entry));
-    // Issued together rather than as a MULTI: they go out in one write with the other commands of
-    // this turn (the state connection auto-pipelines), and a push left untrimmed by a crash is
-    // trimmed by the next one.
-    await Promise.all([
-      this.redis.lpush(key, ...values),
-      this.redis.ltrim(key, 0, Math.max(1, this.options.maxEntries) - 1),
-      this.redis.pexpire(key, Math.max(60_000, Math.round(this.options.retentionMs))),
-    ]);
+    await this.store.push(entriesOf(event).reverse());
   }
 
   /**
@@ -146,24 +76,6 @@ export class NotificationLog {
 
   /** Entries matching the query, newest first. */
   async query(query: LogQuery = {}): Promise<DeliveryLogEntry[]> {
-    const limit = Math.max(1, query.limit ?? 100);
-    const oldest = this.now() - this.options.retentionMs;
-    const filtered = query.jobId !== undefined || query.failed === true;
-    const out: DeliveryLogEntry[] = [];
-    const key = this.keys.notificationLog();
-    const page = filtered ? 1_000 : limit;
-    for (let start = 0; out.length < limit; start += page) {
-      const raw = await this.redis.lrange(key, start, start + page - 1);
-      for (const json of raw) {
-        const entry = parse(json);
-        if (!entry || entry.at < oldest) continue;
-        if (query.jobId !== undefined && entry.jobId !== query.jobId) continue;
-        if (query.failed && entry.outcome !== 'failed' && entry.outcome !== 'retrying') continue;
-        out.push(entry);
-        if (out.length >= limit) break;
-      }
-      if (raw.length < page) break;
-    }
-    return out;
+    return this.store.query(query);
   }
 }

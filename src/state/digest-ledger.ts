@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { DigestStateError } from './digest-state-error.js';
+import { withScripts, type ScriptCommands } from './scripts.js';
 
 /**
  * The digest's state in Redis, shared by every replica (protocol: docs/architecture.md, "The digest"):
@@ -11,7 +12,9 @@ import { DigestStateError } from './digest-state-error.js';
  *   send, so a crash leaves the exact period behind for whoever comes next.
  * - `digest:log`: the latest digests, for people and the status page.
  * Every write made while working (pending, completion) checks the lease first, in one Lua script, so
- * a replica that lost its lease cannot overwrite the work of the one that took it over.
+ * a replica that lost its lease cannot overwrite the work of the one that took it over
+ * (lua/digest-write-pending-2.lua, lua/digest-complete-4.lua; the lease: lua/extend-lock-1.lua,
+ * lua/release-lock-1.lua).
  */
 
 /** A digest period being sent. */
@@ -52,31 +55,6 @@ export interface DigestLogEntry {
   subject?: string;
 }
 
-/** KEYS[1] lock. ARGV[1] token. Deletes the lock if it is ours. Returns 1 if deleted. */
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/** KEYS[1] lock. ARGV[1] token, ARGV[2] lease ms. Extends the lease if it is ours. Returns 1 if so. */
-const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-
-/** KEYS[1] lock, KEYS[2] pending. ARGV[1] token, ARGV[2] pending JSON. Writes it if the lock is ours. */
-const WRITE_PENDING = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2])
-return 1`;
-
-/**
- * KEYS[1] lock, KEYS[2] last-end, KEYS[3] pending, KEYS[4] log.
- * ARGV[1] token, ARGV[2] period end ms, ARGV[3] log entry JSON, ARGV[4] log length kept.
- * If the lock is ours: last-end moves forward to the period end (never back), pending is cleared and
- * the entry logged, at once. Returns 1 if done, 0 if the lock is not ours.
- */
-const COMPLETE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local current = redis.call('GET', KEYS[2])
-if (not current) or tonumber(current) < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
-redis.call('DEL', KEYS[3])
-redis.call('LPUSH', KEYS[4], ARGV[3])
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
-return 1`;
-
 export interface DigestLedgerOptions {
   /** Entries kept in the digest log. Default 100. */
   logMax?: number;
@@ -84,6 +62,7 @@ export interface DigestLedgerOptions {
 
 export class DigestLedger {
   private readonly logMax: number;
+  private readonly scripts: ScriptCommands;
 
   constructor(
     private readonly redis: Redis,
@@ -91,6 +70,7 @@ export class DigestLedger {
     options: DigestLedgerOptions = {},
   ) {
     this.logMax = options.logMax ?? 100;
+    this.scripts = withScripts(redis);
   }
 
   /** Where the last digest ended and the period being sent, if any. */
@@ -122,24 +102,22 @@ export class DigestLedger {
 
   /** Extends our lease; false when it was lost (expired, taken over). */
   async extend(token: string, leaseMs: number): Promise<boolean> {
-    return (await this.redis.eval(EXTEND, 1, this.keys.digestLock(), token, leaseMs)) === 1;
+    return (await this.scripts.gemwatchExtendLock(this.keys.digestLock(), token, leaseMs)) === 1;
   }
 
   /** Gives the lease back if it is still ours. */
   async release(token: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.keys.digestLock(), token);
+    await this.scripts.gemwatchReleaseLock(this.keys.digestLock(), token);
   }
 
   /** Records the period being sent; false (and nothing written) when the lease is not ours. */
   async writePending(token: string, pending: PendingDigest): Promise<boolean> {
-    return (await this.redis.eval(WRITE_PENDING, 2, this.keys.digestLock(), this.keys.digestPending(), token, JSON.stringify(pending))) === 1;
+    return (await this.scripts.gemwatchDigestWritePending(this.keys.digestLock(), this.keys.digestPending(), token, JSON.stringify(pending))) === 1;
   }
 
   /** Marks the period done: last-end moves to its end, pending is cleared, the log gets a line. */
   async complete(token: string, entry: DigestLogEntry): Promise<boolean> {
-    const result = await this.redis.eval(
-      COMPLETE,
-      4,
+    const result = await this.scripts.gemwatchDigestComplete(
       this.keys.digestLock(),
       this.keys.digestLastEnd(),
       this.keys.digestPending(),
