@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
 import type { Logger } from '../telemetry/logger.js';
+import { JobAlertMarks } from '../state/job-alert-marks.js';
 import type { Keys } from '../state/keys.js';
 
 /**
@@ -46,9 +47,11 @@ export function jobAlertSettings(alerts: Config['alerts']): JobAlertSettings {
 export class JobAlertWatcher {
   private readonly settings: JobAlertSettings;
   private readonly markerTtlMs: number;
+  private readonly marks: JobAlertMarks;
 
   constructor(private readonly options: JobAlertWatcherOptions) {
     this.settings = jobAlertSettings(options.config.alerts);
+    this.marks = new JobAlertMarks(options.redis, options.keys);
     // As long as anything about the job is kept, and never less than a week.
     const { retention } = options.config;
     this.markerTtlMs = Math.max(7, retention.transitionsDays, retention.deliveriesDays, retention.vanishedDays) * DAY_MS;
@@ -58,13 +61,13 @@ export class JobAlertWatcher {
   async check(tracked: WatchedJob, now: number): Promise<JobAlert[]> {
     const found = evaluateJobAlerts(tracked, now, this.settings);
     if (found.length === 0) return [];
-    const { redis, keys, dispatcher, logger } = this.options;
+    const { dispatcher, logger } = this.options;
     const dispatched: JobAlert[] = [];
     for (const alert of found) {
-      const marker = keys.jobAlertSent(jobAlertKey(alert));
-      if ((await redis.exists(marker)) === 1) continue;
+      const key = jobAlertKey(alert);
+      if (await this.marks.isSent(key)) continue;
       const destinations = await dispatcher.dispatchJobAlert(alert);
-      await redis.set(marker, JSON.stringify({ at: now, destinations }), 'PX', this.markerTtlMs);
+      await this.marks.markSent(key, now, destinations, this.markerTtlMs);
       logger.info(
         { jobId: alert.jobId, jobType: alert.jobType, kind: alert.kind, since: new Date(alert.since).toISOString(), destinations },
         destinations > 0 ? 'job needs a look: alert dispatched' : 'job needs a look, but no route takes its alerts',

@@ -5,6 +5,7 @@ import { errorText } from '../telemetry/redact.js';
 import type { OperatorAlert } from '../queue/names.js';
 import type { HealthFlagReport } from '../state/health-flag.js';
 import type { Keys } from '../state/keys.js';
+import { PollHealthStore } from '../state/poll-health-store.js';
 
 /**
  * The watcher's own health: when polling has failed for longer than
@@ -42,61 +43,18 @@ export interface PollHealthWatcherOptions {
 }
 
 export const POLLING_ALERT_KIND = 'polling';
-const FIELD_PREFIX = 'failingSince:';
 const REASON_MAX = 400;
 
-/**
- * Lua: the `failingSince:*` values of the job types in ARGV[3..] (the ones polled), as a list;
- * fields of any other type are deleted on the way (a type no longer polled never succeeds again).
- */
-const FAILING_SPELLS = `
-local watched = {}
-for i = 3, #ARGV do watched['${FIELD_PREFIX}' .. ARGV[i]] = true end
-local out = {}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if string.sub(all[i], 1, ${FIELD_PREFIX.length}) == '${FIELD_PREFIX}' then
-    if watched[all[i]] then out[#out + 1] = tonumber(all[i + 1]) else redis.call('HDEL', KEYS[1], all[i]) end
-  end
-end
-`;
-
-/**
- * poll-health-clear-1
- * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the successful poll, epoch ms; ARGV[3..]
- * the job types polled. Removes the job type's "failing since" unless a failure newer than this
- * success set it, and returns how many polled job types are still failing.
- */
-const CLEAR = `
-local since = redis.call('HGET', KEYS[1], ARGV[1])
-if since and tonumber(since) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
-${FAILING_SPELLS}
-return #out
-`;
-
-/**
- * poll-health-fail-1
- * KEYS[1] poll health hash; ARGV[1] field; ARGV[2] start of the failed poll, epoch ms; ARGV[3..]
- * the job types polled. Keeps the earliest failure of the job type's current failing spell;
- * returns the earliest `failingSince:*` of any polled job type.
- */
-const FAIL = `
-redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-${FAILING_SPELLS}
-local earliest = nil
-for _, value in ipairs(out) do
-  if earliest == nil or value < earliest then earliest = value end
-end
-return tostring(earliest)
-`;
-
 export class PollHealthWatcher {
-  constructor(private readonly options: PollHealthWatcherOptions) {}
+  private readonly store: PollHealthStore;
+
+  constructor(private readonly options: PollHealthWatcherOptions) {
+    this.store = new PollHealthStore(options.redis, options.keys);
+  }
 
   /** A poll of `jobType` that started at `startedAt` (epoch ms) succeeded. */
   async recordSuccess(jobType: string, startedAt: number): Promise<void> {
-    const { redis, keys } = this.options;
-    const stillFailing = Number(await redis.eval(CLEAR, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt), ...this.options.jobTypes));
+    const stillFailing = await this.store.endFailingSpell(jobType, startedAt, this.options.jobTypes);
     if (stillFailing > 0) return;
     const report = await this.options.flag.report(true, '', startedAt);
     if (!report.changed) return;
@@ -115,8 +73,8 @@ export class PollHealthWatcher {
    * polling has been failing for `failureMs`.
    */
   async recordFailure(jobType: string, error: unknown, startedAt: number): Promise<void> {
-    const { redis, keys, failureMs } = this.options;
-    const earliest = Number(await redis.eval(FAIL, 1, keys.pollHealth(), FIELD_PREFIX + jobType, String(startedAt), ...this.options.jobTypes));
+    const { failureMs } = this.options;
+    const earliest = await this.store.recordFailingSpell(jobType, startedAt, this.options.jobTypes);
     if (!Number.isFinite(earliest) || startedAt - earliest < failureMs) return;
     const text = errorText(error).replace(/\s+/g, ' ').trim();
     const reason = `${jobType}: ${text.length > REASON_MAX ? `${text.slice(0, REASON_MAX)}…` : text || 'poll failed'}`;

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { loadConfig } from '../config/load.js';
 import { installShutdownHandlers } from '../lifecycle.js';
@@ -10,6 +9,8 @@ import { createApp, type App } from '../main.js';
 import { colorWanted } from '../telemetry/color.js';
 import { createLogger } from '../telemetry/logger.js';
 import { GemSimulator } from '../simulator/gem-simulator.js';
+import { forgetPrefix } from '../state/forget-prefix.js';
+import { PollHealthStore } from '../state/poll-health-store.js';
 import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
 import { startSmtpSink, type SmtpSinkMail } from '../simulator/smtp-sink.js';
 import { DemoJobs } from './demo-jobs.js';
@@ -48,23 +49,6 @@ function slug(subject: string): string {
     .replace(/[^a-z0-9_]+/g, '-')
     .replace(/^-+|-+$/g, '');
   return words.slice(0, 60).replace(/-+$/, '') || 'mail';
-}
-
-/** Deletes the demo's keys from a Redis it did not start (REDIS_URL), by its unique prefix. */
-async function forgetPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /**
@@ -207,9 +191,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     );
 
     // The story starts once the first poll has seen the jobs, so none ends unseen.
-    const probe = app.pipeline.redis;
+    const probe = new PollHealthStore(app.pipeline.redis, app.pipeline.keys);
     const until = Date.now() + 60_000;
-    while (!stopping && Date.now() < until && !(await probe.hget(app.pipeline.keys.pollHealth(), 'lastSuccess'))) {
+    while (!stopping && Date.now() < until && !(await probe.lastSuccess())) {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     if (!stopping) jobs.start(tickMs);

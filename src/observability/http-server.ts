@@ -17,6 +17,7 @@ import type { NotifyTaskData } from '../queue/names.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
 import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
 import type { Keys } from '../state/keys.js';
+import { PollHealthStore } from '../state/poll-health-store.js';
 import { StateStore } from '../state/state-store.js';
 import type { TrackedJob } from '../domain/tracked-job.js';
 import {
@@ -400,7 +401,7 @@ export class HttpServer {
     if (!redisOk) return { name: 'poll', ok: false, detail: 'unknown: Redis unreachable' };
     let lastSuccess: number;
     try {
-      const raw = await withTimeout(this.redis!.hget(this.options.sources.keys.pollHealth(), 'lastSuccess'), this.options.pingTimeoutMs ?? 1_000, 'Redis HGET');
+      const raw = await withTimeout(new PollHealthStore(this.redis!, this.options.sources.keys).lastSuccess(), this.options.pingTimeoutMs ?? 1_000, 'Redis HGET');
       lastSuccess = raw === null ? Number.NaN : Number(raw);
     } catch (error) {
       return { name: 'poll', ok: false, detail: `unknown: ${errorText(error)}` };

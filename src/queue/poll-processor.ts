@@ -11,6 +11,7 @@ import { errorText } from '../telemetry/redact.js';
 import { RepeatFilter } from '../telemetry/repeat-filter.js';
 import type { Keys } from '../state/keys.js';
 import { describeDetailBacklog, DetailWorkStore } from '../state/detail-work-store.js';
+import { PollHealthStore } from '../state/poll-health-store.js';
 import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
 import { detailDeduplicationId, detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
@@ -92,15 +93,6 @@ const HEAP_BYTES_PER_LISTED_JOB = 2_048;
 /** The outgrown-heap and detail-backlog warnings are repeated at most this often, in milliseconds. */
 const HEAP_WARNING_EVERY_MS = 3_600_000;
 
-// Marks the slot as the newest polled for its job type, unless a newer one already ran: a poll task
-// that waited behind newer ones (a replica that was stopped, a backlog) is skipped, so missed ticks
-// never pile up into a burst of API calls.
-const CLAIM_SLOT_LUA = `
-local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) < newest then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
-
 /**
  * One poll of one job type: the list call, then a detail task only for jobs that need one (never
  * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call.
@@ -115,6 +107,7 @@ export class PollProcessor {
   private heapWarnedAt = Number.NEGATIVE_INFINITY;
   private backlogWarnedAt = Number.NEGATIVE_INFINITY;
   private readonly detailWork: DetailWorkStore;
+  private readonly pollHealth: PollHealthStore;
 
   private readonly duplicateFilter: RepeatFilter;
 
@@ -123,12 +116,14 @@ export class PollProcessor {
     this.duplicateFilter = new RepeatFilter(3_600_000, this.now);
     this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
     this.detailWork = new DetailWorkStore(options.redis, options.keys);
+    this.pollHealth = new PollHealthStore(options.redis, options.keys);
   }
 
   async process(data: PollTaskData): Promise<PollPlan | { skipped: true }> {
-    const { redis, keys, metrics } = this.options;
-    const claimed = await redis.eval(CLAIM_SLOT_LUA, 1, keys.lastPollSlot(data.jobType), data.slot, 7 * 86_400_000);
-    if (claimed === 0) {
+    const { metrics } = this.options;
+    // A poll task that waited behind newer ones (a replica that was stopped, a backlog) is skipped,
+    // so missed ticks never pile up into a burst of API calls.
+    if (!(await this.pollHealth.claimSlot(data.jobType, data.slot, 7 * 86_400_000))) {
       metrics.polls.labels(data.jobType, 'skipped').inc();
       this.options.logger.info({ jobType: data.jobType, slot: new Date(data.slot).toISOString() }, 'skipping a poll older than one already run');
       return { skipped: true };
@@ -140,12 +135,12 @@ export class PollProcessor {
       await this.enqueueDetails(plan, data.slot);
       metrics.polls.labels(data.jobType, 'ok').inc();
       metrics.lastPollSuccess.set(this.now() / 1000);
-      await Promise.all([redis.hset(keys.pollHealth(), 'lastSuccess', String(this.now())), this.checkDetailBudget(plan)]);
+      await Promise.all([this.pollHealth.recordSuccess(this.now()), this.checkDetailBudget(plan)]);
       await this.options.health?.recordSuccess(data.jobType, startedAt).catch((error: unknown) => this.options.logger.warn({ error: errorText(error) }, 'could not record the poll health'));
       return plan;
     } catch (error) {
       metrics.polls.labels(data.jobType, 'failed').inc();
-      await redis.hset(keys.pollHealth(), 'lastFailure', String(this.now())).catch(() => {});
+      await this.pollHealth.recordFailure(this.now()).catch(() => {});
       await this.options.health
         ?.recordFailure(data.jobType, error, startedAt)
         .catch((healthError: unknown) => this.options.logger.warn({ error: errorText(healthError) }, 'could not record the poll health'));
@@ -157,7 +152,7 @@ export class PollProcessor {
 
   /** The list call and the decision of what to fetch; records first-sync history and vanished jobs. */
   async plan(jobType: string): Promise<PollPlan> {
-    const { client, store, redis, keys, logger, dispatcher } = this.options;
+    const { client, store, logger, dispatcher } = this.options;
     const now = this.now();
     await dispatcher.sweep(now, this.options.outboxGraceMs);
 
@@ -179,7 +174,7 @@ export class PollProcessor {
 
     const [index, synced, vanishedBefore, history] = await Promise.all([
       store.readIndex(jobType),
-      redis.exists(keys.synced(jobType)),
+      store.isSynced(jobType),
       store.vanishedIds(),
       store.takeHistoryCount(jobType),
     ]);
@@ -188,7 +183,7 @@ export class PollProcessor {
     }
     // The flag is set only after the first sync's history is recorded, so a crash half-way through
     // resumes silently rather than announcing the rest of the history.
-    const firstSync = synced === 0;
+    const firstSync = !synced;
     const needDetail: Job[] = [];
     const silent: Job[] = [];
     const seen = new Set<string>();
@@ -228,7 +223,7 @@ export class PollProcessor {
 
     // Set once: a replica that read the flag as missing at the same time keeps the first time, which
     // the detail worker compares ends with (a later one would turn news into history).
-    if (synced === 0) await store.markSynced(jobType, now);
+    if (!synced) await store.markSynced(jobType, now);
     return {
       jobType,
       needDetail,

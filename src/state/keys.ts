@@ -12,6 +12,11 @@ export class Keys {
     return [this.prefix, ...parts].join(':');
   }
 
+  /** SCAN pattern of every key under the prefix, BullMQ's included (the demo wipes them). */
+  everything(): string {
+    return this.key('*');
+  }
+
   // --- Watch pipeline (state store) ---
 
   /** Hash: job id → compact snapshot JSON of every tracked job. */

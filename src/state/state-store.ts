@@ -194,6 +194,11 @@ export class StateStore {
     return (await this.redis.set(this.keys.synced(jobType), String(now), 'NX')) === 'OK';
   }
 
+  /** Whether the job type's first sync has completed (its flag is there, whatever it holds). */
+  async isSynced(jobType: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.synced(jobType))) === 1;
+  }
+
   /**
    * When the job type's first sync completed (epoch ms), or undefined before it has. A flag some
    * older version set without a usable time reads as undefined, so every end counts as news.
