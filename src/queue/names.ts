@@ -45,7 +45,7 @@ export interface NotifyTaskData {
   jobAlert?: JobAlert;
   /**
    * A grouped message: a burst's members, or what the route held while muted. The members
-   * are read from Redis when it runs (src/alerts/gathering-store.ts), not carried here.
+   * are read from Redis when it runs (src/state/gathering-store.ts), not carried here.
    */
   group?: GroupRef;
   route: string;
