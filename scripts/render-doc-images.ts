@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { chromium } from 'playwright-core';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfigWithSecrets } from '../src/config-secrets.js';
 import { startDemoRedis } from '../src/demo/demo-redis.js';
 import { createApp } from '../src/main.js';
 import { silentLogger } from '../src/telemetry/logger.js';
@@ -96,7 +96,7 @@ sim.upsertJob({ id: '81020005', jobType: 'LANE_LEVEL_MATCHING', status: 'running
 // One message per transition (no burst grouping) and no overdue alerts for the short-lived jobs.
 const overlay = join(mkdtempSync(join(tmpdir(), 'gem-watch-docs-')), 'docs.yaml');
 writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\n  overdueFactor: 1000\n  queuedMaxMinutes: 10000\n');
-const config = loadConfig({
+const config = loadConfigWithSecrets({
   file: overlay,
   env: {
     GEM_API_KEY: sim.apiKey,

@@ -2,7 +2,8 @@
 import { Argument, Command, Option } from 'commander';
 import { connectCliRedis } from './cli-redis.js';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { loadConfigWithSecrets } from './config-secrets.js';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { isoTime, orNull, writeJson } from './json-output.js';
 import { createLogger } from './telemetry/logger.js';
@@ -33,7 +34,7 @@ const program = new Command()
  */
 function config(options: { readOnly?: boolean; onProblems?: (problems: readonly string[]) => void } = {}): Config {
   try {
-    return loadConfig({ file: program.opts<{ config?: string }>().config, readOnly: options.readOnly === true });
+    return loadConfigWithSecrets({ file: program.opts<{ config?: string }>().config, readOnly: options.readOnly === true });
   } catch (error) {
     if (error instanceof ConfigError) {
       options.onProblems?.(error.problems);

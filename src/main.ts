@@ -1,4 +1,5 @@
 import type { Config } from './config/schema.js';
+import { registerConfigSecrets } from './config-secrets.js';
 import { configWarnings } from './config/warnings.js';
 import { resolveDestinations } from './domain/routing.js';
 import { digestEnabled, digestSettings } from './digest/digest-config.js';
@@ -54,6 +55,8 @@ export interface App {
 
 /** The composition root: builds every part from the configuration. Nothing connects until start. */
 export function createApp(config: Config, options: AppOptions = {}): App {
+  // A configuration built by hand (tests, an embedding) is scrubbed like a loaded one.
+  registerConfigSecrets(config);
   const logger = options.logger ?? createLogger(config.log);
   const metrics = options.metrics ?? new Metrics({ defaultMetrics: true, version: packageVersion() });
   const tokenProvider = createTokenProvider(config.gem.auth, logger);

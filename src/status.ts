@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
-import { estimateEnd } from './domain/eta.js';
 import { isTerminal, type JobStatus } from './domain/job.js';
 import { isoTime, writeJson } from './json-output.js';
+import { jobView, type JobView } from './observability/status-model.js';
 import { Keys } from './state/keys.js';
 import { StateStore } from './state/state-store.js';
 import type { TrackedJob } from './domain/tracked-job.js';
@@ -42,42 +42,42 @@ export interface StatusJson {
   version: number;
 }
 
-/** Active jobs first, then by last change, newest first. */
-function ordered(jobs: TrackedJob[], all: boolean): TrackedJob[] {
+/**
+ * The jobs as the status page shows them (one view, one ETA), active first, then by last change,
+ * newest first.
+ */
+function ordered(jobs: TrackedJob[], now: number, all: boolean): JobView[] {
   return jobs
-    .filter((tracked) => all || !isTerminal(tracked.status))
+    .map((tracked) => jobView(tracked, now))
+    .filter((view) => all || !isTerminal(view.status))
     .sort((a, b) => Number(isTerminal(a.status)) - Number(isTerminal(b.status)) || b.lastChangeAt - a.lastChangeAt);
 }
 
 /** The jobs of `status --json`, in the order of the table. Pure. */
 export function statusJson(jobs: TrackedJob[], now: number, options: { all: boolean }): StatusJson[] {
-  return ordered(jobs, options.all).map((tracked) => ({
-    id: tracked.job.id,
-    type: tracked.job.jobType,
-    status: tracked.status,
-    rawStatus: tracked.job.rawStatus,
-    gone: tracked.vanishedAt !== undefined,
-    progress: tracked.job.progress ?? null,
-    eta: tracked.status === 'running' ? isoTime(estimateEnd(tracked.progress, now)) : null,
-    lastChange: isoTime(tracked.lastChangeAt) ?? new Date(0).toISOString(),
-    version: tracked.version,
+  return ordered(jobs, now, options.all).map((view) => ({
+    id: view.id,
+    type: view.jobType,
+    status: view.status,
+    rawStatus: view.rawStatus,
+    gone: view.vanishedAt !== undefined,
+    progress: view.progress ?? null,
+    eta: isoTime(view.eta),
+    lastChange: isoTime(view.lastChangeAt) ?? new Date(0).toISOString(),
+    version: view.version,
   }));
 }
 
 /** Rows of the status table, active jobs first, then by last change, newest first. Pure. */
 export function statusRows(jobs: TrackedJob[], now: number, options: { all: boolean; timeZone: string }): StatusRow[] {
-  return ordered(jobs, options.all)
-    .map((tracked) => {
-      const end = tracked.status === 'running' ? estimateEnd(tracked.progress, now) : undefined;
-      return {
-        id: sanitizeHeader(tracked.job.id, 40),
-        type: sanitizeHeader(tracked.job.jobType, 24),
-        status: tracked.vanishedAt ? `${tracked.status} (gone)` : tracked.status === 'unknown' ? `unknown: ${sanitizeHeader(tracked.job.rawStatus, 20)}` : tracked.status,
-        progress: tracked.job.progress === undefined ? '' : `${Math.round(tracked.job.progress)}%`,
-        eta: end === undefined ? '' : formatInstant(end, options.timeZone),
-        lastChange: formatInstant(tracked.lastChangeAt, options.timeZone),
-      };
-    });
+  return ordered(jobs, now, options.all).map((view) => ({
+    id: sanitizeHeader(view.id, 40),
+    type: sanitizeHeader(view.jobType, 24),
+    status: view.vanishedAt ? `${view.status} (gone)` : view.status === 'unknown' ? `unknown: ${sanitizeHeader(view.rawStatus, 20)}` : view.status,
+    progress: view.progress === undefined ? '' : `${Math.round(view.progress)}%`,
+    eta: view.eta === undefined ? '' : formatInstant(view.eta, options.timeZone),
+    lastChange: formatInstant(view.lastChangeAt, options.timeZone),
+  }));
 }
 
 /** Lays rows out as a plain text table. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfigWithSecrets } from '../src/config-secrets.js';
 import type { Config } from '../src/config/schema.js';
 import { resolveDestinations } from '../src/domain/routing.js';
 import { NoTokenProvider } from '../src/gem/auth/token-provider.js';
@@ -72,7 +72,7 @@ export function alertsConfig(options: Pick<AlertsWorldOptions, 'sim' | 'redisUrl
       ...options.yaml,
     };
     writeFileSync(file, stringify(yaml));
-    return loadConfig({
+    return loadConfigWithSecrets({
       file,
       env: {
         GEM_API_KEY: options.sim.apiKey,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfigWithSecrets } from '../src/config-secrets.js';
 import { GemClient } from '../src/gem/client.js';
 import { isGemAuthError } from '../src/gem/errors.js';
 import { CachedTokenProvider } from '../src/gem/auth/cached-token-provider.js';
@@ -112,7 +112,7 @@ describe('bearer tokens against the GEM simulator', () => {
 
   /** The auth settings as gem-watch would load them, GEM_BEARER_TOKEN_COMMAND set. */
   function authConfig(env: Record<string, string> = {}): AuthConfig {
-    return loadConfig({
+    return loadConfigWithSecrets({
       env: { GEM_API_KEY: sim.apiKey, GEM_API_BASE_URL: sim.baseUrl, GEM_BEARER_TOKEN_COMMAND: az.command(), ...env },
     }).gem.auth;
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/main.js';
 import { Metrics } from '../src/telemetry/metrics.js';
-import { cronIntervalMs } from '../src/observability/http-server.js';
+import { cronIntervalMs } from '../src/observability/readiness.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
 import { LogCapture, testConfig, waitFor } from './helpers/pipeline.js';

@@ -1,9 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, scrub } from '../telemetry/redact.js';
-import { ConfigError, loadConfig } from './load.js';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configSecrets, loadConfig } from './load.js';
 import { isLoopbackHost } from './loopback.js';
 
 function problemsOf(env: NodeJS.ProcessEnv, file?: string): string[] {
@@ -15,8 +14,6 @@ function problemsOf(env: NodeJS.ProcessEnv, file?: string): string[] {
   }
   return [];
 }
-
-afterEach(() => clearSecrets());
 
 describe('loadConfig', () => {
   it('applies the documented defaults with only the API key set', () => {
@@ -66,12 +63,16 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(0);
   });
 
-  it('reads secrets from NAME_FILE and registers them for redaction', () => {
+  it('reads secrets from NAME_FILE and lists them for the redactor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
     writeFileSync(join(dir, 'key'), 'file-secret-key\n');
     const config = loadConfig({ env: { GEM_API_KEY_FILE: join(dir, 'key'), SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/abcdef' } });
     expect(config.gem.apiKey).toBe('file-secret-key');
-    expect(scrub('key file-secret-key and https://hooks.slack.com/services/T0/B0/abcdef')).toBe('key [redacted] and [redacted]');
+    expect(configSecrets(config)).toEqual({
+      values: ['file-secret-key'],
+      secretUrls: ['https://hooks.slack.com/services/T0/B0/abcdef'],
+      passwordUrls: ['redis://127.0.0.1:6379'],
+    });
   });
 
   it('merges a YAML file over the defaults and rejects unknown keys', () => {

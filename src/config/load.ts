@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { registerSecret, registerSecretUrl } from '../telemetry/redact.js';
 import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
 import { isLoopbackHost } from './loopback.js';
 import { configSchema, type Config } from './schema.js';
@@ -184,20 +183,34 @@ function crossChecks(config: Config): string[] {
   return problems;
 }
 
-function registerSecrets(config: Config): void {
-  registerSecret(config.gem.apiKey);
-  registerSecret(config.gem.auth.bearerToken);
-  registerSecret(config.http.authToken);
-  registerSecretUrl(config.slack.webhookUrl, true);
-  for (const url of Object.values(config.slack.webhooks)) registerSecretUrl(url, true);
-  registerSecretUrl(config.email.smtpUrl, false);
-  registerSecretUrl(config.redis.url, false);
+/** The secrets a configuration holds, grouped by how a redactor must treat them. */
+export interface ConfigSecrets {
+  /** Secret as they are: the API key, the bearer token, the HTTP token. */
+  values: string[];
+  /** URLs secret as a whole (Slack webhooks): the URL, its path and any password. */
+  secretUrls: string[];
+  /** URLs whose password alone is secret (SMTP, Redis). */
+  passwordUrls: string[];
+}
+
+/**
+ * Every secret the configuration holds. config/ imports nothing of ours, so it does not register
+ * them itself: the composition hands them to the redactor (src/config-secrets.ts) before anything
+ * can log. Errors built here never quote a value, so nothing is lost before that.
+ */
+export function configSecrets(config: Config): ConfigSecrets {
+  const set = (values: Array<string | undefined>) => values.filter((value): value is string => Boolean(value));
+  return {
+    values: set([config.gem.apiKey, config.gem.auth.bearerToken, config.http.authToken]),
+    secretUrls: set([config.slack.webhookUrl, ...Object.values(config.slack.webhooks)]),
+    passwordUrls: set([config.email.smtpUrl, config.redis.url]),
+  };
 }
 
 /**
  * Loads the configuration: defaults, then the named YAML file, then the environment. Every problem
- * is collected and thrown at once as a ConfigError; nothing connects before this succeeds. Secrets
- * found are registered with the log redactor.
+ * is collected and thrown at once as a ConfigError, whose text never quotes a value; nothing
+ * connects before this succeeds. The caller registers `configSecrets` with the redactor.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -225,7 +238,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   problems.push(...crossChecks(parsed.data));
   if (problems.length > 0) throw new ConfigError(problems);
-  registerSecrets(parsed.data);
   return parsed.data;
 }
 

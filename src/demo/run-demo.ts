@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithSecrets } from '../config-secrets.js';
 import { installShutdownHandlers } from '../lifecycle.js';
 import { createApp, type App } from '../main.js';
 import { colorWanted } from '../telemetry/color.js';
@@ -151,7 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const overlayDir = mkdtempSync(join(tmpdir(), 'gem-watch-demo-config-'));
     const overlay = join(overlayDir, 'demo.yaml');
     writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\n');
-    const config = loadConfig({
+    const config = loadConfigWithSecrets({
       file: overlay,
       env: {
         GEM_API_KEY: sim.apiKey,

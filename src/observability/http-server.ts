@@ -1,37 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import type { Job as BullJob, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import cron from 'node-cron';
 import type { Config } from '../config/schema.js';
-import { estimateEnd } from '../domain/eta.js';
-import { JOB_STATUSES } from '../domain/job.js';
 import { createRedis } from '../state/connection.js';
-import { connectionLog } from '../telemetry/redis-failure.js';
-import type { NotifyTaskData } from '../queue/names.js';
-import { shortestCronGapMs } from '../queue/poll-scheduler.js';
-import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
 import type { Keys } from '../state/keys.js';
-import { PollHealthStore } from '../state/poll-health-store.js';
-import { StateStore } from '../state/state-store.js';
-import type { TrackedJob } from '../domain/tracked-job.js';
-import {
-  renderStatusPage,
-  STATUS_PAGE_CSP,
-  type StatusPageCheck,
-  type StatusPageJob,
-  type StatusPageNotification,
-  type StatusPageQueue,
-} from '../templates/status-page.js';
+import { renderStatusPage, STATUS_PAGE_CSP, type StatusPageNotification } from '../templates/status-page.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { errorText } from '../telemetry/redact.js';
+import { connectionLog } from '../telemetry/redis-failure.js';
+import { mountBullBoard } from './bull-board.js';
 import { createHardenedServer, loopbackHostOnly } from './http-hardening.js';
-import { errorText, scrub } from '../telemetry/redact.js';
+import { QueueGauges } from './queue-gauges.js';
+import { ReadinessChecks, type CredentialState, type ReadinessReport } from './readiness.js';
+import { StatusReadModel } from './status-model.js';
 
 /** What the server reads from the pipeline; WatchPipeline fits. */
 export interface HttpServerSources {
@@ -41,12 +26,6 @@ export interface HttpServerSources {
   notifyQueue: Queue;
   /** True when every worker this process started is running (true when it runs none). */
   workersRunning(): boolean;
-}
-
-/** The credential health as this replica knows it; CredentialHealth fits. */
-export interface CredentialState {
-  readonly healthy: boolean;
-  readonly reason: string;
 }
 
 export interface HttpServerOptions {
@@ -67,62 +46,6 @@ export interface HttpServerOptions {
   /** Timeout of gathering the status page's and the gauges' data, in milliseconds. Default 3,000. */
   dataTimeoutMs?: number;
   now?: () => number;
-}
-
-export interface ReadinessReport {
-  ready: boolean;
-  checks: StatusPageCheck[];
-}
-
-/** How many poll intervals may pass without a successful poll before /readyz says not ready. */
-const POLL_INTERVALS_ALLOWED = 3;
-/** Ended jobs the status page lists (the most recent); the rest are counted. */
-const PAGE_MAX_ENDED = 100;
-
-/** Recent notifications shown on the status page. */
-const RECENT_NOTIFICATIONS = 30;
-
-/**
- * The longest gap between two consecutive runs of a node-cron expression, in milliseconds: the
- * poll interval, taken conservatively for uneven schedules (`0 8-18 * * 1-5` counts its 62-hour
- * weekend gap) so readiness never fails only because the schedule is uneven. Sampling the next runs
- * would need thousands to reach the weekend of a dense schedule, so it is worked out in two parts:
- * the longest gap within a day, from the second, minute and hour fields; and the longest gap
- * between matching days, from the next runs of the schedule's first time of day (one a matching
- * day), less the day's span. Daylight-saving shifts are ignored: an hour, well inside the three
- * intervals readiness allows.
- */
-export function cronIntervalMs(expression: string): number {
-  const fields = cron.parse(expression);
-  const times = [
-    ...new Set(fields.hour.flatMap((hour) => fields.minute.flatMap((minute) => fields.second.map((second) => hour * 3600 + minute * 60 + second)))),
-  ].sort((a, b) => a - b);
-  let longestSec = 0;
-  for (let i = 1; i < times.length; i++) longestSec = Math.max(longestSec, times[i]! - times[i - 1]!);
-  const first = times[0] ?? 0;
-  const span = (times[times.length - 1] ?? 0) - first;
-  const dayFields = expression.trim().split(/\s+/).slice(-3).join(' ');
-  const firstOfDay = `${first % 60} ${Math.floor(first / 60) % 60} ${Math.floor(first / 3600)} ${dayFields}`;
-  const task = cron.createTask(firstOfDay, () => {}, { name: 'gem-watch-interval-probe' });
-  try {
-    const days = task.getNextRuns(64).map((date) => date.getTime());
-    for (let i = 1; i < days.length; i++) longestSec = Math.max(longestSec, (days[i]! - days[i - 1]!) / 1000 - span);
-  } finally {
-    void task.destroy();
-  }
-  return longestSec > 0 ? longestSec * 1000 : 60_000;
-}
-
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** SHA-256 of both sides first: timingSafeEqual needs equal lengths, and a length must not leak either. */
@@ -146,33 +69,6 @@ function presentedToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
-/**
- * bull-board's page: its scripts, styles, images and API calls come from this server only, and it is
- * never framed. Its styles are partly inline, hence 'unsafe-inline' for styles (not for scripts).
- */
-const BOARD_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'";
-
-/**
- * The CSP of bull-board's page, and its page without the stylesheet links to other sites: it
- * links Google Fonts, which would tell Google about every view of the board (the CSP blocks it
- * anyway; removing the link spares the browser a refused request). The board then uses the
- * system font.
- */
-function boardPagePolicy(): RequestHandler {
-  return (_request, response, next) => {
-    response.setHeader('Content-Security-Policy', BOARD_CSP);
-    const render = response.render.bind(response);
-    response.render = ((view: string, options?: object) => {
-      render(view, options ?? {}, (error: Error | null, html?: string) => {
-        if (error) return next(error);
-        response.send((html ?? '').replace(/<link\b[^>]*\bhref="(?:https?:)?\/\/[^"]*"[^>]*>/gi, ''));
-      });
-    }) as Response['render'];
-    next();
-  };
-}
-
 /** Express 4 does not catch rejected promises of handlers. */
 function handle(body: (request: Request, response: Response) => Promise<void>): RequestHandler {
   return (request, response, next) => {
@@ -193,24 +89,47 @@ export class HttpServer {
   private readonly ownsRedis: boolean;
   private readonly sockets = new Set<Socket>();
   private readonly now: () => number;
-  private readonly pollIntervalMs: number;
-  /** Shortest gap between two polls: the detail backlog is measured against it. */
-  private readonly pollGapMs: number;
-  private readonly timeZone: string;
+  private readonly checks: ReadinessChecks;
+  private readonly model: StatusReadModel;
+  private readonly gauges: QueueGauges;
   private startedAt = 0;
   private stopping = false;
 
   constructor(private readonly options: HttpServerOptions) {
+    const { config, sources } = options;
     this.now = options.now ?? Date.now;
     this.redis = options.redis;
     this.ownsRedis = options.redis === undefined;
-    this.pollIntervalMs = cronIntervalMs(options.config.poll.cron);
-    this.pollGapMs = shortestCronGapMs(options.config.poll.cron);
-    this.timeZone = options.config.digest.timezone;
-    // Series exist from the start, so a dashboard sees zero rather than nothing before the first scrape.
-    for (const queue of this.queues()) {
-      for (const state of ['waiting', 'active', 'delayed']) options.metrics.queueDepth.labels(queue.name, state).set(0);
-    }
+    this.checks = new ReadinessChecks({
+      settings: { poll: config.poll, jobTypes: config.gem.jobTypes },
+      keys: sources.keys,
+      detailQueue: sources.detailQueue,
+      workersRunning: () => sources.workersRunning(),
+      credentials: options.credentials,
+      redis: () => this.redis,
+      startedAt: () => this.startedAt,
+      stopping: () => this.stopping,
+      pingTimeoutMs: options.pingTimeoutMs,
+      now: this.now,
+    });
+    this.model = new StatusReadModel({
+      redis: () => this.redis,
+      keys: sources.keys,
+      jobTypes: config.gem.jobTypes,
+      transitionsDays: config.retention.transitionsDays,
+      queues: this.queues(),
+      notifyQueue: sources.notifyQueue,
+      recentDeliveries: options.recentDeliveries,
+      timeZone: config.digest.timezone,
+      dataTimeoutMs: options.dataTimeoutMs,
+    });
+    this.gauges = new QueueGauges({
+      metrics: options.metrics,
+      logger: options.logger,
+      model: this.model,
+      queueNames: this.queues().map((queue) => queue.name),
+      ping: () => this.checks.ping(),
+    });
   }
 
   /** Listens on http.host:http.port; resolves with the base URL. */
@@ -271,7 +190,7 @@ export class HttpServer {
   }
 
   private buildApp(): express.Express {
-    const { config, logger, sources } = this.options;
+    const { config, logger } = this.options;
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
@@ -330,20 +249,7 @@ export class HttpServer {
       }),
     );
 
-    // bull-board is read-only: retrying or removing tasks is for the CLI (`gem-watch notifications`),
-    // not for a page that may be reachable without a token on loopback.
-    const board = new ExpressAdapter();
-    board.setBasePath('/queues');
-    createBullBoard({
-      queues: [sources.pollQueue, sources.detailQueue, sources.notifyQueue].map(
-        (queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false }),
-      ),
-      serverAdapter: board,
-      options: { uiConfig: { boardTitle: 'gem-watch queues' } },
-    });
-    // bull-board is an Express app of its own, with Express's X-Powered-By on.
-    (board.getRouter() as express.Express).disable('x-powered-by');
-    app.use('/queues', boardPagePolicy(), board.getRouter());
+    mountBullBoard(app, this.queues());
 
     app.use((_request, response) => {
       response.status(404).json({ error: 'not found' });
@@ -356,242 +262,27 @@ export class HttpServer {
     return app;
   }
 
-  private async ping(): Promise<{ ok: boolean; detail: string }> {
-    try {
-      const answer = await withTimeout(this.redis!.ping(), this.options.pingTimeoutMs ?? 1_000, 'Redis PING');
-      return { ok: answer === 'PONG', detail: answer === 'PONG' ? 'PING answered' : `unexpected answer ${String(answer).slice(0, 40)}` };
-    } catch (error) {
-      return { ok: false, detail: `unreachable: ${errorText(error)}` };
-    }
-  }
-
   /** The Prometheus exposition, with the gauges read from Redis first; /metrics on both listeners. */
   async metricsExposition(): Promise<{ contentType: string; body: string }> {
-    await this.refreshGauges();
+    await this.gauges.refresh();
     const { registry } = this.options.metrics;
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
   /** Every readiness check, each with a reason; ready when all pass. */
   async readiness(): Promise<ReadinessReport> {
-    const { sources, credentials } = this.options;
-    const checks: StatusPageCheck[] = [];
-    if (this.stopping) checks.push({ name: 'lifecycle', ok: false, detail: 'shutting down' });
-
-    const redis = await this.ping();
-    checks.push({ name: 'redis', ...redis });
-
-    const workers = sources.workersRunning();
-    checks.push({ name: 'workers', ok: workers, detail: workers ? 'running' : 'a worker of this process is not running' });
-
-    checks.push(await this.pollCheck(redis.ok));
-    checks.push(await this.detailBacklogCheck(redis.ok));
-
-    checks.push({
-      name: 'credentials',
-      ok: credentials.healthy,
-      detail: credentials.healthy ? 'accepted by GEM' : `refused by GEM${credentials.reason ? `: ${scrub(credentials.reason)}` : ''}`,
-    });
-    return { ready: checks.every((check) => check.ok), checks };
+    return this.checks.report();
   }
 
-  private async pollCheck(redisOk: boolean): Promise<StatusPageCheck> {
-    const maxAgeMs = POLL_INTERVALS_ALLOWED * this.pollIntervalMs;
-    const limit = `${Math.round(maxAgeMs / 1000)} s (${POLL_INTERVALS_ALLOWED} poll intervals)`;
-    if (!redisOk) return { name: 'poll', ok: false, detail: 'unknown: Redis unreachable' };
-    let lastSuccess: number;
-    try {
-      const raw = await withTimeout(new PollHealthStore(this.redis!, this.options.sources.keys).lastSuccess(), this.options.pingTimeoutMs ?? 1_000, 'Redis HGET');
-      lastSuccess = raw === null ? Number.NaN : Number(raw);
-    } catch (error) {
-      return { name: 'poll', ok: false, detail: `unknown: ${errorText(error)}` };
-    }
+  /** The status page's HTML; a part whose data cannot be read is replaced by a named problem. */
+  async statusPage(): Promise<string> {
     const now = this.now();
-    if (!Number.isFinite(lastSuccess)) {
-      // A fresh deployment has never polled: give it the same allowance from this process's start.
-      const waited = now - this.startedAt;
-      return waited <= maxAgeMs
-        ? { name: 'poll', ok: true, detail: `no successful poll yet; started ${Math.round(waited / 1000)} s ago, allowed ${limit}` }
-        : { name: 'poll', ok: false, detail: `no successful poll in the ${Math.round(waited / 1000)} s since start; allowed ${limit}` };
-    }
-    const age = now - lastSuccess;
-    return {
-      name: 'poll',
-      ok: age <= maxAgeMs,
-      detail: `last successful poll ${Math.max(0, Math.round(age / 1000))} s ago; allowed ${limit}`,
-    };
-  }
-
-  /**
-   * The detail work of a poll against what poll.rateLimit allows between polls. Always ok: a
-   * backlog is named (a warning, with the setting to raise) but leaves /readyz at 200. The queue
-   * stays bounded and every job is still read, only less often than every poll; this replica is
-   * not what is wrong, and another replica would share the same limit, so a 503 (an orchestrator
-   * taking replicas out of service or restarting them) would cure nothing and hide the message.
-   */
-  private async detailBacklogCheck(redisOk: boolean): Promise<StatusPageCheck> {
-    if (!redisOk) return { name: 'detail backlog', ok: true, detail: 'unknown: Redis unreachable' };
-    const { config, sources } = this.options;
-    try {
-      const work = await withTimeout(new DetailWorkStore(this.redis!, sources.keys).read(config.gem.jobTypes), this.options.pingTimeoutMs ?? 1_000, 'Redis HMGET');
-      const { max, durationMs } = config.poll.rateLimit;
-      const { backlog, text } = describeDetailWork(work, `${max} per ${durationMs} ms`, Math.round(this.pollGapMs / 1000));
-      if (!backlog) return { name: 'detail backlog', ok: true, detail: text };
-      const waiting = await withTimeout(sources.detailQueue.getJobCounts('waiting', 'prioritized'), this.options.pingTimeoutMs ?? 1_000, 'detail queue').catch(() => undefined);
-      const queued = waiting === undefined ? '' : ` (${(waiting.waiting ?? 0) + (waiting.prioritized ?? 0)} detail tasks waiting, at most one per job)`;
-      return { name: 'detail backlog', ok: true, warning: true, detail: `${text}${queued}` };
-    } catch (error) {
-      return { name: 'detail backlog', ok: true, detail: `unknown: ${errorText(error)}` };
-    }
-  }
-
-  private store(): StateStore {
-    return new StateStore(this.redis!, this.options.sources.keys, { transitionsDays: this.options.config.retention.transitionsDays });
+    const readiness = await this.readiness();
+    return renderStatusPage(await this.model.page(now, readiness));
   }
 
   private queues(): Queue[] {
     const { sources } = this.options;
     return [sources.pollQueue, sources.detailQueue, sources.notifyQueue];
   }
-
-  private async queueDepths(): Promise<StatusPageQueue[]> {
-    const timeout = this.options.dataTimeoutMs ?? 3_000;
-    return Promise.all(
-      this.queues().map(async (queue) => {
-        const counts = await withTimeout(queue.getJobCounts('waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'failed'), timeout, `queue ${queue.name}`);
-        return {
-          name: queue.name,
-          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0),
-          active: counts.active ?? 0,
-          delayed: counts.delayed ?? 0,
-          failed: counts.failed ?? 0,
-        };
-      }),
-    );
-  }
-
-  /** Sets the queue-depth and tracked-jobs gauges from Redis; leaves them as they were when Redis is away. */
-  private async refreshGauges(): Promise<void> {
-    const { metrics, logger } = this.options;
-    if (!(await this.ping()).ok) return;
-    try {
-      const timeout = this.options.dataTimeoutMs ?? 3_000;
-      const [counts, depths] = await Promise.all([
-        withTimeout(this.store().countByStatus(this.options.config.gem.jobTypes), timeout, 'tracked jobs'),
-        this.queueDepths(),
-      ]);
-      for (const status of JOB_STATUSES) metrics.trackedJobs.labels(status).set(counts.get(status) ?? 0);
-      for (const depth of depths) {
-        metrics.queueDepth.labels(depth.name, 'waiting').set(depth.waiting);
-        metrics.queueDepth.labels(depth.name, 'active').set(depth.active);
-        metrics.queueDepth.labels(depth.name, 'delayed').set(depth.delayed);
-      }
-    } catch (error) {
-      logger.debug({ error: errorText(error) }, 'could not refresh gauges for a scrape');
-    }
-  }
-
-  private async recentNotifications(): Promise<{ source: 'log' | 'queue'; rows: StatusPageNotification[] }> {
-    const timeout = this.options.dataTimeoutMs ?? 3_000;
-    // The notification log when the app passes it; without it, what the notify queue keeps.
-    if (this.options.recentDeliveries) {
-      return { source: 'log', rows: await withTimeout(this.options.recentDeliveries(RECENT_NOTIFICATIONS), timeout, 'notification log') };
-    }
-    const tasks = (await withTimeout(
-      this.options.sources.notifyQueue.getJobs(['completed', 'failed'], 0, RECENT_NOTIFICATIONS * 2, false),
-      timeout,
-      'notify queue',
-    )) as Array<BullJob<NotifyTaskData> | undefined>;
-    const rows = tasks
-      .filter((task): task is BullJob<NotifyTaskData> => task !== undefined && task !== null)
-      .map((task) => notificationFromTask(task))
-      .sort((a, b) => (b.at ?? 0) - (a.at ?? 0))
-      .slice(0, RECENT_NOTIFICATIONS);
-    return { source: 'queue', rows };
-  }
-
-  /** The status page's HTML; a part whose data cannot be read is replaced by a named problem. */
-  async statusPage(): Promise<string> {
-    const now = this.now();
-    const errors: string[] = [];
-    const readiness = await this.readiness();
-    const redisOk = readiness.checks.find((check) => check.name === 'redis')?.ok ?? false;
-    let jobs: StatusPageJob[] = [];
-    let endedTotal: number | undefined;
-    let queues: StatusPageQueue[] = [];
-    let notifications: { source: 'log' | 'queue'; rows: StatusPageNotification[] } = {
-      source: this.options.recentDeliveries ? 'log' : 'queue',
-      rows: [],
-    };
-    if (!redisOk) {
-      errors.push('Redis is unreachable: tracked jobs, notifications and queues cannot be shown.');
-    } else {
-      const timeout = this.options.dataTimeoutMs ?? 3_000;
-      const [tracked, depths, recent] = await Promise.allSettled([
-        withTimeout(this.store().pageJobs(this.options.config.gem.jobTypes, PAGE_MAX_ENDED), timeout, 'tracked jobs'),
-        this.queueDepths(),
-        this.recentNotifications(),
-      ]);
-      if (tracked.status === 'fulfilled') {
-        jobs = tracked.value.jobs.map((job) => pageJob(job, now));
-        endedTotal = tracked.value.endedTotal;
-      }
-      else errors.push(`Tracked jobs could not be read: ${errorText(tracked.reason)}`);
-      if (depths.status === 'fulfilled') queues = depths.value;
-      else errors.push(`Queue depths could not be read: ${errorText(depths.reason)}`);
-      if (recent.status === 'fulfilled') notifications = recent.value;
-      else errors.push(`Recent notifications could not be read: ${errorText(recent.reason)}`);
-    }
-    return renderStatusPage({
-      now,
-      timeZone: this.timeZone,
-      ready: readiness.ready,
-      checks: readiness.checks,
-      queues,
-      jobs,
-      maxEnded: PAGE_MAX_ENDED,
-      ...(endedTotal !== undefined ? { endedTotal } : {}),
-      notificationSource: notifications.source,
-      notifications: notifications.rows,
-      errors,
-    });
-  }
-}
-
-function pageJob(tracked: TrackedJob, now: number): StatusPageJob {
-  const { job } = tracked;
-  return {
-    id: job.id,
-    jobType: job.jobType,
-    status: tracked.status,
-    rawStatus: job.rawStatus,
-    progress: job.progress,
-    inputFile: job.inputFile,
-    eta: tracked.status === 'running' ? estimateEnd(tracked.progress, now) : undefined,
-    lastChangeAt: tracked.lastChangeAt,
-    vanishedAt: tracked.vanishedAt,
-    message: job.message,
-  };
-}
-
-/** A notify task as a page row: what it was about, where it went and how it ended. */
-function notificationFromTask(task: BullJob<NotifyTaskData>): StatusPageNotification {
-  const data = task.data ?? ({} as NotifyTaskData);
-  const subject = data.transition
-    ? `${data.transition.job?.jobType ?? data.transition.jobType} job ${data.transition.jobId} ${data.transition.to}`
-    : data.alert
-      ? `alert: ${data.alert.title}`
-      : String(task.name);
-  const failed = task.failedReason !== undefined && task.finishedOn !== undefined && task.returnvalue == null;
-  const result = task.returnvalue as { outcome?: string; detail?: string } | null | undefined;
-  return {
-    at: task.finishedOn ?? task.processedOn ?? task.timestamp,
-    channel: data.channel ?? '?',
-    route: data.route ?? '?',
-    target: data.target ?? '',
-    subject,
-    outcome: failed ? 'failed' : (result?.outcome ?? 'completed'),
-    detail: failed ? scrub(task.failedReason ?? '') : result?.detail,
-    attempts: task.attemptsMade,
-  };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHardenedServer, type HttpLimits } from './http-hardening.js';
-import type { ReadinessReport } from './http-server.js';
+import type { ReadinessReport } from './readiness.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigWithSecrets } from '../../src/config-secrets.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 
@@ -28,7 +28,7 @@ export function notifyConfig(options: NotifyConfigOptions = {}): Config {
   try {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, stringify(options.yaml ?? {}));
-    return loadConfig({
+    return loadConfigWithSecrets({
       file,
       env: {
         GEM_API_KEY: 'test-api-key-not-used',

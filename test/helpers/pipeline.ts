@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigWithSecrets } from '../../src/config-secrets.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Transition } from '../../src/domain/transition.js';
 import { NoTokenProvider } from '../../src/gem/auth/token-provider.js';
@@ -42,7 +42,7 @@ export class LogCapture {
 
 /** A config for tests: the simulator, a test Redis and a unique prefix. */
 export function testConfig(sim: GemSimulator, redisUrl: string, env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({
+  return loadConfigWithSecrets({
     env: {
       GEM_API_KEY: sim.apiKey,
       GEM_API_BASE_URL: sim.baseUrl,

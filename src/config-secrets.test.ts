@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENV_BINDINGS } from './config/env.js';
+import { ConfigError } from './config/load.js';
+import { loadConfigWithSecrets } from './config-secrets.js';
+import { clearSecrets, scrub } from './telemetry/redact.js';
+
+afterEach(() => clearSecrets());
+
+/** A value per secret variable, each with a marker of its own, shaped so the configuration loads. */
+const SECRET_VALUES: Record<string, string> = {
+  GEM_API_KEY: 'api-key-marker-1a',
+  GEM_BEARER_TOKEN: 'bearer-marker-2b',
+  REDIS_URL: 'redis://:redis-marker-3c@127.0.0.1:6379/0',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/slack-marker-4d',
+  SMTP_URL: 'smtp://user:smtp-marker-5e@mail.example.com:25',
+  HTTP_AUTH_TOKEN: 'http-token-marker-6f-long',
+};
+const MARKERS = ['api-key-marker-1a', 'bearer-marker-2b', 'redis-marker-3c', 'slack-marker-4d', 'smtp-marker-5e', 'http-token-marker-6f-long'];
+
+describe('loadConfigWithSecrets', () => {
+  it('has a value for every secret variable, so a new one cannot be left out of this test', () => {
+    expect(ENV_BINDINGS.filter((binding) => binding.secret).map((binding) => binding.name).sort()).toEqual(Object.keys(SECRET_VALUES).sort());
+  });
+
+  it('registers every secret the configuration holds, named webhooks of the YAML file included', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gw-secrets-')), 'config.yaml');
+    writeFileSync(file, 'slack:\n  webhooks:\n    lanes: https://hooks.slack.com/services/T1/B1/named-marker-7g\n');
+    loadConfigWithSecrets({ env: { ...SECRET_VALUES, EMAIL_TO: 'ops@example.com' }, file });
+    const text = [...Object.values(SECRET_VALUES), 'https://hooks.slack.com/services/T1/B1/named-marker-7g'].join(' ');
+    for (const marker of [...MARKERS, 'named-marker-7g']) expect(scrub(text)).not.toContain(marker);
+  });
+
+  it('never quotes a secret in a configuration error, which is printed before any is registered', () => {
+    const wrong = Object.fromEntries(Object.entries(SECRET_VALUES).map(([name, value]) => [name, `${value} not-a-${name}`]));
+    let problems = '';
+    try {
+      loadConfigWithSecrets({ env: { ...wrong, HTTP_HOST: '0.0.0.0', POLL_CRON: 'every minute' } });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems = error.message;
+    }
+    expect(problems).toMatch(/POLL_CRON/);
+    for (const marker of MARKERS) expect(problems).not.toContain(marker);
+  });
+});
