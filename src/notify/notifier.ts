@@ -90,6 +90,6 @@ export interface ChannelFactory {
  * The time zone a route's messages show times in: the route's own `timezone` (the one its mute
  * windows use), and for the default route the digest's, which is the operators' zone.
  */
-export function timeZoneFor(route: string, config: Pick<Config, 'routes' | 'digest'>): string {
+export function timeZoneFor(route: string, config: { routes: readonly { name: string; timezone: string }[]; digest: { timezone: string } }): string {
   return config.routes.find((candidate) => candidate.name === route)?.timezone ?? config.digest.timezone;
 }
