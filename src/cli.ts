@@ -172,12 +172,13 @@ program
       const keys = new Keys(cfg.redis.prefix);
       const notifiers = createNotifiers(cfg, logger);
       try {
+        const settings = digestSettings(cfg);
         const result = await runDigest(options, {
-          config: cfg,
+          settings,
           redis,
           keys,
           source: new StateStore(redis, keys, { transitionsDays: cfg.retention.transitionsDays }),
-          sender: notifierDigestSender(notifiers, digestSettings(cfg).slackWebhook),
+          sender: notifierDigestSender(notifiers, settings.slackWebhook),
           logger,
         });
         process.stderr.write(`${result.message}\n`);

@@ -1,7 +1,7 @@
 import type { Config } from './config/schema.js';
 import { registerConfigSecrets } from './config-secrets.js';
 import { configWarnings } from './config/warnings.js';
-import { resolveDestinations } from './domain/routing.js';
+import { resolveDestinations, type RoutingSettings } from './domain/routing.js';
 import { digestEnabled, digestSettings } from './digest/digest-config.js';
 import { DigestScheduler } from './digest/digest-scheduler.js';
 import { notifierDigestSender } from './digest/notifier-sender.js';
@@ -79,6 +79,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       ok ? health.current?.recordSuccess(startedAt) : health.current?.recordFailure(error, startedAt),
   });
 
+  // The parsed configuration is routing's settings as it stands: this line is where the compiler
+  // checks that config/ and domain/ agree on the routing keys.
+  const routing: RoutingSettings = config;
   const notifyStage = createNotifyStage({ config, logger, metrics, notifiers });
   const pipeline = new WatchPipeline({
     config,
@@ -86,8 +89,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger,
     metrics,
     role: options.role,
-    resolve: (transition) => resolveDestinations(transition, config),
-    resolveAlert: (alert) => resolveDestinations(alert, config),
+    resolve: (transition) => resolveDestinations(transition, routing),
+    resolveAlert: (alert) => resolveDestinations(alert, routing),
     notify: notifyStage,
   });
 

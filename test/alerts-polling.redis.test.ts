@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SlackSink } from '../src/simulator/slack-sink.js';
 import { alertsWorld, notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
 import { PollHealthWatcher } from '../src/alerts/poll-health-watcher.js';
-import type { OperatorAlert } from '../src/queue/names.js';
+import type { OperatorAlert } from '../src/domain/operator-alert.js';
 import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';
 import { LogCapture, waitFor } from './helpers/pipeline.js';

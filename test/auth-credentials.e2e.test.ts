@@ -8,7 +8,7 @@ import { isGemAuthError } from '../src/gem/errors.js';
 import { CachedTokenProvider } from '../src/gem/auth/cached-token-provider.js';
 import { credentialAlert, CREDENTIAL_DOWN_TITLE, CREDENTIAL_UP_TITLE } from '../src/gem/auth/credential-alert.js';
 import { CredentialHealth, type CredentialHealthChange } from '../src/gem/auth/credential-health.js';
-import { createTokenProvider, type AuthConfig } from '../src/gem/auth/create-token-provider.js';
+import { createTokenProvider, type AuthSettings } from '../src/gem/auth/create-token-provider.js';
 import { createLogger, type Logger } from '../src/telemetry/logger.js';
 import { clearSecrets, serializeError } from '../src/telemetry/redact.js';
 import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../src/queue/names.js';
@@ -111,14 +111,14 @@ describe('bearer tokens against the GEM simulator', () => {
   }
 
   /** The auth settings as gem-watch would load them, GEM_BEARER_TOKEN_COMMAND set. */
-  function authConfig(env: Record<string, string> = {}): AuthConfig {
+  function authConfig(env: Record<string, string> = {}): AuthSettings {
     return loadConfigWithSecrets({
       env: { GEM_API_KEY: sim.apiKey, GEM_API_BASE_URL: sim.baseUrl, GEM_BEARER_TOKEN_COMMAND: az.command(), ...env },
     }).gem.auth;
   }
 
   /** One gem-watch replica: its own token provider and client, the shared health flag. */
-  function replica(keys: Keys, changes: CredentialHealthChange[], auth: AuthConfig = authConfig()) {
+  function replica(keys: Keys, changes: CredentialHealthChange[], auth: AuthSettings = authConfig()) {
     const tokenProvider = createTokenProvider(auth, logs.logger, { clock });
     const client = new GemClient({ baseUrl: sim.baseUrl, apiKey: sim.apiKey, tokenProvider, timeoutMs: 5_000 });
     const health = new CredentialHealth({

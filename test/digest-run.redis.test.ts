@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/schema.js';
 import { DigestCommandError } from '../src/digest/digest-command-error.js';
+import { digestSettings } from '../src/digest/digest-config.js';
 import { DigestScheduler } from '../src/digest/digest-scheduler.js';
 import { runDigest, type RunDigestContext } from '../src/digest/run-digest.js';
 import type { Transition } from '../src/domain/transition.js';
@@ -72,7 +73,7 @@ describe('gem-watch digest (runDigest)', () => {
     const chunks: Buffer[] = [];
     stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     return {
-      config: config(smtp.url()),
+      settings: digestSettings(config(smtp.url())),
       redis,
       keys,
       source: streamSource(redis, keys),

@@ -10,7 +10,8 @@ import { resolveDestinations } from '../src/domain/routing.js';
 import type { Transition } from '../src/domain/transition.js';
 import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData, type OperatorAlert } from '../src/queue/names.js';
+import type { OperatorAlert } from '../src/domain/operator-alert.js';
+import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../src/queue/names.js';
 import { createNotifyProcessor, notifyJobOptions, notifyWorkerOptions, type DeliveryOutcomeEvent, type NotifyResult } from '../src/queue/notify-processor.js';
 import { Keys } from '../src/state/keys.js';
 

@@ -1,6 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import { summarizeGroup, type GroupMember } from '../domain/batch.js';
 import { muteState, type MuteState } from '../domain/mute.js';
 import type { JobAlert } from '../domain/overdue.js';
@@ -14,7 +13,7 @@ import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.j
 import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
 import { renderEmailWarning, renderSlackWarning } from '../templates/warning-message.js';
 import { GatheringStore, type Decision, type SentGathering } from '../state/gathering-store.js';
-import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type RouteAlertSettings } from './route-settings.js';
+import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type AlertConfig, type RouteAlertSettings } from './route-settings.js';
 import { SilenceStore } from '../state/silence-store.js';
 
 /**
@@ -61,8 +60,14 @@ export type PolicyDecision =
 /** The queue the follow-up tasks (group messages) go to; BullMQ's Queue fits. */
 export type FollowUpQueue = Pick<Queue<NotifyTaskData>, 'add'>;
 
+/** What the policy reads of the configuration: the routes' alert settings and how long markers live. */
+export type DeliveryPolicyConfig = AlertConfig & {
+  /** Days delivery markers (and so gatherings' members) are kept. */
+  retention: { deliveriesDays: number };
+};
+
 export interface DeliveryPolicyOptions {
-  config: Config;
+  config: DeliveryPolicyConfig;
   /** Client for decisions, gatherings and silences. */
   redis: Redis;
   keys: Keys;

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
 import type { Logger } from '../telemetry/logger.js';
 import { JobAlertMarks } from '../state/job-alert-marks.js';
@@ -21,8 +20,27 @@ export interface JobAlertDispatch {
   dispatchJobAlert(alert: JobAlert): Promise<number>;
 }
 
+/** The `alerts` keys the stuck and overdue rules come from. */
+export interface JobAlertConfig {
+  /** A job queued longer than this is stuck, in minutes. */
+  queuedMaxMinutes: number;
+  /** A running job is overdue past its expected duration times this. */
+  overdueFactor: number;
+  /** GEM's matching speed, road segments per hour. */
+  roadsPerHour: number;
+  /** Progress unchanged this long is a stall, in minutes. */
+  stalledMinutes: number;
+}
+
 export interface JobAlertWatcherOptions {
-  config: Pick<Config, 'alerts' | 'retention'>;
+  /**
+   * The rules, and the retention (in days) that bounds how long a job's alert markers must live.
+   * Nested as the configuration's keys, so the parsed configuration is one.
+   */
+  config: {
+    alerts: JobAlertConfig;
+    retention: { transitionsDays: number; deliveriesDays: number; vanishedDays: number };
+  };
   redis: Redis;
   keys: Keys;
   dispatcher: JobAlertDispatch;
@@ -35,7 +53,7 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /** The settings of domain/overdue.ts from the `alerts` section. */
-export function jobAlertSettings(alerts: Config['alerts']): JobAlertSettings {
+export function jobAlertSettings(alerts: JobAlertConfig): JobAlertSettings {
   return {
     queuedMaxMs: alerts.queuedMaxMinutes * MINUTE_MS,
     overdueFactor: alerts.overdueFactor,

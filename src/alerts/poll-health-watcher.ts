@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { formatDuration, formatInstant } from '../templates/format.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
-import type { OperatorAlert } from '../queue/names.js';
-import type { HealthFlagReport } from '../state/health-flag.js';
+import type { SharedHealthFlag } from '../domain/health-state.js';
+import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { Keys } from '../state/keys.js';
 import { PollHealthStore } from '../state/poll-health-store.js';
 
@@ -18,10 +18,8 @@ import { PollHealthStore } from '../state/poll-health-store.js';
  * one replica that it made the change: that replica sends the alert.
  */
 
-/** The part of state/HealthFlag used here. */
-export interface PollingFlag {
-  report(ok: boolean, reason: string, now: number): Promise<HealthFlagReport>;
-}
+/** The part of the shared flag used here. */
+export type PollingFlag = Pick<SharedHealthFlag, 'report'>;
 
 export interface PollHealthWatcherOptions {
   redis: Redis;

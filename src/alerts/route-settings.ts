@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.js';
 import type { MuteWindowSpec } from '../domain/mute.js';
 import type { QualityThresholds } from '../domain/quality.js';
 import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, EMAIL_ROUTE_TARGET, type Destination } from '../domain/routing.js';
@@ -17,8 +16,50 @@ export interface RouteAlertSettings {
   failuresBreakThrough: boolean;
 }
 
-/** The parts of the configuration the alert settings come from. */
-export type AlertConfig = Pick<Config, 'routes' | 'alerts' | 'digest' | 'slack' | 'email'>;
+/** A named route as the alert stages read it. */
+export interface AlertRoute {
+  name: string;
+  /** Webhook names. */
+  slack: readonly string[];
+  /** Recipients. */
+  email: readonly string[];
+  thresholds: QualityThresholds;
+  /** IANA time zone of `mute`. */
+  timezone: string;
+  mute: readonly MuteWindowSpec[];
+  failuresBreakThrough: boolean;
+}
+
+/**
+ * What the alert stages read of the routes. The nesting follows the configuration's keys, so the
+ * parsed configuration is one as it stands and the compiler checks that they agree where it is
+ * passed; alerts/ sees only these keys.
+ */
+export interface AlertConfig {
+  routes: readonly AlertRoute[];
+  alerts: {
+    /** Transitions for one route within this window are grouped, in seconds; 0 = never. */
+    burstWindowSec: number;
+    /** Longest wait of a grouped message, in seconds; default `DEFAULT_BURST_MAX_SEC`. */
+    burstMaxSec?: number | undefined;
+    /** The default route's own alert settings; unset = none. */
+    defaultRoute?:
+      | {
+          thresholds: QualityThresholds;
+          /** Default `digest.timezone`. */
+          timezone?: string | undefined;
+          mute: readonly MuteWindowSpec[];
+          failuresBreakThrough: boolean;
+        }
+      | undefined;
+  };
+  /** The operators' zone, the default route's when it sets none. */
+  digest: { timezone: string };
+  /** SLACK_WEBHOOK_URL; '' = the default route has no webhook. */
+  slack: { webhookUrl: string };
+  /** The default route's email: '' = email off; EMAIL_TO. */
+  email: { smtpUrl: string; to: readonly string[] };
+}
 
 /**
  * Settings of a route. A route the configuration no longer has (the config changed while a task
@@ -40,12 +81,12 @@ export function routeAlertSettings(route: string, config: AlertConfig): RouteAle
 }
 
 /** True when the configuration knows the route (`default` always). */
-export function routeExists(route: string, config: Pick<Config, 'routes'>): boolean {
+export function routeExists(route: string, config: Pick<AlertConfig, 'routes'>): boolean {
   return route === DEFAULT_ROUTE || config.routes.some((candidate) => candidate.name === route);
 }
 
 /** Every destination a route can have: its webhooks and, with recipients, its email. */
-export function routeDestinations(route: string, config: AlertConfig): Destination[] {
+export function routeDestinations(route: string, config: Pick<AlertConfig, 'routes' | 'slack' | 'email'>): Destination[] {
   if (route === DEFAULT_ROUTE) {
     const out: Destination[] = [];
     if (config.slack.webhookUrl) out.push({ route, channel: 'slack', target: DEFAULT_WEBHOOK });

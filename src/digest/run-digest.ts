@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import type { DigestPeriod } from '../domain/digest.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
@@ -9,7 +8,7 @@ import { formatInstant } from '../templates/format.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
 import { DigestCommandError } from './digest-command-error.js';
-import { digestSettings } from './digest-config.js';
+import type { DigestSettings } from './digest-config.js';
 import { DigestLedger } from '../state/digest-ledger.js';
 import { DigestScheduler } from './digest-scheduler.js';
 import type { DigestSender } from './digest-sender.js';
@@ -39,7 +38,8 @@ export interface RunDigestOptions {
 }
 
 export interface RunDigestContext {
-  config: Pick<Config, 'digest' | 'email' | 'alerts'>;
+  /** Built from the configuration by `digestSettings`. */
+  settings: DigestSettings;
   redis: Redis;
   keys: Keys;
   source: DigestSource;
@@ -72,7 +72,7 @@ export async function runDigest(options: RunDigestOptions, context: RunDigestCon
   const clock = context.clock ?? Date.now;
   const now = clock();
   const stdout = context.stdout ?? process.stdout;
-  const settings = digestSettings(context.config);
+  const { settings } = context;
 
   if (options.now && options.dryRun) throw new DigestCommandError('--now and --dry-run exclude each other', true);
   if (options.out !== undefined && !options.dryRun) throw new DigestCommandError('--out is for --dry-run: it names the file the HTML goes to', true);
@@ -155,7 +155,7 @@ function requireSender(context: RunDigestContext): DigestSender {
   return context.sender;
 }
 
-async function sendScheduled(context: RunDigestContext, settings: ReturnType<typeof digestSettings>, now: number): Promise<RunDigestResult> {
+async function sendScheduled(context: RunDigestContext, settings: DigestSettings, now: number): Promise<RunDigestResult> {
   let scheduler: DigestScheduler;
   try {
     scheduler = new DigestScheduler({

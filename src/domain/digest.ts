@@ -1,5 +1,6 @@
 import { JOB_STATUSES, type Job, type JobStatus } from './job.js';
 import { estimateEnd, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
+import type { TrackedJob } from './tracked-job.js';
 import type { Transition } from './transition.js';
 
 /**
@@ -15,21 +16,14 @@ export interface DigestPeriod {
 }
 
 /**
- * What the digest needs of a tracked job. `TrackedJob` (domain/tracked-job.ts) has this shape; it is
- * spelt here because domain code never imports from state/.
+ * What the digest needs of a tracked job: a `TrackedJob` is one, and test fixtures and the digest
+ * source need not invent the fields the digest never reads (version, fetch times). Vanished jobs
+ * (`vanishedAt` set) are left out.
  */
-export interface DigestTrackedJob {
-  job: Job;
-  status: JobStatus;
-  /** Epoch ms when gem-watch first saw the job. */
-  firstSeenAt: number;
-  /** Epoch ms of the last status change gem-watch saw. */
-  lastChangeAt: number;
+export type DigestTrackedJob = Pick<TrackedJob, 'job' | 'status' | 'firstSeenAt' | 'lastChangeAt' | 'vanishedAt'> & {
   /** (time, progress) samples while running, oldest first. */
   progress: readonly ProgressPoint[];
-  /** Set when the job went missing from the API; such jobs are left out. */
-  vanishedAt?: number;
-}
+};
 
 export interface DigestInput {
   period: DigestPeriod;

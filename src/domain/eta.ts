@@ -1,3 +1,5 @@
+import type { ProgressSample } from './tracked-job.js';
+
 /**
  * When will a running job end? Pure estimates from what gem-watch has seen of it; `now` is passed in.
  *
@@ -9,10 +11,10 @@
  */
 
 /**
- * One (time, progress) observation: epoch milliseconds, percent 0–100. Structurally the same as
- * `ProgressSample` in domain/tracked-job.ts, spelt here because domain code never imports from state/.
+ * One (time, progress) observation: epoch milliseconds, percent 0–100. A tracked job's
+ * `ProgressSample`, read-only because the estimate only reads samples and callers hand in frozen ones.
  */
-export type ProgressPoint = readonly [at: number, progress: number];
+export type ProgressPoint = Readonly<ProgressSample>;
 
 /** The furthest ahead of its latest sample an estimated end may lie; further is no estimate. */
 export const MAX_ESTIMATE_AHEAD_MS = 365 * 86_400_000;

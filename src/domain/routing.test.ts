@@ -1,27 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { RouteConfig } from '../config/schema.js';
 import { sampleTransition } from '../notify/sample-data.js';
-import { resolveDestinations, routeRecipients, webhookUrl, type RoutingConfig } from './routing.js';
+import { resolveDestinations, routeRecipients, webhookUrl, type RoutingRoute, type RoutingSettings } from './routing.js';
 import type { Transition } from './transition.js';
 
 const NOW = Date.UTC(2026, 0, 20);
 
-function route(name: string, patch: Partial<Omit<RouteConfig, 'match'>> & { match?: Partial<RouteConfig['match']> } = {}): RouteConfig {
+function route(name: string, patch: Partial<Omit<RoutingRoute, 'match'>> & { match?: Partial<RoutingRoute['match']> } = {}): RoutingRoute {
   return {
     name,
     slack: [],
     email: [],
-    thresholds: {},
-    timezone: 'UTC',
-    mute: [],
-    failuresBreakThrough: false,
     continue: true,
     ...patch,
     match: { jobTypes: [], statuses: [], ...patch.match },
   };
 }
 
-function config(patch: Partial<{ routes: RouteConfig[]; on: RoutingConfig['notify']['on']; onTransition: boolean; slack: boolean; smtp: boolean }> = {}): RoutingConfig {
+function config(patch: Partial<{ routes: RoutingRoute[]; on: RoutingSettings['notify']['on']; onTransition: boolean; slack: boolean; smtp: boolean }> = {}): RoutingSettings {
   return {
     routes: patch.routes ?? [],
     notify: { on: patch.on ?? ['finished', 'failed'] },

@@ -1,4 +1,4 @@
-import type { Config, RouteConfig } from '../config/schema.js';
+import type { OperatorAlert } from './operator-alert.js';
 import type { Transition } from './transition.js';
 
 /**
@@ -41,25 +41,62 @@ export const DEFAULT_WEBHOOK = 'default';
 /** The email target: recipients come from the route's configuration. */
 export const EMAIL_ROUTE_TARGET = 'route';
 
-/** The parts of the configuration routing reads. */
-export type RoutingConfig = Pick<Config, 'routes'> & {
-  notify: Pick<Config['notify'], 'on'>;
-  slack: Pick<Config['slack'], 'webhookUrl' | 'webhooks'>;
-  email: Pick<Config['email'], 'smtpUrl' | 'to' | 'onTransition'>;
-};
-
-/** An operator alert, structurally; it names no job. */
-export interface AlertSubject {
-  kind: string;
-  state: 'down' | 'up';
+/** A route as routing reads it: what it matches and where it sends. */
+export interface RoutingRoute {
+  /** Unique name; used in task ids. */
+  name: string;
+  match: {
+    /** Job types this route takes; empty = all. */
+    jobTypes: readonly string[];
+    /** Statuses this route takes; empty = NOTIFY_ON. */
+    statuses: readonly string[];
+    /** A regular expression tested against the input file name. */
+    inputFile?: string | undefined;
+  };
+  /** Webhook names (`default` is SLACK_WEBHOOK_URL). */
+  slack: readonly string[];
+  /** Recipients. */
+  email: readonly string[];
+  /** Keep matching further routes after this one. */
+  continue: boolean;
 }
+
+/**
+ * What routing reads. Its nesting follows the configuration's keys, so the parsed configuration
+ * is one (the composition root passes it; the compiler checks they agree), while domain/ stays
+ * free of the configuration's schema.
+ */
+export interface RoutingSettings {
+  routes: readonly RoutingRoute[];
+  notify: {
+    /** NOTIFY_ON: statuses announced on the default route and by routes that name none. */
+    on: readonly string[];
+  };
+  slack: {
+    /** SLACK_WEBHOOK_URL, the default route's webhook; '' = none. */
+    webhookUrl: string;
+    /** More webhooks by name. */
+    webhooks: Readonly<Record<string, string>>;
+  };
+  email: {
+    /** '' = email off. */
+    smtpUrl: string;
+    /** EMAIL_TO, the default route's recipients. */
+    to: readonly string[];
+    /** EMAIL_ON_TRANSITION. */
+    onTransition: boolean;
+  };
+}
+
+/** What routing needs of an operator alert: nothing but that it is one (it names no job). */
+export type AlertSubject = Pick<OperatorAlert, 'kind' | 'state'>;
 
 function isTransition(subject: Transition | AlertSubject): subject is Transition {
   return 'jobId' in subject && 'to' in subject;
 }
 
 /** True when the route's conditions all hold for the transition. */
-export function routeMatches(route: RouteConfig, transition: Transition, notifyOn: readonly string[]): boolean {
+export function routeMatches(route: RoutingRoute, transition: Transition, notifyOn: readonly string[]): boolean {
   const { match } = route;
   if (match.jobTypes.length > 0 && !match.jobTypes.includes(transition.jobType)) return false;
   const statuses: readonly string[] = match.statuses.length > 0 ? match.statuses : notifyOn;
@@ -71,7 +108,7 @@ export function routeMatches(route: RouteConfig, transition: Transition, notifyO
   return true;
 }
 
-function defaultDestinations(config: RoutingConfig, includeEmail: boolean): Destination[] {
+function defaultDestinations(config: RoutingSettings, includeEmail: boolean): Destination[] {
   const out: Destination[] = [];
   if (config.slack.webhookUrl) out.push({ route: DEFAULT_ROUTE, channel: 'slack', target: DEFAULT_WEBHOOK });
   if (includeEmail && config.email.smtpUrl && config.email.to.length > 0) {
@@ -84,7 +121,7 @@ function defaultDestinations(config: RoutingConfig, includeEmail: boolean): Dest
  * Where a transition or an operator alert goes. Pure; the same input always gives the same list in
  * the same order, so task ids derived from it are stable across replicas.
  */
-export function resolveDestinations(subject: Transition | AlertSubject, config: RoutingConfig): Destination[] {
+export function resolveDestinations(subject: Transition | AlertSubject, config: RoutingSettings): Destination[] {
   if (!isTransition(subject)) return defaultDestinations(config, true);
   if (subject.silent) return [];
 
@@ -110,13 +147,13 @@ export function resolveDestinations(subject: Transition | AlertSubject, config: 
 }
 
 /** The recipients of a route's email: EMAIL_TO for `default`, else the route's list; undefined if no such route. */
-export function routeRecipients(route: string, config: Pick<RoutingConfig, 'routes' | 'email'>): string[] | undefined {
+export function routeRecipients(route: string, config: Pick<RoutingSettings, 'routes' | 'email'>): string[] | undefined {
   if (route === DEFAULT_ROUTE) return [...config.email.to];
   return config.routes.find((candidate) => candidate.name === route)?.email.slice();
 }
 
 /** The URL of a named webhook (`default` is SLACK_WEBHOOK_URL); undefined when not configured. */
-export function webhookUrl(name: string, config: Pick<RoutingConfig, 'slack'>): string | undefined {
+export function webhookUrl(name: string, config: Pick<RoutingSettings, 'slack'>): string | undefined {
   if (name === DEFAULT_WEBHOOK && config.slack.webhookUrl) return config.slack.webhookUrl;
   const url = config.slack.webhooks[name];
   return url ? url : undefined;

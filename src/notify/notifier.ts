@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { EmailContent } from '../templates/email-message.js';
@@ -11,19 +12,10 @@ import type { SlackMessage } from '../templates/slack-message.js';
  * or Redis: the notify processor owns those.
  */
 
-/** An operator alert, structurally the OperatorAlert of the notify queue. */
-export interface AlertContent {
-  kind: string;
-  state: 'down' | 'up';
-  title: string;
-  detail: string;
-  since: number;
-}
-
 /** What to say: the data to render, or a message already rendered per channel (the digest's case). */
 export type NotificationContent =
   | { transition: Transition }
-  | { alert: AlertContent }
+  | { alert: OperatorAlert }
   | { rendered: { slack?: SlackMessage; email?: EmailContent } };
 
 /** One delivery request: what, and to which endpoint of the channel. */
@@ -98,6 +90,6 @@ export interface ChannelFactory {
  * The time zone a route's messages show times in: the route's own `timezone` (the one its mute
  * windows use), and for the default route the digest's, which is the operators' zone.
  */
-export function timeZoneFor(route: string, config: Pick<Config, 'routes' | 'digest'>): string {
+export function timeZoneFor(route: string, config: { routes: readonly { name: string; timezone: string }[]; digest: { timezone: string } }): string {
   return config.routes.find((candidate) => candidate.name === route)?.timezone ?? config.digest.timezone;
 }

@@ -1,6 +1,6 @@
 import type { Transition } from '../domain/transition.js';
 import type { JobStatus } from '../domain/job.js';
-import type { AlertContent } from './notifier.js';
+import type { OperatorAlert } from '../domain/operator-alert.js';
 
 /**
  * Sample data for `gem-watch test-notify` and for tests: a ROAD_MATCHING job shaped like the
@@ -48,7 +48,7 @@ export function sampleTransition(status: Extract<JobStatus, 'finished' | 'failed
 }
 
 /** A sample operator alert. */
-export function sampleAlert(now: number): AlertContent {
+export function sampleAlert(now: number): OperatorAlert {
   return {
     kind: 'test',
     state: 'down',

@@ -1,12 +1,11 @@
 import type { JobsOptions, Queue } from 'bullmq';
+import type { OperatorAlert } from '../domain/operator-alert.js';
+import type { Destination } from '../domain/routing.js';
 import { jobAlertRoutingSubject, type JobAlert } from '../domain/overdue.js';
 import { transitionKey, type Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { StateStore } from '../state/state-store.js';
-import { notifyTaskId, type NotifyTaskData, type OperatorAlert } from './names.js';
-
-/** Where one transition goes: a channel of a route. */
-export type Destination = Pick<NotifyTaskData, 'route' | 'channel' | 'target'>;
+import { notifyTaskId, type NotifyTaskData } from './names.js';
 
 /** Routing, as a function of the transition (pure; see domain/routing.ts). */
 export type ResolveDestinations = (transition: Transition) => Destination[];

@@ -1,4 +1,6 @@
 import { jobAlertKey, type JobAlert } from '../domain/overdue.js';
+import type { OperatorAlert } from '../domain/operator-alert.js';
+import type { Destination } from '../domain/routing.js';
 import { encodeIdPart, transitionKey, type Transition } from '../domain/transition.js';
 
 /**
@@ -36,8 +38,12 @@ export interface DetailTaskData {
   listStatus?: string;
 }
 
-/** One delivery: a transition (or an operator alert) to one channel of one route. */
-export interface NotifyTaskData {
+/**
+ * One delivery: a transition (or an operator alert) to one channel of one route. Of the
+ * destination, `target` is a webhook *name* for Slack (never the URL: no secret in job data) and
+ * `route` for email (recipients come from the route's config at send time).
+ */
+export interface NotifyTaskData extends Destination {
   /** Absent for operator alerts, which carry `alert` instead. */
   transition?: Transition;
   alert?: OperatorAlert;
@@ -48,31 +54,12 @@ export interface NotifyTaskData {
    * are read from Redis when it runs (src/state/gathering-store.ts), not carried here.
    */
   group?: GroupRef;
-  route: string;
-  /** Channel name as registered (slack, email). */
-  channel: string;
-  /**
-   * Which endpoint of the channel: a webhook *name* for Slack (never the URL: no secret in job data),
-   * `route` for email (recipients come from the route's config at send time).
-   */
-  target: string;
 }
 
 /** Which gathering a grouped message sends: its kind and its sequence number at the destination. */
 export interface GroupRef {
   kind: 'burst' | 'held';
   seq: number;
-}
-
-/** A message about gem-watch itself (credentials rejected, polling failing), to the default route. */
-export interface OperatorAlert {
-  /** Stable kind, e.g. `auth` or `polling`. */
-  kind: string;
-  state: 'down' | 'up';
-  title: string;
-  detail: string;
-  /** Epoch ms the state changed; part of the task id so each change is announced once. */
-  since: number;
 }
 
 export function pollTaskId(data: PollTaskData): string {

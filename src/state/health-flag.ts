@@ -1,20 +1,7 @@
 import type { Redis } from 'ioredis';
+import type { HealthFlagReport, HealthFlagState, SharedHealthFlag } from '../domain/health-state.js';
 import type { Keys } from './keys.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
-
-/** A health flag as stored. */
-export interface HealthFlagState {
-  ok: boolean;
-  /** Why the flag is down; '' when ok. */
-  reason: string;
-  /** Epoch ms of the last change; undefined when the flag never changed (healthy from the start). */
-  since: number | undefined;
-}
-
-/** The flag after a report, and whether this very report changed it. */
-export interface HealthFlagReport extends HealthFlagState {
-  changed: boolean;
-}
 
 function toState(ok: string, reason: string, since: string): HealthFlagState {
   return { ok: ok !== '0', reason, since: since === '' ? undefined : Number(since) };
@@ -25,7 +12,7 @@ function toState(ok: string, reason: string, since: string): HealthFlagState {
  * Lua step (lua/report-health-flag-1.lua) and answers whether this call made the change, so that of
  * all replicas observing the same change exactly one logs it and sends the one alert.
  */
-export class HealthFlag {
+export class HealthFlag implements SharedHealthFlag {
   private readonly key: string;
   private readonly scripts: ScriptCommands;
 

@@ -1,3 +1,4 @@
+import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { Transition } from '../domain/transition.js';
 import { escapeHtml, sanitizeHeader, sanitizeText, truncate } from './escape.js';
 import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from './format.js';
@@ -13,15 +14,6 @@ export interface EmailContent {
   subject: string;
   text: string;
   html: string;
-}
-
-/** Structurally the OperatorAlert of the notify queue. */
-export interface EmailAlertInput {
-  kind: string;
-  state: 'down' | 'up';
-  title: string;
-  detail: string;
-  since: number;
 }
 
 export interface EmailRenderOptions {
@@ -121,7 +113,7 @@ export function renderEmailTransition(transition: Transition, options: EmailRend
 }
 
 /** A message about gem-watch itself, and its recovery. */
-export function renderEmailAlert(alert: EmailAlertInput, options: EmailRenderOptions = {}): EmailContent {
+export function renderEmailAlert(alert: OperatorAlert, options: EmailRenderOptions = {}): EmailContent {
   const timeZone = options.timeZone ?? 'UTC';
   const down = alert.state === 'down';
   const title = `${down ? 'ALERT' : 'RESOLVED'}: ${alert.title}`;

@@ -1,5 +1,6 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import type { JobStatus } from '../domain/job.js';
+import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { Transition } from '../domain/transition.js';
 import { escapeSlack, escapeSlackWithin } from './escape.js';
 import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from './format.js';
@@ -34,15 +35,6 @@ export interface SlackMessage {
   blocks: KnownBlock[];
   unfurl_links: false;
   unfurl_media: false;
-}
-
-/** What an operator alert carries; structurally the OperatorAlert of the notify queue. */
-export interface SlackAlertInput {
-  kind: string;
-  state: 'down' | 'up';
-  title: string;
-  detail: string;
-  since: number;
 }
 
 export interface SlackRenderOptions {
@@ -130,7 +122,7 @@ export function renderSlackTransition(transition: Transition, options: SlackRend
 }
 
 /** A message about gem-watch itself (polling failing, credentials rejected) and its recovery. */
-export function renderSlackAlert(alert: SlackAlertInput, options: SlackRenderOptions = {}): SlackMessage {
+export function renderSlackAlert(alert: OperatorAlert, options: SlackRenderOptions = {}): SlackMessage {
   const timeZone = options.timeZone ?? 'UTC';
   const down = alert.state === 'down';
   const title = down ? `gem-watch alert: ${alert.title}` : `gem-watch recovered: ${alert.title}`;

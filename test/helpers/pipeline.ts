@@ -6,7 +6,7 @@ import { NoTokenProvider } from '../../src/gem/auth/token-provider.js';
 import { GemClient } from '../../src/gem/client.js';
 import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
-import type { Destination } from '../../src/queue/dispatcher.js';
+import type { Destination } from '../../src/domain/routing.js';
 import { WatchPipeline, type PipelineOptions } from '../../src/queue/pipeline.js';
 import type { GemSimulator } from '../../src/simulator/gem-simulator.js';
 import { uniquePrefix } from './redis.js';

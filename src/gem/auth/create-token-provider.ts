@@ -1,4 +1,3 @@
-import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { AzureTokenProvider } from './azure-token-provider.js';
 import { CachedTokenProvider } from './cached-token-provider.js';
@@ -7,7 +6,28 @@ import { jwtExpiresAt } from './jwt.js';
 import { StaticTokenProvider } from './static-token-provider.js';
 import { NoTokenProvider, type TokenProvider } from './token-provider.js';
 
-export type AuthConfig = Config['gem']['auth'];
+/**
+ * Where bearer tokens come from: the `gem.auth` keys, which the parsed configuration's
+ * `config.gem.auth` is as it stands (see config/schema.ts for defaults).
+ */
+export interface AuthSettings {
+  /** `auto` picks `command` when a command is set, else `static` when a token is set, else `none`. */
+  provider: 'auto' | 'none' | 'static' | 'command' | 'azure';
+  /** A fixed bearer token (GEM_BEARER_TOKEN). */
+  bearerToken: string;
+  /** A shell command that prints a token (GEM_BEARER_TOKEN_COMMAND). */
+  command: string;
+  /** How long the command (or Azure) may take, ms. */
+  commandTimeoutMs: number;
+  /** A token is refreshed this long before it expires, ms. */
+  refreshMarginMs: number;
+  /** Tokens without a known expiry are refreshed after this long, ms. */
+  defaultTtlMs: number;
+  /** Scope requested from Azure identity. */
+  azureScope: string;
+  /** `default` = DefaultAzureCredential, `cli` = AzureCliCredential. */
+  azureCredential: 'default' | 'cli';
+}
 
 export interface CreateTokenProviderOptions {
   /** Epoch milliseconds now. Default Date.now. */
@@ -17,7 +37,7 @@ export interface CreateTokenProviderOptions {
 }
 
 /** The provider `auto` stands for: command when a command is set, else static when a token is set, else none. */
-export function resolveProviderKind(auth: AuthConfig): 'none' | 'static' | 'command' | 'azure' {
+export function resolveProviderKind(auth: AuthSettings): 'none' | 'static' | 'command' | 'azure' {
   if (auth.provider !== 'auto') return auth.provider;
   if (auth.command.trim() !== '') return 'command';
   if (auth.bearerToken.trim() !== '') return 'static';
@@ -29,7 +49,7 @@ export function resolveProviderKind(auth: AuthConfig): 'none' | 'static' | 'comm
  * until `refreshMarginMs` before they expire and fetched single-flight. Logs which provider is used,
  * never a token.
  */
-export function createTokenProvider(auth: AuthConfig, logger: Logger, options: CreateTokenProviderOptions = {}): TokenProvider {
+export function createTokenProvider(auth: AuthSettings, logger: Logger, options: CreateTokenProviderOptions = {}): TokenProvider {
   const clock = options.clock ?? Date.now;
   const cache = { refreshMarginMs: auth.refreshMarginMs, defaultTtlMs: auth.defaultTtlMs, clock, logger };
   const kind = resolveProviderKind(auth);

@@ -1,4 +1,4 @@
-import type { OperatorAlert } from '../../queue/names.js';
+import type { OperatorAlert } from '../../domain/operator-alert.js';
 import type { CredentialHealthChange } from './credential-health.js';
 
 export const CREDENTIAL_ALERT_KIND = 'auth';

@@ -1,6 +1,6 @@
+import type { HealthFlagReport, SharedHealthFlag } from '../../domain/health-state.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { errorText } from '../../telemetry/redact.js';
-import type { HealthFlagReport, HealthFlagState } from '../../state/health-flag.js';
 import { maskOpaque } from './mask.js';
 
 /** A change of the shared credential state, seen by exactly one replica. */
@@ -12,11 +12,11 @@ export interface CredentialHealthChange {
   since: number;
 }
 
-/** The part of state/HealthFlag this class uses (a HealthFlag named `auth`). */
-export interface CredentialFlag {
-  report(ok: boolean, reason: string, now: number): Promise<HealthFlagReport>;
-  read(): Promise<HealthFlagState>;
-}
+/**
+ * The shared flag the credential state is kept in. The composition root hands in state/'s
+ * HealthFlag named `auth`; the API client's side knows nothing of Redis, only this interface.
+ */
+export type CredentialFlag = SharedHealthFlag;
 
 export interface CredentialHealthOptions {
   /** The shared flag, normally `new HealthFlag(redis, keys, 'auth')`. */
