@@ -4,10 +4,10 @@ import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 import { isDeliveryError } from '../src/notify/errors.js';
-import { EmailNotifier } from '../src/notify/email/email-notifier.js';
+import { EmailNotifier } from '../src/notify/channels/email/email-notifier.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
+import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 

@@ -4,7 +4,7 @@ import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
 import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
+import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 

@@ -1,9 +1,9 @@
 import { buildDigest, type DigestModel, type DigestPeriod } from '../domain/digest.js';
 import { digestSubject } from '../templates/digest-format.js';
-import { renderDigestHtml } from '../templates/digest-html.js';
-import { renderDigestSlack } from '../templates/digest-slack.js';
-import type { SlackMessage } from '../templates/slack-message.js';
-import { renderDigestText } from '../templates/digest-text.js';
+import { renderDigestHtml } from '../notify/channels/email/digest-html.js';
+import { renderDigestSlack } from '../notify/channels/slack/digest-slack.js';
+import type { SlackMessage } from '../notify/channels/slack/slack-message.js';
+import { renderDigestText } from '../notify/channels/email/digest-text.js';
 import type { DigestSource } from './digest-source.js';
 
 export interface ComposeDigestOptions {

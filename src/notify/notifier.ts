@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { EmailContent } from '../templates/email-message.js';
-import type { SlackMessage } from '../templates/slack-message.js';
+import type { EmailContent } from './channels/email/email-message.js';
+import type { SlackMessage } from './channels/slack/slack-message.js';
 
 /**
  * The channel interface. A channel is one object with a `name` and one `send`; it renders what it

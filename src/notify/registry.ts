@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
-import { emailChannel } from './email/email-notifier.js';
+import { emailChannel } from './channels/email/email-notifier.js';
 import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
-import { slackChannel } from './slack/slack-notifier.js';
+import { slackChannel } from './channels/slack/slack-notifier.js';
 
 /**
  * Every channel gem-watch knows. A new channel (a generic webhook, Teams) is one new folder with

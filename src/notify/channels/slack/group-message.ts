@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
-import type { GroupRow, GroupSummary } from '../domain/batch.js';
-import type { EmailContent } from './email-message.js';
-import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
-import { formatInstant, formatPercent } from './format.js';
+import type { GroupRow, GroupSummary } from '../../../domain/batch.js';
+import type { EmailContent } from '../email/email-message.js';
+import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from '../../../templates/escape.js';
+import { formatInstant, formatPercent } from '../../../templates/format.js';
 import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**

@@ -1,11 +1,11 @@
 import nodemailer from 'nodemailer';
-import type { Config } from '../../config/schema.js';
-import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../domain/routing.js';
-import type { Logger } from '../../telemetry/logger.js';
-import { registerSecretUrl } from '../../telemetry/redact.js';
-import { renderEmailAlert, renderEmailTransition, type EmailContent } from '../../templates/email-message.js';
-import { UnknownDestinationError } from '../errors.js';
-import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../notifier.js';
+import type { Config } from '../../../config/schema.js';
+import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../../domain/routing.js';
+import type { Logger } from '../../../telemetry/logger.js';
+import { registerSecretUrl } from '../../../telemetry/redact.js';
+import { renderEmailAlert, renderEmailTransition, type EmailContent } from './email-message.js';
+import { UnknownDestinationError } from '../../errors.js';
+import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../../notifier.js';
 import { classifyEmailFailure } from './classify.js';
 
 export interface EmailNotifierOptions {

@@ -1,14 +1,14 @@
 import { IncomingWebhook, type FetchFunction } from '@slack/webhook';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Config } from '../../config/schema.js';
-import { headerValue, readBody } from '../../http-client/answer-body.js';
-import { RequestDeadline } from '../../http-client/request-deadline.js';
-import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../domain/routing.js';
-import type { Logger } from '../../telemetry/logger.js';
-import { registerSecretUrl } from '../../telemetry/redact.js';
-import { renderSlackAlert, renderSlackTransition, type SlackMessage } from '../../templates/slack-message.js';
-import { UnknownDestinationError } from '../errors.js';
-import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../notifier.js';
+import type { Config } from '../../../config/schema.js';
+import { headerValue, readBody } from '../../../http-client/answer-body.js';
+import { RequestDeadline } from '../../../http-client/request-deadline.js';
+import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../../domain/routing.js';
+import type { Logger } from '../../../telemetry/logger.js';
+import { registerSecretUrl } from '../../../telemetry/redact.js';
+import { renderSlackAlert, renderSlackTransition, type SlackMessage } from './slack-message.js';
+import { UnknownDestinationError } from '../../errors.js';
+import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../../notifier.js';
 import { classifySlackFailure, type CapturedResponse } from './classify.js';
 
 export interface SlackNotifierOptions {

@@ -1,8 +1,8 @@
-import { describeShortfall, type QualityShortfall } from '../domain/quality.js';
-import type { Transition } from '../domain/transition.js';
-import { renderEmailTransition, type EmailContent, type EmailRenderOptions } from './email-message.js';
-import { escapeHtml, escapeSlackWithin, sanitizeHeader } from './escape.js';
-import { headline } from './format.js';
+import { describeShortfall, type QualityShortfall } from '../../../domain/quality.js';
+import type { Transition } from '../../../domain/transition.js';
+import { renderEmailTransition, type EmailContent, type EmailRenderOptions } from '../email/email-message.js';
+import { escapeHtml, escapeSlackWithin, sanitizeHeader } from '../../../templates/escape.js';
+import { headline } from '../../../templates/format.js';
 import { renderSlackTransition, SLACK_LIMITS, type SlackMessage, type SlackRenderOptions } from './slack-message.js';
 
 /**

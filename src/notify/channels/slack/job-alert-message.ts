@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
-import type { JobAlert } from '../domain/overdue.js';
-import type { EmailContent } from './email-message.js';
-import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from './escape.js';
-import { formatDuration, formatInstant, formatPercent, jobFacts, type Fact } from './format.js';
+import type { JobAlert } from '../../../domain/overdue.js';
+import type { EmailContent } from '../email/email-message.js';
+import { escapeHtml, escapeSlack, escapeSlackWithin, sanitizeHeader, sanitizeText, truncate } from '../../../templates/escape.js';
+import { formatDuration, formatInstant, formatPercent, jobFacts, type Fact } from '../../../templates/format.js';
 import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**
