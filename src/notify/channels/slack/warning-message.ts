@@ -1,8 +1,8 @@
-import { describeShortfall, type QualityShortfall } from '../../../domain/quality.js';
+import type { QualityShortfall } from '../../../domain/quality.js';
 import type { Transition } from '../../../domain/transition.js';
-import { renderEmailTransition, type EmailContent, type EmailRenderOptions } from '../email/email-message.js';
-import { escapeHtml, escapeSlackWithin, sanitizeHeader } from '../../../templates/escape.js';
+import { escapeSlackWithin } from '../../../templates/escape.js';
 import { headline } from '../../../templates/format.js';
+import { warningText } from '../../../templates/warning-format.js';
 import { renderSlackTransition, SLACK_LIMITS, type SlackMessage, type SlackRenderOptions } from './slack-message.js';
 
 /**
@@ -10,10 +10,6 @@ import { renderSlackTransition, SLACK_LIMITS, type SlackMessage, type SlackRende
  * rendered as a warning that names each threshold missed. Built on the transition renderers, so
  * the job's facts and statistics read exactly as in the normal message.
  */
-
-function warningText(shortfalls: readonly QualityShortfall[]): string {
-  return `Below threshold: ${shortfalls.map(describeShortfall).join('; ')}.`;
-}
 
 /** The Slack message of a finished job that missed a threshold. */
 export function renderSlackWarning(transition: Transition, shortfalls: readonly QualityShortfall[], options: SlackRenderOptions = {}): SlackMessage {
@@ -28,20 +24,4 @@ export function renderSlackWarning(transition: Transition, shortfalls: readonly 
   ];
   const text = `${escapeSlackWithin(`Warning: ${warningText(shortfalls)}`, 400)}\n${message.text}`;
   return { ...message, text: text.slice(0, SLACK_LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
-}
-
-/** The email of a finished job that missed a threshold. */
-export function renderEmailWarning(transition: Transition, shortfalls: readonly QualityShortfall[], options: EmailRenderOptions = {}): EmailContent {
-  const email = renderEmailTransition(transition, options);
-  if (shortfalls.length === 0) return email;
-  const warning = warningText(shortfalls);
-  const banner = `<p style="margin:0 0 12px 0;padding:8px 12px;background:#fff8c5;border:1px solid #d4a72c;color:#633c01"><strong>Warning.</strong> ${escapeHtml(warning)}</p>`;
-  const cut = email.html.indexOf('</h2>');
-  const html = cut < 0 ? email.html : `${email.html.slice(0, cut + 5)}\n${banner}${email.html.slice(cut + 5)}`;
-  const [first, ...lines] = email.text.split('\n');
-  return {
-    subject: sanitizeHeader(`[gem-watch] WARNING ${headline(transition.job, transition.to)}: below threshold`),
-    text: [first, `WARNING: ${warning}`, ...lines].join('\n'),
-    html,
-  };
 }
