@@ -18,6 +18,8 @@ import { rejection } from './helpers/rejection.js';
  */
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
+/** The time zone the channels' messages are rendered in here (the config's digest zone). */
+const UTC = { timeZone: 'UTC' };
 const WEBHOOK_SECRET = 'hookSecretZ9q8w7e6r5t4y3u2';
 const SMTP_PASSWORD = 'smtp-Pa55word!secret';
 
@@ -46,7 +48,7 @@ describe('Slack channel', () => {
   });
   beforeEach(() => sink.reset());
 
-  const send = (target = 'default') => slack.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target });
+  const send = (target = 'default') => slack.send(slack.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target });
 
   it('posts a valid Block Kit message to the named webhook, without link_names', async () => {
     const receipt = await send();
@@ -55,7 +57,7 @@ describe('Slack channel', () => {
     expect(request?.path).toBe(`/services/T00000000/B00000000/${WEBHOOK_SECRET}`);
     expect(request?.body?.text).toContain('ROAD_MATCHING job sample-1 finished: 84.68% matched');
     expect(request?.body).not.toHaveProperty('link_names');
-    await slack.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'data' });
+    await slack.send(slack.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'data' });
     expect(sink.accepted('/services/T1/B1/dataSecretAbcdefgh123')).toHaveLength(1);
   });
 
@@ -102,7 +104,7 @@ describe('Slack channel', () => {
     assertNoSecret(await failure(send()), WEBHOOK_SECRET);
     const port = await freePort();
     const unreachable = new SlackNotifier({ config: notifyConfig({ slackWebhookUrl: `http://127.0.0.1:${port}/services/T/B/${WEBHOOK_SECRET}` }), logger });
-    const error = await failure(unreachable.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'default' }));
+    const error = await failure(unreachable.send(unreachable.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'default' }));
     expect(error).toMatchObject({ reason: 'serverError', retryable: true });
     assertNoSecret(error, WEBHOOK_SECRET);
   });
@@ -130,7 +132,7 @@ describe('email channel', () => {
   beforeEach(() => sink.reset());
 
   const send = (route = 'default') =>
-    email.send({ content: { transition: sampleTransition('finished', NOW) }, route, target: 'route', idempotencyKey: 'notify-sample-1-v3-default-email-route' });
+    email.send(email.render({ transition: sampleTransition('finished', NOW) }, UTC), { route, target: 'route', idempotencyKey: 'notify-sample-1-v3-default-email-route' });
 
   it('sends a multipart mail to the route recipients over one pooled, logged-in connection', async () => {
     await send();
@@ -170,7 +172,7 @@ describe('email channel', () => {
   it('calls a wrong password an auth failure and never quotes the password', async () => {
     const wrong = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url({ user: 'mailer', pass: 'wrong-Pa55word!' }) }), logger: capturedLogger().logger });
     try {
-      const error = await failure(wrong.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'route' }));
+      const error = await failure(wrong.send(wrong.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'route' }));
       expect(error).toMatchObject({ reason: 'auth', retryable: false, status: 535 });
       assertNoSecret(error, 'wrong-Pa55word!', SMTP_PASSWORD);
     } finally {
@@ -185,7 +187,7 @@ describe('email channel', () => {
       logger: capturedLogger().logger,
     });
     try {
-      const error = await failure(down.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'route' }));
+      const error = await failure(down.send(down.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'route' }));
       expect(error.retryable).toBe(true);
       assertNoSecret(error, SMTP_PASSWORD);
     } finally {
@@ -201,7 +203,7 @@ describe('email over TLS', () => {
       const email = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url() }), logger: capturedLogger().logger });
       try {
         expect(sink.url()).toMatch(tls.secure ? /^smtps:/ : /^smtp:/);
-        await email.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'route' });
+        await email.send(email.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'route' });
         expect(sink.mails[0]?.secure).toBe(true);
       } finally {
         await email.close();

@@ -16,6 +16,8 @@ import { rejection } from './helpers/rejection.js';
  */
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
+/** The time zone the channels' messages are rendered in here (the config's digest zone). */
+const UTC = { timeZone: 'UTC' };
 const SECRET = 'hookTransportSecret7x6c5v4b';
 
 let server: RawHttpServer;
@@ -38,7 +40,7 @@ function slack(webhookUrl = `${server.baseUrl}/services/T1/B1/${SECRET}`, timeou
 }
 
 const send = (notifier: SlackNotifier, signal?: AbortSignal) =>
-  notifier.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'ops', ...(signal ? { signal } : {}) });
+  notifier.send(notifier.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'ops', ...(signal ? { signal } : {}) });
 
 const failure = (promise: Promise<unknown>) => rejection(promise, isDeliveryError);
 

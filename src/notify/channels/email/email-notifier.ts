@@ -3,9 +3,10 @@ import type { Config } from '../../../config/schema.js';
 import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../../domain/routing.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { registerSecretUrl } from '../../../telemetry/redact.js';
-import { renderEmailAlert, renderEmailTransition, type EmailContent } from './email-message.js';
+import type { EmailContent } from './email-message.js';
+import { renderEmail } from './render.js';
 import { UnknownDestinationError } from '../../errors.js';
-import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../../notifier.js';
+import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifyEmailFailure } from './classify.js';
 
 export interface EmailNotifierOptions {
@@ -45,7 +46,7 @@ function messageIdDomain(from: string): string {
 }
 
 /** Email through one pooled SMTP transport; the route's recipients are read at send time. */
-export class EmailNotifier implements Notifier {
+export class EmailNotifier implements Notifier<EmailContent> {
   readonly name = 'email';
   private readonly config: Config;
   private readonly logger: Logger;
@@ -64,16 +65,11 @@ export class EmailNotifier implements Notifier {
     return routes.map((route) => ({ route, target: EMAIL_ROUTE_TARGET }));
   }
 
-  private render(delivery: Delivery): EmailContent {
-    const { content } = delivery;
-    const timeZone = timeZoneFor(delivery.route, this.config);
-    if ('transition' in content) return renderEmailTransition(content.transition, { timeZone });
-    if ('alert' in content) return renderEmailAlert(content.alert, { timeZone });
-    if (content.rendered.email) return content.rendered.email;
-    throw new UnknownDestinationError('nothing rendered for email in this delivery', this.name);
+  render(content: NotificationContent, options: RenderOptions): EmailContent {
+    return renderEmail(content, options);
   }
 
-  async send(delivery: Delivery): Promise<DeliveryReceipt> {
+  async send(message: EmailContent, delivery: Delivery): Promise<DeliveryReceipt> {
     if (delivery.target !== EMAIL_ROUTE_TARGET) {
       throw new UnknownDestinationError(`email target "${delivery.target}" is not known (expected "${EMAIL_ROUTE_TARGET}")`, this.name);
     }
@@ -81,7 +77,6 @@ export class EmailNotifier implements Notifier {
     if (!recipients || recipients.length === 0) {
       throw new UnknownDestinationError(`route "${delivery.route}" has no email recipients in the configuration`, this.name);
     }
-    const message = this.render(delivery);
     const key = delivery.idempotencyKey?.replace(/[^A-Za-z0-9._%+-]/g, '_');
     try {
       const info = await this.transport.sendMail({

@@ -6,9 +6,10 @@ import { RequestDeadline } from '../../../http-client/request-deadline.js';
 import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../../domain/routing.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { registerSecretUrl } from '../../../telemetry/redact.js';
-import { renderSlackAlert, renderSlackTransition, type SlackMessage } from './slack-message.js';
+import { renderSlack } from './render.js';
+import type { SlackMessage } from './slack-message.js';
 import { UnknownDestinationError } from '../../errors.js';
-import { timeZoneFor, type ChannelContext, type ChannelFactory, type Delivery, type DeliveryReceipt, type Notifier } from '../../notifier.js';
+import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifySlackFailure, type CapturedResponse } from './classify.js';
 
 export interface SlackNotifierOptions {
@@ -93,7 +94,7 @@ function fetchPost(fetchImpl: typeof globalThis.fetch): Post {
  * status and Retry-After of a 429 are seen, since v8 fails a 429 at once and keeps its headers to
  * itself. `link_names` is never set.
  */
-export class SlackNotifier implements Notifier {
+export class SlackNotifier implements Notifier<SlackMessage> {
   readonly name = 'slack';
   readonly perTargetPerSecond: number;
   private readonly config: Config;
@@ -124,21 +125,15 @@ export class SlackNotifier implements Notifier {
     return names.map((target) => ({ route: DEFAULT_ROUTE, target }));
   }
 
-  private render(delivery: Delivery): SlackMessage {
-    const { content } = delivery;
-    const timeZone = timeZoneFor(delivery.route, this.config);
-    if ('transition' in content) return renderSlackTransition(content.transition, { timeZone });
-    if ('alert' in content) return renderSlackAlert(content.alert, { timeZone });
-    if (content.rendered.slack) return content.rendered.slack;
-    throw new UnknownDestinationError('nothing rendered for Slack in this delivery', this.name);
+  render(content: NotificationContent, options: RenderOptions): SlackMessage {
+    return renderSlack(content, options);
   }
 
-  async send(delivery: Delivery): Promise<DeliveryReceipt> {
+  async send(message: SlackMessage, delivery: Delivery): Promise<DeliveryReceipt> {
     const url = webhookUrl(delivery.target, this.config);
     if (!url) {
       throw new UnknownDestinationError(`Slack webhook "${delivery.target}" is not configured (slack.webhooks / SLACK_WEBHOOK_URL)`, this.name);
     }
-    const message = this.render(delivery);
     const captured: CapturedResponse = {};
     const { post } = this;
     const timeoutMs = this.config.slack.timeoutMs;
