@@ -8,6 +8,8 @@ import { EmailNotifier } from '../src/notify/channels/email/email-notifier.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
+import { slackSettings, type SlackSettings } from '../src/notify/channels/slack/settings.js';
+import { emailSettings, type EmailSettings } from '../src/notify/channels/email/settings.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
@@ -20,6 +22,8 @@ import { rejection } from './helpers/rejection.js';
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
 /** The time zone the channels' messages are rendered in here (the config's digest zone). */
 const UTC = { timeZone: 'UTC' };
+const slackSettingsOf = (config: ReturnType<typeof notifyConfig>): SlackSettings => slackSettings(config)!;
+const emailSettingsOf = (config: ReturnType<typeof notifyConfig>): EmailSettings => emailSettings(config)!;
 const WEBHOOK_SECRET = 'hookSecretZ9q8w7e6r5t4y3u2';
 const SMTP_PASSWORD = 'smtp-Pa55word!secret';
 
@@ -41,7 +45,7 @@ describe('Slack channel', () => {
       slackWebhookUrl: sink.webhookUrl(WEBHOOK_SECRET),
       yaml: { slack: { timeoutMs: 300, webhooks: { data: sink.webhookUrl('dataSecretAbcdefgh123', 'T1', 'B1') } } },
     });
-    slack = new SlackNotifier({ config, logger });
+    slack = new SlackNotifier({ settings: slackSettings(config)!, logger });
   });
   afterAll(async () => {
     await sink.close();
@@ -103,7 +107,7 @@ describe('Slack channel', () => {
     sink.failNext(1, { status: 500 });
     assertNoSecret(await failure(send()), WEBHOOK_SECRET);
     const port = await freePort();
-    const unreachable = new SlackNotifier({ config: notifyConfig({ slackWebhookUrl: `http://127.0.0.1:${port}/services/T/B/${WEBHOOK_SECRET}` }), logger });
+    const unreachable = new SlackNotifier({ settings: slackSettingsOf(notifyConfig({ slackWebhookUrl: `http://127.0.0.1:${port}/services/T/B/${WEBHOOK_SECRET}` })), logger });
     const error = await failure(unreachable.send(unreachable.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'default' }));
     expect(error).toMatchObject({ reason: 'serverError', retryable: true });
     assertNoSecret(error, WEBHOOK_SECRET);
@@ -117,11 +121,11 @@ describe('email channel', () => {
   beforeAll(async () => {
     sink = await startSmtpSink({ auth: { user: 'mailer', pass: SMTP_PASSWORD } });
     email = new EmailNotifier({
-      config: notifyConfig({
+      settings: emailSettingsOf(notifyConfig({
         smtpUrl: sink.url(),
         emailTo: ['ops@example.com', 'lead@example.com'],
         yaml: { routes: [{ name: 'lanes', email: ['lanes@example.com'] }] },
-      }),
+      })),
       logger: capturedLogger().logger,
     });
   });
@@ -170,7 +174,7 @@ describe('email channel', () => {
   });
 
   it('calls a wrong password an auth failure and never quotes the password', async () => {
-    const wrong = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url({ user: 'mailer', pass: 'wrong-Pa55word!' }) }), logger: capturedLogger().logger });
+    const wrong = new EmailNotifier({ settings: emailSettingsOf(notifyConfig({ smtpUrl: sink.url({ user: 'mailer', pass: 'wrong-Pa55word!' }) })), logger: capturedLogger().logger });
     try {
       const error = await failure(wrong.send(wrong.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'route' }));
       expect(error).toMatchObject({ reason: 'auth', retryable: false, status: 535 });
@@ -183,7 +187,7 @@ describe('email channel', () => {
   it('retries when the server cannot be reached, within the configured timeouts', async () => {
     const port = await freePort();
     const down = new EmailNotifier({
-      config: notifyConfig({ smtpUrl: `smtp://mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, yaml: { email: { connectionTimeoutMs: 500 } } }),
+      settings: emailSettingsOf(notifyConfig({ smtpUrl: `smtp://mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, yaml: { email: { connectionTimeoutMs: 500 } } })),
       logger: capturedLogger().logger,
     });
     try {
@@ -200,7 +204,7 @@ describe('email over TLS', () => {
   it('speaks TLS from the start with smtps:// and upgrades with STARTTLS when offered on smtp://', async () => {
     for (const tls of [{ secure: true }, { starttls: true }]) {
       const sink = await startSmtpSink(tls);
-      const email = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url() }), logger: capturedLogger().logger });
+      const email = new EmailNotifier({ settings: emailSettingsOf(notifyConfig({ smtpUrl: sink.url() })), logger: capturedLogger().logger });
       try {
         expect(sink.url()).toMatch(tls.secure ? /^smtps:/ : /^smtp:/);
         await email.send(email.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'route' });

@@ -5,6 +5,7 @@ import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-serve
 import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
+import { slackSettings } from '../src/notify/channels/slack/settings.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
@@ -34,7 +35,7 @@ afterAll(async () => {
 
 function slack(webhookUrl = `${server.baseUrl}/services/T1/B1/${SECRET}`, timeoutMs = 300, fetch?: typeof globalThis.fetch): SlackNotifier {
   const config = notifyConfig({ yaml: { slack: { timeoutMs, webhooks: { ops: webhookUrl } } } });
-  const notifier = new SlackNotifier({ config, logger: capturedLogger().logger, ...(fetch ? { fetch } : {}) });
+  const notifier = new SlackNotifier({ settings: slackSettings(config)!, logger: capturedLogger().logger, ...(fetch ? { fetch } : {}) });
   notifiers.push(notifier);
   return notifier;
 }

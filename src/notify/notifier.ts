@@ -99,9 +99,11 @@ export interface Notifier<Message = unknown> {
   close(): Promise<void>;
 }
 
-/** What a channel factory gets; everything a channel reads comes from here, nothing from globals. */
+/**
+ * What a channel factory gets besides its own settings; a channel never sees the whole Config
+ * (its settings function reads the part it needs, see `ChannelFactory.settings`).
+ */
 export interface ChannelContext {
-  config: Config;
   logger: Logger;
   /**
    * fetch for HTTP channels; tests may pass one that records. Default: each channel's own client
@@ -111,12 +113,14 @@ export interface ChannelContext {
 }
 
 /**
- * A channel's entry in the registry: builds the notifier from the configuration, or returns
- * undefined when the channel is not configured (no webhook, no SMTP URL).
+ * A channel's entry in the registry: `settings` picks the channel's settings out of the
+ * configuration (undefined when the channel is not configured: no webhook, no SMTP URL), and
+ * `create` builds the notifier from them.
  */
-export interface ChannelFactory {
+export interface ChannelFactory<Settings = unknown> {
   readonly name: string;
-  create(context: ChannelContext): Notifier | undefined;
+  settings(config: Config): Settings | undefined;
+  create(settings: Settings, context: ChannelContext): Notifier;
 }
 
 /**

@@ -44,11 +44,11 @@ export interface CreateNotifiersOptions {
 
 /** Builds a notifier for every channel the configuration turns on. Nothing connects yet. */
 export function createNotifiers(config: Config, logger: Logger, options: CreateNotifiersOptions = {}): NotifierRegistry {
-  const context: ChannelContext = { config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const context: ChannelContext = { logger, ...(options.fetch ? { fetch: options.fetch } : {}) };
   const notifiers: Notifier[] = [];
   for (const channel of options.channels ?? CHANNELS) {
-    const notifier = channel.create(context);
-    if (notifier) notifiers.push(notifier);
+    const settings = channel.settings(config);
+    if (settings !== undefined) notifiers.push(channel.create(settings, context));
   }
   logger.debug({ channels: notifiers.map((notifier) => notifier.name) }, 'notification channels configured');
   return new NotifierRegistry(notifiers);

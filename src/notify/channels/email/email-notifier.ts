@@ -1,6 +1,5 @@
 import nodemailer from 'nodemailer';
-import type { Config } from '../../../config/schema.js';
-import { DEFAULT_ROUTE, EMAIL_ROUTE_TARGET, routeRecipients } from '../../../domain/routing.js';
+import { EMAIL_ROUTE_TARGET } from '../../../domain/routing.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { registerSecretUrl } from '../../../telemetry/redact.js';
 import type { EmailContent } from './email-message.js';
@@ -8,9 +7,10 @@ import { renderEmail } from './render.js';
 import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifyEmailFailure } from './classify.js';
+import { emailSettings, type EmailSettings } from './settings.js';
 
 export interface EmailNotifierOptions {
-  config: Config;
+  settings: EmailSettings;
   logger: Logger;
 }
 
@@ -22,12 +22,11 @@ type PooledTransport = ReturnType<typeof createPool>;
  * Timeouts come from the config, far below nodemailer's minutes, so a dead server fails a delivery
  * in seconds and the queue retries it.
  */
-function createPool(config: Config) {
-  const { email } = config;
+function createPool(email: EmailSettings) {
   return nodemailer.createTransport({
     pool: true,
     url: email.smtpUrl,
-    maxConnections: Math.max(1, Math.min(5, config.notify.concurrency)),
+    maxConnections: email.maxConnections,
     connectionTimeout: email.connectionTimeoutMs,
     greetingTimeout: email.connectionTimeoutMs,
     dnsTimeout: email.connectionTimeoutMs,
@@ -48,20 +47,19 @@ function messageIdDomain(from: string): string {
 /** Email through one pooled SMTP transport; the route's recipients are read at send time. */
 export class EmailNotifier implements Notifier<EmailContent> {
   readonly name = 'email';
-  private readonly config: Config;
+  private readonly settings: EmailSettings;
   private readonly logger: Logger;
   private readonly transport: PooledTransport;
 
   constructor(options: EmailNotifierOptions) {
-    this.config = options.config;
+    this.settings = options.settings;
     this.logger = options.logger.child({ channel: 'email' });
-    registerSecretUrl(this.config.email.smtpUrl, false);
-    this.transport = createPool(this.config);
+    registerSecretUrl(this.settings.smtpUrl, false);
+    this.transport = createPool(this.settings);
   }
 
   endpoints(): Array<{ route: string; target: string }> {
-    const routes = this.config.email.to.length > 0 ? [DEFAULT_ROUTE] : [];
-    for (const route of this.config.routes) if (route.email.length > 0 && route.name !== DEFAULT_ROUTE) routes.push(route.name);
+    const routes = [...this.settings.recipients].filter(([, recipients]) => recipients.length > 0).map(([route]) => route);
     return routes.map((route) => ({ route, target: EMAIL_ROUTE_TARGET }));
   }
 
@@ -73,19 +71,19 @@ export class EmailNotifier implements Notifier<EmailContent> {
     if (delivery.target !== EMAIL_ROUTE_TARGET) {
       throw new UnknownDestinationError(`email target "${delivery.target}" is not known (expected "${EMAIL_ROUTE_TARGET}")`, this.name);
     }
-    const recipients = delivery.recipients ?? routeRecipients(delivery.route, this.config);
+    const recipients = delivery.recipients ?? this.settings.recipients.get(delivery.route);
     if (!recipients || recipients.length === 0) {
       throw new UnknownDestinationError(`route "${delivery.route}" has no email recipients in the configuration`, this.name);
     }
     const key = delivery.idempotencyKey?.replace(/[^A-Za-z0-9._%+-]/g, '_');
     try {
       const info = await this.transport.sendMail({
-        from: this.config.email.from,
-        to: recipients,
+        from: this.settings.from,
+        to: [...recipients],
         subject: message.subject,
         text: message.text,
         html: message.html,
-        ...(key ? { messageId: `<${key}@${messageIdDomain(this.config.email.from)}>` } : {}),
+        ...(key ? { messageId: `<${key}@${messageIdDomain(this.settings.from)}>` } : {}),
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
         ...(delivery.signal ? { signal: delivery.signal } : {}),
       });
@@ -114,10 +112,10 @@ export class EmailNotifier implements Notifier<EmailContent> {
 }
 
 /** Registry entry: email is on when SMTP_URL is set. */
-export const emailChannel: ChannelFactory = {
+export const emailChannel: ChannelFactory<EmailSettings> = {
   name: 'email',
-  create(context: ChannelContext): Notifier | undefined {
-    if (!context.config.email.smtpUrl) return undefined;
-    return new EmailNotifier({ config: context.config, logger: context.logger });
+  settings: emailSettings,
+  create(settings: EmailSettings, context: ChannelContext): Notifier<EmailContent> {
+    return new EmailNotifier({ settings, logger: context.logger });
   },
 };

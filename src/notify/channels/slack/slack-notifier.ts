@@ -1,9 +1,8 @@
 import { IncomingWebhook, type FetchFunction } from '@slack/webhook';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Config } from '../../../config/schema.js';
 import { headerValue, readBody } from '../../../http-client/answer-body.js';
 import { RequestDeadline } from '../../../http-client/request-deadline.js';
-import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, webhookUrl } from '../../../domain/routing.js';
+import { DEFAULT_ROUTE } from '../../../domain/routing.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { registerSecretUrl } from '../../../telemetry/redact.js';
 import { renderSlack } from './render.js';
@@ -11,9 +10,10 @@ import type { SlackMessage } from './slack-message.js';
 import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifySlackFailure, type CapturedResponse } from './classify.js';
+import { slackSettings, type SlackSettings } from './settings.js';
 
 export interface SlackNotifierOptions {
-  config: Config;
+  settings: SlackSettings;
   logger: Logger;
   /**
    * fetch to post with; tests pass one that records. Default: a fetch-shaped post over undici's
@@ -97,14 +97,14 @@ function fetchPost(fetchImpl: typeof globalThis.fetch): Post {
 export class SlackNotifier implements Notifier<SlackMessage> {
   readonly name = 'slack';
   readonly perTargetPerSecond: number;
-  private readonly config: Config;
+  private readonly settings: SlackSettings;
   private readonly logger: Logger;
   private readonly post: Post;
   /** Owned keep-alive pool of the default post; none with an injected fetch. */
   private readonly dispatcher: Agent | undefined;
 
   constructor(options: SlackNotifierOptions) {
-    this.config = options.config;
+    this.settings = options.settings;
     this.logger = options.logger.child({ channel: 'slack' });
     if (options.fetch) {
       this.post = fetchPost(options.fetch);
@@ -113,16 +113,13 @@ export class SlackNotifier implements Notifier<SlackMessage> {
       this.dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
       this.post = undiciPost(this.dispatcher);
     }
-    this.perTargetPerSecond = this.config.notify.slackPerSecond;
+    this.perTargetPerSecond = this.settings.perWebhookPerSecond;
     // loadConfig registers these too; a notifier built from a hand-made config must not leak either.
-    registerSecretUrl(this.config.slack.webhookUrl, true);
-    for (const url of Object.values(this.config.slack.webhooks)) registerSecretUrl(url, true);
+    for (const url of this.settings.webhooks.values()) registerSecretUrl(url, true);
   }
 
   endpoints(): Array<{ route: string; target: string }> {
-    const names = Object.keys(this.config.slack.webhooks).filter((name) => name !== DEFAULT_WEBHOOK);
-    if (this.config.slack.webhookUrl || this.config.slack.webhooks[DEFAULT_WEBHOOK]) names.unshift(DEFAULT_WEBHOOK);
-    return names.map((target) => ({ route: DEFAULT_ROUTE, target }));
+    return [...this.settings.webhooks.keys()].map((target) => ({ route: DEFAULT_ROUTE, target }));
   }
 
   render(content: NotificationContent, options: RenderOptions): SlackMessage {
@@ -130,13 +127,13 @@ export class SlackNotifier implements Notifier<SlackMessage> {
   }
 
   async send(message: SlackMessage, delivery: Delivery): Promise<DeliveryReceipt> {
-    const url = webhookUrl(delivery.target, this.config);
+    const url = this.settings.webhooks.get(delivery.target);
     if (!url) {
       throw new UnknownDestinationError(`Slack webhook "${delivery.target}" is not configured (slack.webhooks / SLACK_WEBHOOK_URL)`, this.name);
     }
     const captured: CapturedResponse = {};
     const { post } = this;
-    const timeoutMs = this.config.slack.timeoutMs;
+    const timeoutMs = this.settings.timeoutMs;
     const capturing: FetchFunction = async (input, init) => {
       const response = await post(input, init ?? {}, timeoutMs, delivery.signal);
       captured.status = response.status;
@@ -162,11 +159,10 @@ export class SlackNotifier implements Notifier<SlackMessage> {
 }
 
 /** Registry entry: Slack is on when any webhook is configured. */
-export const slackChannel: ChannelFactory = {
+export const slackChannel: ChannelFactory<SlackSettings> = {
   name: 'slack',
-  create(context: ChannelContext): Notifier | undefined {
-    const { slack } = context.config;
-    if (!slack.webhookUrl && Object.keys(slack.webhooks).length === 0) return undefined;
-    return new SlackNotifier({ config: context.config, logger: context.logger, fetch: context.fetch });
+  settings: slackSettings,
+  create(settings: SlackSettings, context: ChannelContext): Notifier<SlackMessage> {
+    return new SlackNotifier({ settings, logger: context.logger, fetch: context.fetch });
   },
 };
