@@ -5,11 +5,14 @@ import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
 import { slackChannel } from './channels/slack/slack-notifier.js';
 
 /**
- * Every channel gem-watch knows. A new channel (a generic webhook, Teams) is one new folder with
- * its notifier and a `ChannelFactory`, plus its line here: this list is the only place that names
- * the channels, so nothing else changes.
+ * Every channel gem-watch knows, one line each, in the order test-notify walks them. A channel is
+ * a folder under channels/ (settings, client, classifier, renderers) whose `ChannelFactory` is
+ * listed here; docs/architecture.md, "Adding a channel", names every file a new one adds.
  */
-export const CHANNELS: readonly ChannelFactory[] = [slackChannel, emailChannel];
+export const CHANNELS: readonly ChannelFactory[] = [
+  slackChannel,
+  emailChannel,
+];
 
 /** The notifiers of the configured channels, by name. */
 export class NotifierRegistry {
