@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { EMAIL_ROUTE_TARGET } from '../../../domain/routing.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { registerSecretUrl } from '../../../telemetry/redact.js';
@@ -8,34 +7,11 @@ import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifyEmailFailure } from './classify.js';
 import { emailSettings, type EmailSettings } from './settings.js';
+import { createPool, type PooledTransport } from './smtp-pool.js';
 
 export interface EmailNotifierOptions {
   settings: EmailSettings;
   logger: Logger;
-}
-
-type PooledTransport = ReturnType<typeof createPool>;
-
-/**
- * One pooled nodemailer transport for the whole process, from SMTP_URL: smtps:// speaks TLS from
- * the start, smtp:// upgrades with STARTTLS whenever the server offers it (nodemailer's default).
- * Timeouts come from the config, far below nodemailer's minutes, so a dead server fails a delivery
- * in seconds and the queue retries it.
- */
-function createPool(email: EmailSettings) {
-  return nodemailer.createTransport({
-    pool: true,
-    url: email.smtpUrl,
-    maxConnections: email.maxConnections,
-    connectionTimeout: email.connectionTimeoutMs,
-    greetingTimeout: email.connectionTimeoutMs,
-    dnsTimeout: email.connectionTimeoutMs,
-    socketTimeout: email.socketTimeoutMs,
-    // Nothing in a message may make the transport read a file or fetch a URL.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-  });
 }
 
 /** The domain of the sender, for Message-IDs; a safe fallback when it is unusual. */
