@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { buildDigest } from '../src/domain/digest.js';
 import { sampleDigestInput } from '../test/fixtures/digest-sample.js';
-import { renderDigestHtml } from '../src/templates/digest-html.js';
+import { renderDigestHtml } from '../src/notify/channels/email/digest-html.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv[2] ?? `${root}/docs/digest-sample.png`);

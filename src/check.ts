@@ -8,6 +8,7 @@ import { isGemApiError, isGemNotFoundError } from './gem/errors.js';
 import { isDocumentedJobType, KNOWN_JOB_TYPES } from './domain/job.js';
 import type { Logger } from './telemetry/logger.js';
 import { errorText } from './telemetry/redact.js';
+import { timeZoneFor } from './notify/notifier.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
 import { isRedisAuthError, isRedisDatabaseError, redisFailureText } from './telemetry/redis-failure.js';
@@ -157,7 +158,8 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   else {
     for (const endpoint of slack.endpoints()) {
       try {
-        await slack.send({ content: { transition: sampleTransition('finished', Date.now()) }, route: endpoint.route, target: endpoint.target });
+        const message = slack.render({ transition: sampleTransition('finished', Date.now()) }, { timeZone: timeZoneFor(endpoint.route, config) });
+        await slack.send(message, { route: endpoint.route, target: endpoint.target });
         line('ok', 'slack', `test message posted to webhook "${endpoint.target}"`);
       } catch (error) {
         line('fail', 'slack', `webhook "${endpoint.target}": ${errorText(error)}`);

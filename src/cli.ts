@@ -224,7 +224,9 @@ program
       const { testNotify, UnknownChannelError } = await import('./notify/operations.js');
       const notifiers = createNotifiers(cfg, quietLogger(cfg));
       try {
-        const results = await testNotify({ notifiers, channel: options.channel, target: options.target, sample: options.sample });
+        const { timeZoneFor } = await import('./notify/notifier.js');
+        const timeZoneOf = (route: string) => timeZoneFor(route, cfg);
+        const results = await testNotify({ notifiers, channel: options.channel, target: options.target, sample: options.sample, timeZoneOf });
         if (results.length === 0) process.stdout.write('no channel is configured (set SLACK_WEBHOOK_URL or SMTP_URL)\n');
         for (const r of results) {
           process.stdout.write(`${r.ok ? 'OK  ' : 'FAIL'}  ${r.channel} ${r.target} (route ${r.route}): ${r.detail}\n`);

@@ -5,7 +5,7 @@ import type { Transition } from '../src/domain/transition.js';
 import type { DigestSender } from '../src/digest/digest-sender.js';
 import type { DigestSource } from '../src/digest/digest-source.js';
 import type { Keys } from '../src/state/keys.js';
-import type { SlackMessage } from '../src/templates/slack-message.js';
+import type { SlackMessage } from '../src/notify/channels/slack/slack-message.js';
 
 /**
  * Shared by the digest's Redis tests: the transition stream written in the state store's format,

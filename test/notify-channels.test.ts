@@ -4,10 +4,12 @@ import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 import { isDeliveryError } from '../src/notify/errors.js';
-import { EmailNotifier } from '../src/notify/email/email-notifier.js';
+import { EmailNotifier } from '../src/notify/channels/email/email-notifier.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
+import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
+import { slackSettings, type SlackSettings } from '../src/notify/channels/slack/settings.js';
+import { emailSettings, type EmailSettings } from '../src/notify/channels/email/settings.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
@@ -18,6 +20,10 @@ import { rejection } from './helpers/rejection.js';
  */
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
+/** The time zone the channels' messages are rendered in here (the config's digest zone). */
+const UTC = { timeZone: 'UTC' };
+const slackSettingsOf = (config: ReturnType<typeof notifyConfig>): SlackSettings => slackSettings(config)!;
+const emailSettingsOf = (config: ReturnType<typeof notifyConfig>): EmailSettings => emailSettings(config)!;
 const WEBHOOK_SECRET = 'hookSecretZ9q8w7e6r5t4y3u2';
 const SMTP_PASSWORD = 'smtp-Pa55word!secret';
 
@@ -39,14 +45,14 @@ describe('Slack channel', () => {
       slackWebhookUrl: sink.webhookUrl(WEBHOOK_SECRET),
       yaml: { slack: { timeoutMs: 300, webhooks: { data: sink.webhookUrl('dataSecretAbcdefgh123', 'T1', 'B1') } } },
     });
-    slack = new SlackNotifier({ config, logger });
+    slack = new SlackNotifier({ settings: slackSettings(config)!, logger });
   });
   afterAll(async () => {
     await sink.close();
   });
   beforeEach(() => sink.reset());
 
-  const send = (target = 'default') => slack.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target });
+  const send = (target = 'default') => slack.send(slack.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target });
 
   it('posts a valid Block Kit message to the named webhook, without link_names', async () => {
     const receipt = await send();
@@ -55,7 +61,7 @@ describe('Slack channel', () => {
     expect(request?.path).toBe(`/services/T00000000/B00000000/${WEBHOOK_SECRET}`);
     expect(request?.body?.text).toContain('ROAD_MATCHING job sample-1 finished: 84.68% matched');
     expect(request?.body).not.toHaveProperty('link_names');
-    await slack.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'data' });
+    await slack.send(slack.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'data' });
     expect(sink.accepted('/services/T1/B1/dataSecretAbcdefgh123')).toHaveLength(1);
   });
 
@@ -101,8 +107,8 @@ describe('Slack channel', () => {
     sink.failNext(1, { status: 500 });
     assertNoSecret(await failure(send()), WEBHOOK_SECRET);
     const port = await freePort();
-    const unreachable = new SlackNotifier({ config: notifyConfig({ slackWebhookUrl: `http://127.0.0.1:${port}/services/T/B/${WEBHOOK_SECRET}` }), logger });
-    const error = await failure(unreachable.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'default' }));
+    const unreachable = new SlackNotifier({ settings: slackSettingsOf(notifyConfig({ slackWebhookUrl: `http://127.0.0.1:${port}/services/T/B/${WEBHOOK_SECRET}` })), logger });
+    const error = await failure(unreachable.send(unreachable.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'default' }));
     expect(error).toMatchObject({ reason: 'serverError', retryable: true });
     assertNoSecret(error, WEBHOOK_SECRET);
   });
@@ -115,11 +121,11 @@ describe('email channel', () => {
   beforeAll(async () => {
     sink = await startSmtpSink({ auth: { user: 'mailer', pass: SMTP_PASSWORD } });
     email = new EmailNotifier({
-      config: notifyConfig({
+      settings: emailSettingsOf(notifyConfig({
         smtpUrl: sink.url(),
         emailTo: ['ops@example.com', 'lead@example.com'],
         yaml: { routes: [{ name: 'lanes', email: ['lanes@example.com'] }] },
-      }),
+      })),
       logger: capturedLogger().logger,
     });
   });
@@ -130,7 +136,7 @@ describe('email channel', () => {
   beforeEach(() => sink.reset());
 
   const send = (route = 'default') =>
-    email.send({ content: { transition: sampleTransition('finished', NOW) }, route, target: 'route', idempotencyKey: 'notify-sample-1-v3-default-email-route' });
+    email.send(email.render({ transition: sampleTransition('finished', NOW) }, UTC), { route, target: 'route', idempotencyKey: 'notify-sample-1-v3-default-email-route' });
 
   it('sends a multipart mail to the route recipients over one pooled, logged-in connection', async () => {
     await send();
@@ -168,9 +174,9 @@ describe('email channel', () => {
   });
 
   it('calls a wrong password an auth failure and never quotes the password', async () => {
-    const wrong = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url({ user: 'mailer', pass: 'wrong-Pa55word!' }) }), logger: capturedLogger().logger });
+    const wrong = new EmailNotifier({ settings: emailSettingsOf(notifyConfig({ smtpUrl: sink.url({ user: 'mailer', pass: 'wrong-Pa55word!' }) })), logger: capturedLogger().logger });
     try {
-      const error = await failure(wrong.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'route' }));
+      const error = await failure(wrong.send(wrong.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'route' }));
       expect(error).toMatchObject({ reason: 'auth', retryable: false, status: 535 });
       assertNoSecret(error, 'wrong-Pa55word!', SMTP_PASSWORD);
     } finally {
@@ -181,11 +187,11 @@ describe('email channel', () => {
   it('retries when the server cannot be reached, within the configured timeouts', async () => {
     const port = await freePort();
     const down = new EmailNotifier({
-      config: notifyConfig({ smtpUrl: `smtp://mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, yaml: { email: { connectionTimeoutMs: 500 } } }),
+      settings: emailSettingsOf(notifyConfig({ smtpUrl: `smtp://mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, yaml: { email: { connectionTimeoutMs: 500 } } })),
       logger: capturedLogger().logger,
     });
     try {
-      const error = await failure(down.send({ content: { transition: sampleTransition('failed', NOW) }, route: 'default', target: 'route' }));
+      const error = await failure(down.send(down.render({ transition: sampleTransition('failed', NOW) }, UTC), { route: 'default', target: 'route' }));
       expect(error.retryable).toBe(true);
       assertNoSecret(error, SMTP_PASSWORD);
     } finally {
@@ -198,10 +204,10 @@ describe('email over TLS', () => {
   it('speaks TLS from the start with smtps:// and upgrades with STARTTLS when offered on smtp://', async () => {
     for (const tls of [{ secure: true }, { starttls: true }]) {
       const sink = await startSmtpSink(tls);
-      const email = new EmailNotifier({ config: notifyConfig({ smtpUrl: sink.url() }), logger: capturedLogger().logger });
+      const email = new EmailNotifier({ settings: emailSettingsOf(notifyConfig({ smtpUrl: sink.url() })), logger: capturedLogger().logger });
       try {
         expect(sink.url()).toMatch(tls.secure ? /^smtps:/ : /^smtp:/);
-        await email.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'route' });
+        await email.send(email.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'route' });
         expect(sink.mails[0]?.secure).toBe(true);
       } finally {
         await email.close();

@@ -4,7 +4,8 @@ import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
 import { startRawHttpServer, type RawHttpServer } from './helpers/raw-http-server.js';
 import { isDeliveryError, type DeliveryError } from '../src/notify/errors.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { SlackNotifier } from '../src/notify/slack/slack-notifier.js';
+import { SlackNotifier } from '../src/notify/channels/slack/slack-notifier.js';
+import { slackSettings } from '../src/notify/channels/slack/settings.js';
 import { serializeError } from '../src/telemetry/redact.js';
 import { rejection } from './helpers/rejection.js';
 
@@ -16,6 +17,8 @@ import { rejection } from './helpers/rejection.js';
  */
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);
+/** The time zone the channels' messages are rendered in here (the config's digest zone). */
+const UTC = { timeZone: 'UTC' };
 const SECRET = 'hookTransportSecret7x6c5v4b';
 
 let server: RawHttpServer;
@@ -32,13 +35,13 @@ afterAll(async () => {
 
 function slack(webhookUrl = `${server.baseUrl}/services/T1/B1/${SECRET}`, timeoutMs = 300, fetch?: typeof globalThis.fetch): SlackNotifier {
   const config = notifyConfig({ yaml: { slack: { timeoutMs, webhooks: { ops: webhookUrl } } } });
-  const notifier = new SlackNotifier({ config, logger: capturedLogger().logger, ...(fetch ? { fetch } : {}) });
+  const notifier = new SlackNotifier({ settings: slackSettings(config)!, logger: capturedLogger().logger, ...(fetch ? { fetch } : {}) });
   notifiers.push(notifier);
   return notifier;
 }
 
 const send = (notifier: SlackNotifier, signal?: AbortSignal) =>
-  notifier.send({ content: { transition: sampleTransition('finished', NOW) }, route: 'default', target: 'ops', ...(signal ? { signal } : {}) });
+  notifier.send(notifier.render({ transition: sampleTransition('finished', NOW) }, UTC), { route: 'default', target: 'ops', ...(signal ? { signal } : {}) });
 
 const failure = (promise: Promise<unknown>) => rejection(promise, isDeliveryError);
 

@@ -7,7 +7,7 @@ import { createApp, type App } from '../src/main.js';
 import { Metrics } from '../src/telemetry/metrics.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
-import { renderDigestHtml } from '../src/templates/digest-html.js';
+import { renderDigestHtml } from '../src/notify/channels/email/digest-html.js';
 import { LogCapture, testConfig, waitFor } from './helpers/pipeline.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 

@@ -5,13 +5,10 @@ import { muteState, type MuteState } from '../domain/mute.js';
 import type { JobAlert } from '../domain/overdue.js';
 import { qualityShortfalls } from '../domain/quality.js';
 import type { Transition } from '../domain/transition.js';
-import { timeZoneFor, type NotificationContent } from '../notify/notifier.js';
+import type { NotificationContent } from '../notify/notifier.js';
 import type { Logger } from '../telemetry/logger.js';
 import { notifySubject, notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
 import type { Keys } from '../state/keys.js';
-import { renderEmailGroup, renderSlackGroup } from '../templates/group-message.js';
-import { renderEmailJobAlert, renderSlackJobAlert } from '../templates/job-alert-message.js';
-import { renderEmailWarning, renderSlackWarning } from '../templates/warning-message.js';
 import { GatheringStore, type Decision, type SentGathering } from '../state/gathering-store.js';
 import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type AlertConfig, type RouteAlertSettings } from './route-settings.js';
 import { SilenceStore } from '../state/silence-store.js';
@@ -203,22 +200,13 @@ export class DeliveryPolicy {
 
   /** One notification on its own: a transition (as a warning when below a threshold) or a job alert. */
   private single(task: NotifyTaskData, settings: RouteAlertSettings): PolicyDecision {
-    const timeZone = timeZoneFor(task.route, this.options.config);
-    if (task.jobAlert) {
-      return {
-        action: 'send',
-        content: { rendered: { slack: renderSlackJobAlert(task.jobAlert, { timeZone }), email: renderEmailJobAlert(task.jobAlert, { timeZone }) } },
-        note: task.jobAlert.kind,
-      };
-    }
+    if (task.jobAlert) return { action: 'send', content: { jobAlert: task.jobAlert }, note: task.jobAlert.kind };
     const transition = task.transition!;
     const shortfalls = transition.to === 'finished' ? qualityShortfalls(transition.job.statistics, settings.thresholds) : [];
     if (shortfalls.length === 0) return { action: 'send', content: { transition } };
     return {
       action: 'send',
-      content: {
-        rendered: { slack: renderSlackWarning(transition, shortfalls, { timeZone }), email: renderEmailWarning(transition, shortfalls, { timeZone }) },
-      },
+      content: { warning: { transition, shortfalls } },
       note: `warning: below ${shortfalls.map((s) => s.metric).join(', ')}`,
     };
   }
@@ -261,12 +249,10 @@ export class DeliveryPolicy {
     if (members.length === 0) return { action: 'empty', note: `${group.kind} group ${group.seq} has nothing to send` };
 
     const summary = summarizeGroup(members, { thresholds: settings.thresholds });
-    const timeZone = timeZoneFor(task.route, config);
     const reasons = closed.why ? closed.why.split('; ').filter(Boolean) : [];
-    const render = { kind: group.kind, route: task.route, reasons, timeZone };
     return {
       action: 'send',
-      content: { rendered: { slack: renderSlackGroup(summary, render), email: renderEmailGroup(summary, render) } },
+      content: { group: { summary, kind: group.kind, route: task.route, reasons } },
       covers,
       gathering,
       note: `${group.kind} group ${group.seq} of ${members.length}`,

@@ -1,9 +1,7 @@
 import { buildDigest, type DigestModel, type DigestPeriod } from '../domain/digest.js';
-import { digestSubject } from '../templates/digest-format.js';
-import { renderDigestHtml } from '../templates/digest-html.js';
-import { renderDigestSlack } from '../templates/digest-slack.js';
-import type { SlackMessage } from '../templates/slack-message.js';
-import { renderDigestText } from '../templates/digest-text.js';
+import { renderEmail } from '../notify/channels/email/render.js';
+import { renderSlack } from '../notify/channels/slack/render.js';
+import type { SlackMessage } from '../notify/channels/slack/slack-message.js';
 import type { DigestSource } from './digest-source.js';
 
 export interface ComposeDigestOptions {
@@ -45,7 +43,7 @@ export async function composeDigest(options: ComposeDigestOptions): Promise<Comp
   );
   return {
     model,
-    email: { subject: digestSubject(model), text: renderDigestText(model), html: renderDigestHtml(model) },
-    slack: renderDigestSlack(model),
+    email: renderEmail({ digest: model }, { timeZone: model.timeZone }),
+    slack: renderSlack({ digest: model }, { timeZone: model.timeZone }),
   };
 }

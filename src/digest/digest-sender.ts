@@ -1,4 +1,4 @@
-import type { SlackMessage } from '../templates/slack-message.js';
+import type { SlackMessage } from '../notify/channels/slack/slack-message.js';
 
 /**
  * Where digests go. The digest depends on this interface only, not on the notify channels: the

@@ -2,7 +2,8 @@ import type { NotifierRegistry } from '../notify/registry.js';
 import type { DigestSender } from './digest-sender.js';
 
 /**
- * The digest's sender over the notification channels: the digest arrives already rendered, goes to
+ * The digest's sender over the notification channels: the digest arrives already rendered (by
+ * composeDigest, through each channel's renderers), goes to
  * its own recipients (digest.to, else EMAIL_TO) and to the webhook named by digest.slackWebhook.
  * A channel that is not configured is simply not used.
  */
@@ -12,8 +13,7 @@ export function notifierDigestSender(notifiers: NotifierRegistry, slackWebhook: 
   return {
     async sendEmail(message) {
       if (!email) throw new Error('the digest has recipients but email is off (SMTP_URL is not set)');
-      await email.send({
-        content: { rendered: { email: { subject: message.subject, text: message.text, html: message.html } } },
+      await email.send({ subject: message.subject, text: message.text, html: message.html }, {
         route: 'default',
         target: 'route',
         recipients: [...message.to],
@@ -22,7 +22,7 @@ export function notifierDigestSender(notifiers: NotifierRegistry, slackWebhook: 
     ...(slack && slackWebhook
       ? {
           async sendSlack(payload) {
-            await slack.send({ content: { rendered: { slack: payload } }, route: 'default', target: slackWebhook });
+            await slack.send(payload, { route: 'default', target: slackWebhook });
           },
         }
       : {}),

@@ -1,26 +1,46 @@
 import type { Config } from '../config/schema.js';
 import type { OperatorAlert } from '../domain/operator-alert.js';
+import type { GroupSummary } from '../domain/batch.js';
+import type { DigestModel } from '../domain/digest.js';
+import type { JobAlert } from '../domain/overdue.js';
+import type { QualityShortfall } from '../domain/quality.js';
 import type { Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { EmailContent } from '../templates/email-message.js';
-import type { SlackMessage } from '../templates/slack-message.js';
 
 /**
- * The channel interface. A channel is one object with a `name` and one `send`; it renders what it
- * is given with its own template, delivers it to one endpoint, and either resolves with a receipt
- * or throws a classified `DeliveryError` (see errors.ts). Channels know nothing of queues, retries
- * or Redis: the notify processor owns those.
+ * The channel interface. A channel is one object with a `name`, a pure `render` and a `send`: the
+ * caller renders what to say with the channel's renderers, then hands the rendered message to
+ * `send`, which delivers it to one endpoint and either resolves with a receipt or throws a
+ * classified `DeliveryError` (see errors.ts). Channels know nothing of queues, retries or Redis:
+ * the notify processor owns those.
  */
 
-/** What to say: the data to render, or a message already rendered per channel (the digest's case). */
+/** A group message: a burst gathered into one message, or what a route held while muted. */
+export interface GroupContent {
+  summary: GroupSummary;
+  kind: 'burst' | 'held';
+  /** Route the message goes to, shown in its title. */
+  route: string;
+  /** For `held`: what muted the route. */
+  reasons: readonly string[];
+}
+
+/** What to say, one member per message kind; every channel renders each. */
 export type NotificationContent =
   | { transition: Transition }
   | { alert: OperatorAlert }
-  | { rendered: { slack?: SlackMessage; email?: EmailContent } };
+  | { jobAlert: JobAlert }
+  | { warning: { transition: Transition; shortfalls: readonly QualityShortfall[] } }
+  | { group: GroupContent }
+  | { digest: DigestModel };
 
-/** One delivery request: what, and to which endpoint of the channel. */
+/** How to render: the time zone of the times shown (the route's, see `timeZoneFor`). */
+export interface RenderOptions {
+  timeZone: string;
+}
+
+/** One delivery request: to which endpoint of the channel, and how. */
 export interface Delivery {
-  content: NotificationContent;
   /** Route the destination belongs to (`default` for the default route). */
   route: string;
   /** Which endpoint of the channel: a webhook name for Slack, `route` for email. */
@@ -47,7 +67,7 @@ export interface DeliveryReceipt {
   detail?: string;
 }
 
-export interface Notifier {
+export interface Notifier<Message = unknown> {
   /** Channel name, as used in destinations and task ids (`slack`, `email`). */
   readonly name: string;
   /**
@@ -55,8 +75,13 @@ export interface Notifier {
    * webhook). Undefined = no limit. The notify processor enforces it with a Redis rate gate.
    */
   readonly perTargetPerSecond?: number;
-  /** Delivers once, without retrying: retries belong to the queue. Throws DeliveryError. */
-  send(delivery: Delivery): Promise<DeliveryReceipt>;
+  /** The channel's message for `content`. Pure: no I/O, the same input gives the same message. */
+  render(content: NotificationContent, options: RenderOptions): Message;
+  /**
+   * Delivers a message `render` made, once, without retrying: retries belong to the queue. Throws
+   * DeliveryError.
+   */
+  send(message: Message, delivery: Delivery): Promise<DeliveryReceipt>;
   /**
    * Every endpoint the configuration gives this channel, as (route, target) pairs a Delivery can
    * name: each webhook for Slack, each route with recipients for email. `test-notify` walks them.
@@ -66,9 +91,11 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
-/** What a channel factory gets; everything a channel reads comes from here, nothing from globals. */
+/**
+ * What a channel factory gets besides its own settings; a channel never sees the whole Config
+ * (its settings function reads the part it needs, see `ChannelFactory.settings`).
+ */
 export interface ChannelContext {
-  config: Config;
   logger: Logger;
   /**
    * fetch for HTTP channels; tests may pass one that records. Default: each channel's own client
@@ -78,12 +105,14 @@ export interface ChannelContext {
 }
 
 /**
- * A channel's entry in the registry: builds the notifier from the configuration, or returns
- * undefined when the channel is not configured (no webhook, no SMTP URL).
+ * A channel's entry in the registry: `settings` picks the channel's settings out of the
+ * configuration (undefined when the channel is not configured: no webhook, no SMTP URL), and
+ * `create` builds the notifier from them.
  */
-export interface ChannelFactory {
+export interface ChannelFactory<Settings = unknown> {
   readonly name: string;
-  create(context: ChannelContext): Notifier | undefined;
+  settings(config: Config): Settings | undefined;
+  create(settings: Settings, context: ChannelContext): Notifier;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface TestNotifyOptions {
   sample?: 'finished' | 'failed' | 'alert';
   /** Epoch ms stamped on the sample; default Date.now(). */
   now?: number;
+  /** The time zone a route's messages show times in (`timeZoneFor` over the config); default UTC. */
+  timeZoneOf?: (route: string) => string;
 }
 
 export interface TestNotifyResult {
@@ -84,7 +86,8 @@ export async function testNotify(options: TestNotifyOptions): Promise<TestNotify
       .filter((endpoint) => options.target === undefined || endpoint.target === options.target || (endpoint.target === EMAIL_ROUTE_TARGET && endpoint.route === options.target));
     for (const endpoint of endpoints) {
       try {
-        const receipt = await notifier.send({ content, route: endpoint.route, target: endpoint.target });
+        const message = notifier.render(content, { timeZone: options.timeZoneOf?.(endpoint.route) ?? 'UTC' });
+        const receipt = await notifier.send(message, { route: endpoint.route, target: endpoint.target });
         results.push({ channel: notifier.name, ...endpoint, ok: true, detail: receipt.detail ?? 'sent' });
       } catch (error) {
         results.push({

@@ -1,15 +1,18 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
-import { emailChannel } from './email/email-notifier.js';
+import { emailChannel } from './channels/email/email-notifier.js';
 import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
-import { slackChannel } from './slack/slack-notifier.js';
+import { slackChannel } from './channels/slack/slack-notifier.js';
 
 /**
- * Every channel gem-watch knows. A new channel (a generic webhook, Teams) is one new folder with
- * its notifier and a `ChannelFactory`, plus its line here: this list is the only place that names
- * the channels, so nothing else changes.
+ * Every channel gem-watch knows, one line each, in the order test-notify walks them. A channel is
+ * a folder under channels/ (settings, client, classifier, renderers) whose `ChannelFactory` is
+ * listed here; docs/architecture.md, "Adding a channel", names every file a new one adds.
  */
-export const CHANNELS: readonly ChannelFactory[] = [slackChannel, emailChannel];
+export const CHANNELS: readonly ChannelFactory[] = [
+  slackChannel,
+  emailChannel,
+];
 
 /** The notifiers of the configured channels, by name. */
 export class NotifierRegistry {
@@ -44,11 +47,11 @@ export interface CreateNotifiersOptions {
 
 /** Builds a notifier for every channel the configuration turns on. Nothing connects yet. */
 export function createNotifiers(config: Config, logger: Logger, options: CreateNotifiersOptions = {}): NotifierRegistry {
-  const context: ChannelContext = { config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const context: ChannelContext = { logger, ...(options.fetch ? { fetch: options.fetch } : {}) };
   const notifiers: Notifier[] = [];
   for (const channel of options.channels ?? CHANNELS) {
-    const notifier = channel.create(context);
-    if (notifier) notifiers.push(notifier);
+    const settings = channel.settings(config);
+    if (settings !== undefined) notifiers.push(channel.create(settings, context));
   }
   logger.debug({ channels: notifiers.map((notifier) => notifier.name) }, 'notification channels configured');
   return new NotifierRegistry(notifiers);

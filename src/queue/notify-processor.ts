@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { CoveredMember, PolicyDecision } from '../alerts/delivery-policy.js';
 import type { Config } from '../config/schema.js';
 import { DELIVERED_UNMARKED, DeliveryError, isDeliveryError, isRateLimited, type DeliveryFailureReason } from '../notify/errors.js';
-import type { NotificationContent, Notifier } from '../notify/notifier.js';
+import { timeZoneFor, type NotificationContent, type Notifier } from '../notify/notifier.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText, scrub } from '../telemetry/redact.js';
 import { DeliveryMarks } from '../state/delivery-marks.js';
@@ -347,7 +347,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
       const content: NotificationContent = decision.content;
       let detail: string | undefined;
       try {
-        const receipt = await notifier.send({ content, route: task.route, target: task.target, idempotencyKey: taskId, ...(signal ? { signal } : {}) });
+        const receipt = await notifier.send(notifier.render(content, { timeZone: timeZoneFor(task.route, config) }), { route: task.route, target: task.target, idempotencyKey: taskId, ...(signal ? { signal } : {}) });
         detail = receipt.detail === undefined ? undefined : scrub(receipt.detail);
       } catch (error) {
         throw await failed(error);

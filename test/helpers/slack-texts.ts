@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { SlackMessage } from '../../src/templates/slack-message.js';
+import type { SlackMessage } from '../../src/notify/channels/slack/slack-message.js';
 
 /** Every text Slack reads in these blocks: headers, section texts and fields, context elements. */
 export function slackBlockTexts(blocks: readonly KnownBlock[]): string[] {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildDigest, type DigestInput } from '../domain/digest.js';
-import { HOSTILE_FILE_NAME, sampleDigestInput } from '../../test/fixtures/digest-sample.js';
-import type { Transition } from '../domain/transition.js';
-import { digestSubject } from './digest-format.js';
-import { allocateRows, htmlBar, renderDigestHtml } from './digest-html.js';
-import { renderDigestSlack } from './digest-slack.js';
-import { slackBlockTexts } from '../../test/helpers/slack-texts.js';
-import { renderDigestText, textBar } from './digest-text.js';
+import { buildDigest, type DigestInput } from '../../domain/digest.js';
+import { HOSTILE_FILE_NAME, sampleDigestInput } from '../../../test/fixtures/digest-sample.js';
+import type { Transition } from '../../domain/transition.js';
+import { digestSubject } from '../../templates/digest-format.js';
+import { allocateRows, htmlBar, renderDigestHtml } from './email/digest-html.js';
+import { renderDigestSlack } from './slack/digest-slack.js';
+import { slackBlockTexts } from '../../../test/helpers/slack-texts.js';
+import { renderDigestText, textBar } from './email/digest-text.js';
 
 const END = Date.parse('2026-01-21T08:00:00Z');
 const NOW = END + 5_000;

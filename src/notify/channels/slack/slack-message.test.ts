@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import type { KnownBlock } from '@slack/types';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Transition } from '../domain/transition.js';
-import { sampleTransition } from '../notify/sample-data.js';
-import { slackTexts } from '../../test/helpers/slack-texts.js';
+import type { Transition } from '../../../domain/transition.js';
+import { sampleTransition } from '../../sample-data.js';
+import { slackTexts } from '../../../../test/helpers/slack-texts.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);

@@ -1,14 +1,17 @@
 import fc from 'fast-check';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
-import { summarizeGroup } from '../domain/batch.js';
-import type { JobAlert } from '../domain/overdue.js';
-import { qualityShortfalls } from '../domain/quality.js';
-import type { Transition } from '../domain/transition.js';
-import { renderEmailGroup, renderSlackGroup } from './group-message.js';
-import { renderEmailJobAlert, renderSlackJobAlert } from './job-alert-message.js';
-import { slackMessageProblems } from './slack-message.js';
-import { renderEmailWarning, renderSlackWarning } from './warning-message.js';
+import { summarizeGroup } from '../../domain/batch.js';
+import type { JobAlert } from '../../domain/overdue.js';
+import { qualityShortfalls } from '../../domain/quality.js';
+import type { Transition } from '../../domain/transition.js';
+import { renderEmailGroup } from './email/group-message.js';
+import { renderSlackGroup } from './slack/group-message.js';
+import { renderEmailJobAlert } from './email/job-alert-message.js';
+import { renderSlackJobAlert } from './slack/job-alert-message.js';
+import { slackMessageProblems } from './slack/slack-message.js';
+import { renderEmailWarning } from './email/warning-message.js';
+import { renderSlackWarning } from './slack/warning-message.js';
 
 const NOW = Date.parse('2026-01-20T10:25:00Z');
 const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script> & \u0007';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Transition } from '../domain/transition.js';
-import { sampleTransition } from '../notify/sample-data.js';
+import type { Transition } from '../../../domain/transition.js';
+import { sampleTransition } from '../../sample-data.js';
 import { renderEmailAlert, renderEmailTransition } from './email-message.js';
 
 const NOW = Date.UTC(2026, 0, 20, 10, 25);

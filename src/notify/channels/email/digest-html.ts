@@ -1,5 +1,5 @@
-import type { DigestEndedJob, DigestJobRef, DigestModel } from '../domain/digest.js';
-import { escapeHtml, truncate } from './escape.js';
+import type { DigestEndedJob, DigestJobRef, DigestModel } from '../../../domain/digest.js';
+import { escapeHtml, truncate } from '../../../templates/escape.js';
 import {
   countChange,
   etaRelative,
@@ -11,8 +11,8 @@ import {
   roadsChange,
   stallNote,
   summaryLine,
-} from './digest-format.js';
-import { formatDuration, formatInstant, formatKm, formatNumber, formatPercent } from './format.js';
+} from '../../../templates/digest-format.js';
+import { formatDuration, formatInstant, formatKm, formatNumber, formatPercent } from '../../../templates/format.js';
 
 /**
  * The digest as an HTML e-mail. Written for mail clients, not browsers: layout by nested tables with

@@ -1,8 +1,8 @@
 import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
-import { scrub } from '../../telemetry/redact.js';
-import { classifyHttpStatus } from '../../domain/failure.js';
-import { parseRetryAfter } from '../../http-client/retry-after.js';
-import { DeliveryError } from '../errors.js';
+import { scrub } from '../../../telemetry/redact.js';
+import { classifyHttpStatus } from '../../../domain/failure.js';
+import { parseRetryAfter } from '../../../http-client/retry-after.js';
+import { DeliveryError } from '../../errors.js';
 
 /**
  * Classifies every answer of a Slack incoming webhook once, by the shared status table

@@ -1,9 +1,9 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
-import type { JobStatus } from '../domain/job.js';
-import type { OperatorAlert } from '../domain/operator-alert.js';
-import type { Transition } from '../domain/transition.js';
-import { escapeSlack, escapeSlackWithin } from './escape.js';
-import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from './format.js';
+import type { JobStatus } from '../../../domain/job.js';
+import type { OperatorAlert } from '../../../domain/operator-alert.js';
+import type { Transition } from '../../../domain/transition.js';
+import { escapeSlack, escapeSlackWithin } from '../../../templates/escape.js';
+import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from '../../../templates/format.js';
 
 /**
  * Pure renderers of Slack messages (Block Kit). Every value from the API goes through

@@ -1,7 +1,7 @@
-import type { OperatorAlert } from '../domain/operator-alert.js';
-import type { Transition } from '../domain/transition.js';
-import { escapeHtml, sanitizeHeader, sanitizeText, truncate } from './escape.js';
-import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from './format.js';
+import type { OperatorAlert } from '../../../domain/operator-alert.js';
+import type { Transition } from '../../../domain/transition.js';
+import { escapeHtml, sanitizeHeader, sanitizeText, truncate } from '../../../templates/escape.js';
+import { formatInstant, headline, jobFacts, statisticsFacts, type Fact } from '../../../templates/format.js';
 
 /**
  * Pure renderers of e-mails: a one-line subject (no CR/LF or control characters, so API text can

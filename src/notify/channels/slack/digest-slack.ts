@@ -1,8 +1,8 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
-import type { DigestModel } from '../domain/digest.js';
-import { escapeSlack, truncate } from './escape.js';
-import { etaRelative, kmChange, matchedChange, oneLine, periodLabel, periodLength, stallNote, summaryLine } from './digest-format.js';
-import { formatDuration, formatKm, formatNumber, formatPercent } from './format.js';
+import type { DigestModel } from '../../../domain/digest.js';
+import { escapeSlack, truncate } from '../../../templates/escape.js';
+import { etaRelative, kmChange, matchedChange, oneLine, periodLabel, periodLength, stallNote, summaryLine } from '../../../templates/digest-format.js';
+import { formatDuration, formatKm, formatNumber, formatPercent } from '../../../templates/format.js';
 import { SLACK_LIMITS, type SlackMessage } from './slack-message.js';
 
 /**

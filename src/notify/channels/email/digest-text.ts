@@ -1,5 +1,5 @@
-import type { DigestModel } from '../domain/digest.js';
-import { sanitizeText, truncate } from './escape.js';
+import type { DigestModel } from '../../../domain/digest.js';
+import { sanitizeText, truncate } from '../../../templates/escape.js';
 import {
   countChange,
   etaRelative,
@@ -12,8 +12,8 @@ import {
   roadsChange,
   stallNote,
   summaryLine,
-} from './digest-format.js';
-import { formatDuration, formatInstant, formatKm, formatNumber, formatPercent } from './format.js';
+} from '../../../templates/digest-format.js';
+import { formatDuration, formatInstant, formatKm, formatNumber, formatPercent } from '../../../templates/format.js';
 
 /**
  * The digest as plain text, for the text/plain part and the console. API text is put on one line

@@ -1,5 +1,5 @@
-import { scrub } from '../../telemetry/redact.js';
-import { DeliveryError } from '../errors.js';
+import { scrub } from '../../../telemetry/redact.js';
+import { DeliveryError } from '../../errors.js';
 
 /**
  * Classifies a nodemailer failure once. SMTP's own rule decides when the server answered: 4yz is
