@@ -48,7 +48,7 @@ export class SlackNotifier implements Notifier<SlackMessage> {
       this.post = undiciPost(this.dispatcher);
     }
     this.perTargetPerSecond = this.settings.perWebhookPerSecond;
-    // loadConfig registers these too; a notifier built from a hand-made config must not leak either.
+    // The entry points register them after loading the config too; a notifier built from a hand-made config must not leak either.
     for (const url of this.settings.webhooks.values()) registerSecretUrl(url, true);
   }
 
