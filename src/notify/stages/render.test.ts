@@ -10,7 +10,7 @@ function recordingNotifier(seen: RenderOptions[]): Notifier<string> {
     name: 'fake',
     render: (content, options) => {
       seen.push(options);
-      return `message about ${content.transition?.jobId ?? '?'}`;
+      return `message about ${'transition' in content ? content.transition.jobId : '?'}`;
     },
     send: () => Promise.reject(new Error('render must not send')),
     endpoints: () => [],
