@@ -49,6 +49,7 @@ export interface NotifierLookup {
   get(name: string): Notifier | undefined;
 }
 
+/** What the delivery is built from: its settings, channels, Redis client, log and clock. */
 export interface DeliveryOptions {
   config: Config;
   notifiers: NotifierLookup;

@@ -61,6 +61,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
   };
 }
 
+/** What the delivery side of the pipeline is built from, besides the pipeline's own Redis and queue. */
 export interface NotifyStageOptions {
   config: Config;
   logger: Logger;

@@ -18,6 +18,7 @@ export interface DedupSettings {
   markerTtlMs: number;
 }
 
+/** The lock's and the marker's lifetimes from the configuration. */
 export function dedupSettings(config: Pick<Config, 'retention' | 'slack' | 'email'>): DedupSettings {
   return {
     markerTtlMs: Math.round(config.retention.deliveriesDays * 86_400_000),
@@ -58,6 +59,7 @@ export interface BusyLock {
   waitMs: number;
 }
 
+/** Claims notify tasks for one sender at a time and reads what an earlier send left. */
 export class DeliveryDedup {
   private readonly marks: DeliveryMarks;
 

@@ -88,6 +88,7 @@ export function detectionToDeliverySeconds(event: DeliveryOutcomeEvent): number[
   return detected.filter((at): at is number => typeof at === 'number' && Number.isFinite(at)).map((at) => Math.max(0, (event.at - at) / 1000));
 }
 
+/** Where the record stage counts, writes and passes on each outcome. */
 export interface RecordOptions {
   metrics: Metrics;
   /** The notification log; NotificationLog fits. */
