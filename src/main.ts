@@ -17,7 +17,7 @@ import { OpsServer } from './observability/ops-server.js';
 import { installShutdownHandlers } from './lifecycle.js';
 import { NotificationLog } from './notify/notification-log.js';
 import { createNotifiers, type NotifierRegistry } from './notify/registry.js';
-import { createNotifyStage } from './notify/notify-stage.js';
+import { createNotifyStage } from './queue/notify-processor.js';
 import { WatchPipeline, type Role } from './queue/pipeline.js';
 import { HealthFlag } from './state/health-flag.js';
 import { packageVersion } from './version.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { destinationKey } from '../src/alerts/route-settings.js';
+import { destinationKey } from '../src/domain/route-settings.js';
 import { type AlertsWorld, notifyQueueDrained, slackText, useAlertsParts } from './alerts-support.js';
 import { waitFor } from './helpers/pipeline.js';
 

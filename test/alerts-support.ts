@@ -11,7 +11,7 @@ import { NoTokenProvider } from '../src/gem/auth/token-provider.js';
 import { GemClient } from '../src/gem/client.js';
 import { Metrics } from '../src/telemetry/metrics.js';
 import { NotificationLog } from '../src/notify/notification-log.js';
-import { createNotifyStage } from '../src/notify/notify-stage.js';
+import { createNotifyStage } from '../src/queue/notify-processor.js';
 import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
 import { WatchPipeline } from '../src/queue/pipeline.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';

@@ -11,7 +11,8 @@ import { CredentialHealth, type CredentialHealthChange } from '../src/gem/auth/c
 import { createTokenProvider, type AuthSettings } from '../src/gem/auth/create-token-provider.js';
 import { createLogger, type Logger } from '../src/telemetry/logger.js';
 import { clearSecrets, serializeError } from '../src/telemetry/redact.js';
-import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../src/queue/names.js';
+import { QUEUE_NAMES } from '../src/queue/names.js';
+import { notifyTaskId, type NotifyTaskData } from '../src/notify/task.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { notifyConfig } from './helpers/notify-config.js';
 import { parseRetryAfter, RETRY_AFTER_CAP_MS } from '../src/http-client/retry-after.js';
 import { DeliveryError, storedFailureReason } from '../src/notify/errors.js';
-import { notifyBackoffStrategy, notifyJobOptions, notifyWorkerOptions, NOTIFY_BACKOFF_TYPE } from '../src/queue/notify-processor.js';
+import { notifyWorkerOptions } from '../src/queue/notify-processor.js';
+import { notifyBackoffStrategy, notifyJobOptions, NOTIFY_BACKOFF_TYPE } from '../src/notify/task-options.js';
 
 /** The retry schedule, as pure functions: no queue, no clock. */
 

@@ -11,8 +11,12 @@ import type { Transition } from '../src/domain/transition.js';
 import { createNotifiers, type NotifierRegistry } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
 import type { OperatorAlert } from '../src/domain/operator-alert.js';
-import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../src/queue/names.js';
-import { createNotifyProcessor, notifyJobOptions, notifyWorkerOptions, type DeliveryOutcomeEvent, type NotifyResult } from '../src/queue/notify-processor.js';
+import { QUEUE_NAMES } from '../src/queue/names.js';
+import { notifyTaskId, type NotifyTaskData } from '../src/notify/task.js';
+import { createNotifyProcessor, notifyWorkerOptions } from '../src/queue/notify-processor.js';
+import type { NotifyResult } from '../src/notify/delivery.js';
+import type { DeliveryOutcomeEvent } from '../src/notify/stages/record.js';
+import { notifyJobOptions } from '../src/notify/task-options.js';
 import { Keys } from '../src/state/keys.js';
 
 /**

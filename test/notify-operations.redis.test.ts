@@ -10,8 +10,11 @@ import { DELIVERED_UNMARKED } from '../src/notify/errors.js';
 import { listFailedDeliveries, retryFailedDeliveries, testNotify, UnknownChannelError } from '../src/notify/operations.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleTransition } from '../src/notify/sample-data.js';
-import { notifyTaskId, QUEUE_NAMES, type NotifyTaskData } from '../src/queue/names.js';
-import { createNotifyProcessor, notifyJobOptions, notifyWorkerOptions, type NotifyResult } from '../src/queue/notify-processor.js';
+import { QUEUE_NAMES } from '../src/queue/names.js';
+import { notifyTaskId, type NotifyTaskData } from '../src/notify/task.js';
+import { createNotifyProcessor, notifyWorkerOptions } from '../src/queue/notify-processor.js';
+import type { NotifyResult } from '../src/notify/delivery.js';
+import { notifyJobOptions } from '../src/notify/task-options.js';
 import { Keys } from '../src/state/keys.js';
 
 /** The operator tools: `test-notify`, `notifications --failed` and `--retry`. */

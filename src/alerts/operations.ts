@@ -3,13 +3,13 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Silence } from '../domain/mute.js';
 import type { DeliveryLogEntry } from '../state/notification-log-store.js';
-import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
-import { notifyJobOptions } from '../queue/notify-processor.js';
+import { notifyTaskId, type NotifyTaskData } from '../notify/task.js';
+import { notifyJobOptions } from '../notify/task-options.js';
 import type { Keys } from '../state/keys.js';
 import { sanitizeHeader } from '../templates/escape.js';
 import { formatDuration } from '../templates/format.js';
 import { GatheringStore } from '../state/gathering-store.js';
-import { destinationKey, routeDestinations, routeExists } from './route-settings.js';
+import { destinationKey, routeDestinations, routeExists } from '../domain/route-settings.js';
 import { SilenceInputError, SilenceStore } from '../state/silence-store.js';
 
 /**

@@ -4,7 +4,7 @@ import { ClassifiedError, type ClassifiedErrorOptions } from '../domain/failure.
  * The error hierarchy of delivery, on the shared failure model (domain/failure.ts). Every channel
  * classifies each failure exactly once, at the edge where it knows the protocol (HTTP status by the
  * shared table, SMTP reply by SMTP's own rule), into a `DeliveryError`; everything downstream (the
- * notify processor, the backoff strategy, the operator tools) reads only `retryable`, `reason` and
+ * delivery stages, the backoff strategy, the operator tools) reads only `retryable`, `reason` and
  * `retryAfterMs`, never a channel's raw error.
  */
 
@@ -72,7 +72,7 @@ export function wasDeliveredUnmarked(failedReason: string | undefined): boolean 
 }
 
 /**
- * The reason a stored failure text starts with (`[serverError] …`, as the notify processor stores
+ * The reason a stored failure text starts with (`[serverError] …`, as the delivery stores
  * it in BullMQ's failedReason), or `unknown`.
  */
 export function storedFailureReason(failedReason: string | undefined): DeliveryFailureReason | 'unknown' {

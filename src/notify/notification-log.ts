@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { DeliveryOutcomeEvent } from '../queue/notify-processor.js';
+import type { DeliveryOutcomeEvent } from './stages/record.js';
 import { scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
 import { NotificationLogStore, type DeliveryLogEntry, type LogQuery, type NotificationLogOptions } from '../state/notification-log-store.js';
@@ -8,7 +8,7 @@ import { NotificationLogStore, type DeliveryLogEntry, type LogQuery, type Notifi
  * The notification log: every delivery attempt and decision (delivered, retrying, failed, deferred,
  * held, grouped, already delivered), newest first, in one Redis list shared by all replicas and
  * trimmed to `retention.notificationLogMax` entries. `gem-watch log` and the status page read it;
- * metrics count the same events (notify-stage.ts). A group message's members each get an entry of
+ * metrics count the same events (stages/record.ts). A group message's members each get an entry of
  * their own, so `gem-watch log --job ID` shows how that job's news went out.
  */
 

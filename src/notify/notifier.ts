@@ -12,7 +12,7 @@ import type { Logger } from '../telemetry/logger.js';
  * caller renders what to say with the channel's renderers, then hands the rendered message to
  * `send`, which delivers it to one endpoint and either resolves with a receipt or throws a
  * classified `DeliveryError` (see errors.ts). Channels know nothing of queues, retries or Redis:
- * the notify processor owns those.
+ * the delivery's stages own those (delivery.ts).
  */
 
 /** A group message: a burst gathered into one message, or what a route held while muted. */
@@ -72,7 +72,7 @@ export interface Notifier<Message = unknown> {
   readonly name: string;
   /**
    * At most this many messages a second to one target, across all replicas (Slack: about one per
-   * webhook). Undefined = no limit. The notify processor enforces it with a Redis rate gate.
+   * webhook). Undefined = no limit. The rate-gate stage enforces it (stages/rate-gate.ts).
    */
   readonly perTargetPerSecond?: number;
   /** The channel's message for `content`. Pure: no I/O, the same input gives the same message. */

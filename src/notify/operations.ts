@@ -2,12 +2,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
 import { errorText } from '../telemetry/redact.js';
-import { notifyTaskId, type NotifyTaskData } from '../queue/names.js';
 import { DeliveryMarks } from '../state/delivery-marks.js';
 import type { Keys } from '../state/keys.js';
 import { isDeliveryError, storedFailureReason, wasDeliveredUnmarked, type DeliveryFailureReason } from './errors.js';
 import type { Notifier } from './notifier.js';
 import { sampleAlert, sampleTransition } from './sample-data.js';
+import { notifyTaskId, type NotifyTaskData } from './task.js';
 
 /**
  * What the CLI calls for operators: `gem-watch test-notify [--channel NAME]` and

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { estimateEnd } from '../domain/eta.js';
 import type { JobStatus } from '../domain/job.js';
 import type { TrackedJob } from '../domain/tracked-job.js';
-import type { NotifyTaskData } from '../queue/names.js';
+import type { NotifyTaskData } from '../notify/task.js';
 import type { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
 import type { StatusPageJob, StatusPageModel, StatusPageNotification, StatusPageQueue } from '../templates/status-page.js';

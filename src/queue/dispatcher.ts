@@ -5,7 +5,7 @@ import { jobAlertRoutingSubject, type JobAlert } from '../domain/overdue.js';
 import { transitionKey, type Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { StateStore } from '../state/state-store.js';
-import { notifyTaskId, type NotifyTaskData } from './names.js';
+import { notifyTaskId, type NotifyTaskData } from '../notify/task.js';
 
 /** Routing, as a function of the transition (pure; see domain/routing.ts). */
 export type ResolveDestinations = (transition: Transition) => Destination[];

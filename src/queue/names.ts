@@ -1,7 +1,4 @@
-import { jobAlertKey, type JobAlert } from '../domain/overdue.js';
-import type { OperatorAlert } from '../domain/operator-alert.js';
-import type { Destination } from '../domain/routing.js';
-import { encodeIdPart, transitionKey, type Transition } from '../domain/transition.js';
+import { encodeIdPart } from '../domain/transition.js';
 
 /**
  * Queue names and deterministic BullMQ job ids. BullMQ rejects custom ids containing `:`, and an id
@@ -38,30 +35,6 @@ export interface DetailTaskData {
   listStatus?: string;
 }
 
-/**
- * One delivery: a transition (or an operator alert) to one channel of one route. Of the
- * destination, `target` is a webhook *name* for Slack (never the URL: no secret in job data) and
- * `route` for email (recipients come from the route's config at send time).
- */
-export interface NotifyTaskData extends Destination {
-  /** Absent for operator alerts, which carry `alert` instead. */
-  transition?: Transition;
-  alert?: OperatorAlert;
-  /** A stuck or overdue job: once per job, status version and condition. */
-  jobAlert?: JobAlert;
-  /**
-   * A grouped message: a burst's members, or what the route held while muted. The members
-   * are read from Redis when it runs (src/state/gathering-store.ts), not carried here.
-   */
-  group?: GroupRef;
-}
-
-/** Which gathering a grouped message sends: its kind and its sequence number at the destination. */
-export interface GroupRef {
-  kind: 'burst' | 'held';
-  seq: number;
-}
-
 export function pollTaskId(data: PollTaskData): string {
   return `poll-${encodeIdPart(data.jobType)}-${data.slot}`;
 }
@@ -78,27 +51,4 @@ export function detailTaskId(data: Pick<DetailTaskData, 'jobId' | 'slot'>): stri
  */
 export function detailDeduplicationId(jobId: string): string {
   return `detail-${encodeIdPart(jobId)}`;
-}
-
-/**
- * The id of a notify task. Every part is encoded (no `-` inside a part), and each kind has its own
- * number of parts or a leading word that no other kind has, so no two kinds can share an id.
- */
-export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'route' | 'channel' | 'target'>): string {
-  const subject = data.transition
-    ? transitionKey(data.transition)
-    : data.jobAlert
-      ? `jobalert-${jobAlertKey(data.jobAlert)}`
-      : data.group
-        ? `${encodeIdPart(data.group.kind)}-g${data.group.seq}`
-        : `alert-${encodeIdPart(data.alert!.kind)}-${data.alert!.state}-${data.alert!.since}`;
-  return ['notify', subject, encodeIdPart(data.route), encodeIdPart(data.channel), encodeIdPart(data.target)].join('-');
-}
-
-/** What a notify task is about, for people: `42 v3 finished`, `burst group 7`, `alert polling down`. */
-export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group'>): string {
-  if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
-  if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
-  if (task.group) return `${task.group.kind} group ${task.group.seq}`;
-  return task.alert ? `alert ${task.alert.kind} ${task.alert.state}` : '?';
 }

@@ -19,7 +19,8 @@ import { connectionLog } from '../telemetry/redis-failure.js';
 import { queueOptions } from './queue-options.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
-import { QUEUE_NAMES, type DetailTaskData, type NotifyTaskData, type PollTaskData } from './names.js';
+import type { NotifyTaskData } from '../notify/task.js';
+import { QUEUE_NAMES, type DetailTaskData, type PollTaskData } from './names.js';
 import { detailTasks, PollProcessor } from './poll-processor.js';
 import { PollScheduler, shortestCronGapMs } from './poll-scheduler.js';
 

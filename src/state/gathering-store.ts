@@ -38,7 +38,7 @@ export type CloseResult =
 
 export interface AdmitInput {
   mode: GatheringKind;
-  /** Destination key segment (alerts/route-settings.ts destinationKey). */
+  /** Destination key segment (domain/route-settings.ts destinationKey). */
   destination: string;
   taskId: string;
   memberJson: string;

@@ -1,23 +1,26 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { summarizeGroup, type GroupMember } from '../domain/batch.js';
-import { muteState, type MuteState } from '../domain/mute.js';
-import type { JobAlert } from '../domain/overdue.js';
-import { qualityShortfalls } from '../domain/quality.js';
-import type { Transition } from '../domain/transition.js';
-import type { NotificationContent } from '../notify/notifier.js';
-import type { Logger } from '../telemetry/logger.js';
-import { notifySubject, notifyTaskId, type GroupRef, type NotifyTaskData } from '../queue/names.js';
-import type { Keys } from '../state/keys.js';
-import { GatheringStore, type Decision, type SentGathering } from '../state/gathering-store.js';
-import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type AlertConfig, type RouteAlertSettings } from './route-settings.js';
-import { SilenceStore } from '../state/silence-store.js';
+import { summarizeGroup, type GroupMember } from '../../domain/batch.js';
+import { muteState, type MuteState } from '../../domain/mute.js';
+import type { JobAlert } from '../../domain/overdue.js';
+import { qualityShortfalls } from '../../domain/quality.js';
+import type { Transition } from '../../domain/transition.js';
+import { DeliveryError } from '../errors.js';
+import type { NotificationContent } from '../notifier.js';
+import { notifySubject, notifyTaskId, type GroupRef, type NotifyTaskData } from '../task.js';
+import { errorText } from '../../telemetry/redact.js';
+import { storedError } from './signals.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Keys } from '../../state/keys.js';
+import { GatheringStore, type Decision, type SentGathering } from '../../state/gathering-store.js';
+import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type AlertConfig, type RouteAlertSettings } from '../../domain/route-settings.js';
+import { SilenceStore } from '../../state/silence-store.js';
 
 /**
- * What the notify processor asks before it sends: is this notification sent now, as it
+ * The policy stage, asked before each send: is this notification sent now, as it
  * is or rendered as a warning; held because its route is muted; gathered into a burst; or, for a
- * grouped message, not due yet or empty. The processor keeps its own protocol (lock, delivered
- * marker, rate gate, marker before completion) around whatever this decides.
+ * grouped message, not due yet or empty. The delivery keeps its own protocol (lock, delivered
+ * marker, rate gate, marker before completion) around whatever this decides (delivery.ts).
  */
 
 /** A notification a grouped message covers: marked delivered with it, and logged. */
@@ -266,5 +269,22 @@ export class DeliveryPolicy {
   private async ensureGroupTask(task: NotifyTaskData, group: GroupRef, delayMs: number): Promise<void> {
     const data: NotifyTaskData = { group, route: task.route, channel: task.channel, target: task.target };
     await this.options.queue.add('group', data, { ...this.options.jobOptions, jobId: notifyTaskId(data), delay: Math.max(0, Math.ceil(delayMs)) });
+  }
+}
+
+/** What the delivery asks of a policy; DeliveryPolicy fits. */
+export interface PolicyStage {
+  prepare(task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision>;
+}
+
+/**
+ * Asks the policy about one task at `now` (epoch ms). Without a policy every task is sent as it
+ * is. A policy that cannot decide (Redis away) is a retryable failure of the task.
+ */
+export async function decide(policy: PolicyStage | undefined, task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> {
+  try {
+    return policy ? await policy.prepare(task, taskId, now) : { action: 'send', content: task.transition ? { transition: task.transition } : { alert: task.alert! } };
+  } catch (error) {
+    throw storedError(new DeliveryError(`the delivery policy could not decide: ${errorText(error)}`, { reason: 'serverError', retryable: true, channel: task.channel, cause: error }));
   }
 }

@@ -1,7 +1,7 @@
-import type { MuteWindowSpec } from '../domain/mute.js';
-import type { QualityThresholds } from '../domain/quality.js';
-import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, EMAIL_ROUTE_TARGET, type Destination } from '../domain/routing.js';
-import { encodeIdPart } from '../domain/transition.js';
+import type { MuteWindowSpec } from './mute.js';
+import type { QualityThresholds } from './quality.js';
+import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, EMAIL_ROUTE_TARGET, type Destination } from './routing.js';
+import { encodeIdPart } from './transition.js';
 
 /**
  * The alert settings of a route, named or default, read from the configuration in one place: named
