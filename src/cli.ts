@@ -58,6 +58,9 @@ function action<A extends unknown[]>(body: (...args: A) => Promise<number | void
   };
 }
 
+/** How long `digest --now` waits for a worker to deliver the digest it queued, in ms. */
+const DIGEST_NOW_WAIT_MS = 60_000;
+
 /** A logger for one-shot commands: warnings and worse, on stderr, so stdout stays for output. */
 function quietLogger(cfg: Config) {
   return createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: cfg.log.pretty, destination: process.stderr });
@@ -163,22 +166,33 @@ program
       const { runDigest } = await import('./digest/run-digest.js');
       const { DigestCommandError } = await import('./digest/digest-command-error.js');
       const { digestSettings } = await import('./digest/digest-config.js');
-      const { notifierDigestSender } = await import('./digest/notifier-sender.js');
-      const { createNotifiers } = await import('./notify/registry.js');
+      const { Queue } = await import('bullmq');
+      const { digestJobs, settleDigestTasks } = await import('./queue/digest-queue.js');
+      const { QUEUE_NAMES } = await import('./queue/names.js');
+      const { queueOptions } = await import('./queue/queue-options.js');
+      const { notifyJobOptions } = await import('./notify/task-options.js');
+      const { DigestLedger } = await import('./state/digest-ledger.js');
       const { Keys } = await import('./state/keys.js');
       const { StateStore } = await import('./state/state-store.js');
       const logger = quietLogger(cfg);
       const redis = await connectCliRedis(cfg.redis.url, 'cli');
       const keys = new Keys(cfg.redis.prefix);
-      const notifiers = createNotifiers(cfg, logger);
+      // Only --now queues anything; the queue shares the command's connection.
+      const digestQueue = options.now ? new Queue(QUEUE_NAMES.housekeeping, queueOptions(redis, cfg.redis.prefix)) : undefined;
       try {
         const settings = digestSettings(cfg);
         const result = await runDigest(options, {
           settings,
-          redis,
-          keys,
+          ledger: new DigestLedger(redis, keys),
           source: new StateStore(redis, keys, { transitionsDays: cfg.retention.transitionsDays }),
-          sender: notifierDigestSender(notifiers, settings.slackWebhook),
+          ...(digestQueue
+            ? {
+                queue: {
+                  enqueue: async (tasks) => void (await digestQueue.addBulk(digestJobs(tasks, notifyJobOptions(cfg)))),
+                  settle: (tasks) => settleDigestTasks(digestQueue, tasks, DIGEST_NOW_WAIT_MS),
+                },
+              }
+            : {}),
           logger,
         });
         process.stderr.write(`${result.message}\n`);
@@ -205,7 +219,7 @@ program
         }
         throw error;
       } finally {
-        await notifiers.close();
+        await digestQueue?.close();
         redis.disconnect();
       }
     }),

@@ -4,7 +4,8 @@ import { configWarnings } from './config/warnings.js';
 import { resolveDestinations, type RoutingSettings } from './domain/routing.js';
 import { digestEnabled, digestSettings } from './digest/digest-config.js';
 import { DigestScheduler } from './digest/digest-scheduler.js';
-import { notifierDigestSender } from './digest/notifier-sender.js';
+import { digestSlotProcessor } from './queue/digest-slot-processor.js';
+import { DigestLedger } from './state/digest-ledger.js';
 import { credentialAlert } from './gem/auth/credential-alert.js';
 import { CredentialHealth } from './gem/auth/credential-health.js';
 import { createTokenProvider, resolveProviderKind } from './gem/auth/create-token-provider.js';
@@ -83,6 +84,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // checks that config/ and domain/ agree on the routing keys.
   const routing: RoutingSettings = config;
   const notifyStage = createNotifyStage({ config, logger, metrics, notifiers });
+  // The digest: each replica's cron adds the slot's task (one id per slot), and a worker's
+  // DigestRunner claims the period and queues its messages through the notify stages.
+  const digestConfig = digestSettings(config);
+  const digestOn = digestEnabled(config);
   const pipeline = new WatchPipeline({
     config,
     client,
@@ -92,6 +97,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     resolve: (transition) => resolveDestinations(transition, routing),
     resolveAlert: (alert) => resolveDestinations(alert, routing),
     notify: notifyStage,
+    ...(digestOn ? { housekeeping: (built: WatchPipeline) => digestSlotProcessor(built, digestConfig, logger) } : {}),
   });
 
   const credentials = new CredentialHealth({
@@ -104,22 +110,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   });
   health.current = credentials;
 
-  // The digest runs wherever the cron runs; any number of replicas may run it (a Redis lease makes
-  // it one digest per period).
-  const digestConfig = digestSettings(config);
   const digest =
-    options.role !== 'worker' && digestEnabled(config)
+    options.role !== 'worker' && digestOn
       ? new DigestScheduler({
-          redis: pipeline.redis,
-          keys: pipeline.keys,
-          source: pipeline.store,
-          sender: notifierDigestSender(notifiers, digestConfig.slackWebhook),
+          ledger: new DigestLedger(pipeline.redis, pipeline.keys),
           cron: digestConfig.cron,
           timeZone: digestConfig.timeZone,
-          to: digestConfig.to,
-          slack: digestConfig.slack,
-          sendEmpty: digestConfig.sendEmpty,
-          stalledAfterMs: digestConfig.stalledAfterMs,
+          enqueueSlot: (slot) => pipeline.queueDigestSlot(slot),
           logger,
         })
       : undefined;

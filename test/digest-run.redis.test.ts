@@ -2,16 +2,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/schema.js';
 import { DigestCommandError } from '../src/digest/digest-command-error.js';
 import { digestSettings } from '../src/digest/digest-config.js';
-import { DigestScheduler } from '../src/digest/digest-scheduler.js';
+import { DigestRunner } from '../src/digest/digest-runner.js';
 import { runDigest, type RunDigestContext } from '../src/digest/run-digest.js';
 import type { Transition } from '../src/domain/transition.js';
+import { DigestLedger } from '../src/state/digest-ledger.js';
 import { Keys } from '../src/state/keys.js';
-import { addTransition, streamSource, testSender, type TestSender } from './digest-support.js';
+import { addTransition, digestDelivery, streamSource, type DigestDelivery } from './digest-support.js';
+import { notifyConfig } from './helpers/notify-config.js';
+import type { NotifyTaskData } from '../src/notify/task.js';
+import { digestJobs, settleDigestTasks } from '../src/queue/digest-queue.js';
+import { QUEUE_NAMES } from '../src/queue/names.js';
+import { queueOptions } from '../src/queue/queue-options.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
@@ -31,12 +38,13 @@ function finished(id: string, file: string, detectedAt: number): Transition {
   };
 }
 
-function config(smtpUrl: string): Pick<Config, 'digest' | 'email' | 'alerts'> {
-  return {
-    digest: { cron: '0 8 * * *', timezone: 'UTC', sendEmpty: false, to: ['digest@example.com'], slackWebhook: '' },
-    email: { smtpUrl, from: 'gem-watch@example.com', to: ['team@example.com'], onTransition: true, connectionTimeoutMs: 10_000, socketTimeoutMs: 30_000 },
-    alerts: { queuedMaxMinutes: 120, overdueFactor: 1.5, roadsPerHour: 100_000, stalledMinutes: 60, burstWindowSec: 30, pollFailureMinutes: 15 },
-  };
+function config(smtpUrl: string, redisUrl: string, prefix: string): Config {
+  return notifyConfig({
+    smtpUrl,
+    emailTo: ['team@example.com'],
+    yaml: { digest: { cron: '0 8 * * *', timezone: 'UTC', to: ['digest@example.com'] }, notify: { backoffMs: 10, maxBackoffMs: 20 } },
+    env: { REDIS_URL: redisUrl, GEM_WATCH_PREFIX: prefix },
+  });
 }
 
 describe('gem-watch digest (runDigest)', () => {
@@ -44,7 +52,8 @@ describe('gem-watch digest (runDigest)', () => {
   let smtp: SmtpSink;
   let redis: Redis;
   let keys: Keys;
-  let sender: TestSender;
+  let cfg: Config;
+  let delivery: DigestDelivery;
   let dir: string;
 
   beforeAll(async () => {
@@ -56,15 +65,17 @@ describe('gem-watch digest (runDigest)', () => {
     await redisServer.close();
   });
   beforeEach(() => {
-    keys = new Keys(uniquePrefix('digest-run'));
+    const prefix = uniquePrefix('digest-run');
+    keys = new Keys(prefix);
     redis = redisServer.client();
     redis.on('error', () => {});
-    sender = testSender(smtp.url());
+    cfg = config(smtp.url(), redisServer.url, prefix);
+    delivery = digestDelivery(redisServer.url, cfg, () => DAY1);
     smtp.reset();
     dir = mkdtempSync(join(tmpdir(), 'gem-watch-digest-'));
   });
-  afterEach(() => {
-    sender.close();
+  afterEach(async () => {
+    await delivery.close();
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -73,11 +84,10 @@ describe('gem-watch digest (runDigest)', () => {
     const chunks: Buffer[] = [];
     stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     return {
-      settings: digestSettings(config(smtp.url())),
-      redis,
-      keys,
+      settings: digestSettings(cfg),
+      ledger: new DigestLedger(redis, keys),
       source: streamSource(redis, keys),
-      sender,
+      queue: { enqueue: (tasks) => delivery.enqueue(tasks), settle: (tasks) => delivery.settle(tasks) },
       stdout,
       clock: () => now,
       output: () => Buffer.concat(chunks).toString('utf8'),
@@ -96,7 +106,7 @@ describe('gem-watch digest (runDigest)', () => {
     expect(html).toContain('84.68%');
     expect(smtp.mails).toHaveLength(0);
     expect(await redis.get(keys.digestLastEnd())).toBe(String(DAY1 - 24 * HOUR));
-    expect(await redis.exists(keys.digestPending(), keys.digestLock())).toBe(0);
+    expect(await redis.exists(keys.digestOpen())).toBe(0);
   });
 
   it('--dry-run writes the HTML to stdout, from --since', async () => {
@@ -129,9 +139,10 @@ describe('gem-watch digest (runDigest)', () => {
     expect(await redis.get(keys.digestLastEnd())).toBe(String(now));
 
     await addTransition(redis, keys, finished('b', 'late.parquet', DAY1 - 30 * MIN));
-    const scheduler = new DigestScheduler({ redis, keys, source: streamSource(redis, keys), sender, cron: '0 8 * * *', timeZone: 'UTC', to: ['digest@example.com'] });
-    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ period: { start: now, end: DAY1 } }] });
-    await scheduler.stop();
+    const runner = new DigestRunner({ ledger: new DigestLedger(redis, keys), source: streamSource(redis, keys), settings: digestSettings(cfg), enqueue: (tasks) => delivery.enqueue(tasks), clock: () => DAY1 });
+    expect(await runner.runSlot(DAY1)).toMatchObject({ kind: 'done', digests: [{ period: { start: now, end: DAY1 } }] });
+    runner.close();
+    await delivery.drained();
     expect(smtp.mails[1]!.parsed.text).toContain('late.parquet');
     expect(smtp.mails[1]!.parsed.text).not.toContain('early.parquet');
   });
@@ -145,13 +156,25 @@ describe('gem-watch digest (runDigest)', () => {
     expect(await redis.get(keys.digestLastEnd())).toBe(String(DAY1));
   });
 
-  it('--now reports a refused send clearly and keeps the period pending', async () => {
+  it('--now reports a refused send clearly, and the digest log says the period was given up', async () => {
     await redis.set(keys.digestLastEnd(), String(DAY1 - 24 * HOUR));
     smtp.refuseNext(1, { code: 550 });
     const error = await runDigest({ now: true }, context(DAY1 - HOUR)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DigestCommandError);
-    expect((error as DigestCommandError).message).toMatch(/sending the digest failed \(email\): .*550.*The period stays pending/s);
-    expect(await redis.get(keys.digestPending())).toContain(`"end":${DAY1 - HOUR}`);
+    expect((error as DigestCommandError).message).toMatch(/sending the digest of .* failed \(email: .*550/s);
+    expect((await new DigestLedger(redis, keys).recent(1))[0]).toMatchObject({ end: DAY1 - HOUR, outcome: 'given-up', missed: ['email'] });
+  });
+
+  it('--now says plainly when no worker took the digest it queued', async () => {
+    // No worker runs: the queue alone, as the CLI has it with no daemon up.
+    const queueOnly = new Queue<NotifyTaskData>(QUEUE_NAMES.housekeeping, queueOptions(redis, cfg.redis.prefix));
+    await redis.set(keys.digestLastEnd(), String(DAY1 - 24 * HOUR));
+    const queue = { enqueue: async (tasks: NotifyTaskData[]) => void (await queueOnly.addBulk(digestJobs(tasks, {}))), settle: (tasks: NotifyTaskData[]) => settleDigestTasks(queueOnly, tasks, 0) };
+    const error = await runDigest({ now: true }, { ...context(DAY1 - HOUR), queue }).catch((e: unknown) => e);
+    await queueOnly.close();
+    expect(error).toBeInstanceOf(DigestCommandError);
+    expect((error as Error).message).toMatch(/is queued for email, but no worker took it yet: a running gem-watch sends it/);
+    expect(smtp.mails).toHaveLength(0);
   });
 
   it('rejects bad flags with a clear usage error', async () => {

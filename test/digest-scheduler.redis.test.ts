@@ -1,13 +1,20 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DigestScheduler, type DigestSchedulerOptions } from '../src/digest/digest-scheduler.js';
+import { digestSettings } from '../src/digest/digest-config.js';
+import { DigestRunner, type DigestRunResult } from '../src/digest/digest-runner.js';
+import { DigestScheduler } from '../src/digest/digest-scheduler.js';
 import type { DigestTrackedJob } from '../src/domain/digest.js';
 import type { Transition } from '../src/domain/transition.js';
 import type { JobStatus } from '../src/domain/job.js';
 import { normalizeJob } from '../src/gem/normalize.js';
+import type { NotifyTaskData } from '../src/notify/task.js';
+import { DigestLedger } from '../src/state/digest-ledger.js';
 import { Keys } from '../src/state/keys.js';
 import type { TrackedJob } from '../src/domain/tracked-job.js';
-import { addTransition, streamSource, testSender, type TestSender } from './digest-support.js';
+import { addTransition, digestDelivery, streamSource } from './digest-support.js';
+import { capturedLogger, notifyConfig } from './helpers/notify-config.js';
+import { waitFor } from './helpers/pipeline.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
 import { startSlackSink, type SlackSink } from './helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
@@ -61,16 +68,44 @@ function simpleFinished(id: string, file: string, detectedAt: number): Transitio
   return transitionFrom(finishedAnswer(id, file), detectedAt);
 }
 
-describe('digest scheduler (real Redis, real SMTP)', () => {
+/** What a replica is given in a test: the digest's settings and the clock of the whole test. */
+interface ReplicaOptions {
+  cron?: string;
+  timeZone?: string;
+  slack?: boolean;
+  sendEmpty?: boolean;
+}
+
+/**
+ * One replica as the daemon builds it, over real Redis, a real BullMQ notify queue and worker, and
+ * the real e-mail and Slack channels: its DigestScheduler adds slots, its DigestRunner runs them
+ * (as the housekeeping worker would: `runSlot` is that processor's whole body), and its notify
+ * worker delivers what the runner queued through the notify stages.
+ */
+interface Replica {
+  scheduler: DigestScheduler;
+  runner: DigestRunner;
+  ledger: DigestLedger;
+  notifyQueue: Queue<NotifyTaskData>;
+  /** The cron (or the start, or the check) at `now`: the latest slot is added and its task run, then the queue drained. */
+  runDue(now: number): Promise<DigestRunResult | undefined>;
+  /** `digest --now` at `now`, then the queue drained. */
+  sendNow(now: number): Promise<DigestRunResult>;
+  stop(): Promise<void>;
+}
+
+describe('digest on the queue (real Redis, BullMQ, SMTP and Slack)', () => {
   let redisServer: TestRedis;
   let smtp: SmtpSink;
   let slack: SlackSink;
   let redis: Redis;
   let keys: Keys;
+  let prefix: string;
   let tracked: TrackedJob[];
+  /** The test's clock: the runner's, the scheduler's and the delivery's (a digest gives up by it). */
+  let clock: number;
   const clients: Redis[] = [];
-  const schedulers: DigestScheduler[] = [];
-  const senders: TestSender[] = [];
+  const replicas: Replica[] = [];
 
   beforeAll(async () => {
     redisServer = await startRedis();
@@ -85,16 +120,17 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
   });
 
   beforeEach(() => {
-    keys = new Keys(uniquePrefix('digest'));
+    prefix = uniquePrefix('digest');
+    keys = new Keys(prefix);
     redis = client();
     tracked = [];
+    clock = DAY1 - HOUR;
     smtp.reset();
     slack.reset();
   });
 
   afterEach(async () => {
-    await Promise.all(schedulers.splice(0).map((scheduler) => scheduler.stop()));
-    for (const sender of senders.splice(0)) sender.close();
+    await Promise.all(replicas.splice(0).map((replica) => replica.stop()));
     for (const c of clients.splice(0)) c.disconnect();
   });
 
@@ -105,56 +141,107 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     return c;
   }
 
-  /** One replica: its own Redis connection, sender and scheduler, like a separate process. */
-  function replica(over: Partial<DigestSchedulerOptions> = {}): DigestScheduler {
-    const connection = client();
-    const sender = testSender(smtp.url(), slack.webhookUrl('digest-secret'));
-    senders.push(sender);
-    const scheduler = new DigestScheduler({
-      redis: connection,
-      keys,
-      source: streamSource(connection, keys, () => tracked),
-      sender,
-      cron: '0 8 * * *',
-      timeZone: 'UTC',
-      to: ['team@example.com'],
-      retryMinMs: 1,
-      ...over,
+  function replica(over: ReplicaOptions = {}): Replica {
+    const config = notifyConfig({
+      smtpUrl: smtp.url(),
+      slackWebhookUrl: slack.webhookUrl('digest-secret'),
+      emailTo: ['ops@example.com'],
+      yaml: {
+        digest: { cron: over.cron ?? '0 8 * * *', timezone: over.timeZone ?? 'UTC', to: ['team@example.com'], slackWebhook: over.slack ? 'default' : '', sendEmpty: over.sendEmpty ?? false },
+        notify: { backoffMs: 10, maxBackoffMs: 20 },
+      },
+      env: { REDIS_URL: redisServer.url, GEM_WATCH_PREFIX: prefix },
     });
-    schedulers.push(scheduler);
-    return scheduler;
+    const { logger } = capturedLogger('warn');
+    const connection = client();
+    const delivery = digestDelivery(redisServer.url, config, () => clock);
+    const ledger = new DigestLedger(connection, keys);
+    const runner = new DigestRunner({
+      ledger,
+      source: streamSource(connection, keys, () => tracked),
+      settings: digestSettings(config),
+      enqueue: (tasks) => delivery.enqueue(tasks),
+      logger,
+      clock: () => clock,
+    });
+    let ran: DigestRunResult | undefined;
+    const scheduler = new DigestScheduler({
+      ledger,
+      cron: config.digest.cron,
+      timeZone: config.digest.timezone,
+      enqueueSlot: async (slot) => {
+        ran = await runner.runSlot(slot);
+      },
+      logger,
+      clock: () => clock,
+    });
+    const { notifyQueue, drained } = delivery;
+    const made: Replica = {
+      scheduler,
+      runner,
+      ledger,
+      notifyQueue,
+      async runDue(now) {
+        clock = now;
+        ran = undefined;
+        await scheduler.check(now);
+        await drained();
+        return ran;
+      },
+      async sendNow(now) {
+        clock = now;
+        const result = await runner.sendNow(now);
+        await drained();
+        return result;
+      },
+      async stop() {
+        await scheduler.stop();
+        runner.close();
+        await delivery.close();
+      },
+    };
+    replicas.push(made);
+    return made;
   }
+
+  /** The files named in each mail, in order. */
+  const filesPerMail = (pattern: RegExp) => smtp.mails.map((mail) => (mail.parsed.text?.match(pattern) ?? []).join());
 
   it('sends one e-mail when two replicas are due at the same time, day after day', async () => {
     const a = replica();
     const b = replica();
-    expect(await a.runDue(DAY1 - HOUR)).toEqual({ kind: 'initialised', from: DAY1 - 24 * HOUR });
+    expect(await a.runDue(DAY1 - HOUR)).toBeUndefined();
+    expect(await a.ledger.lastEnd()).toBe(DAY1 - 24 * HOUR);
     for (let day = 0; day < 10; day++) {
       const slot = DAY1 + day * 24 * HOUR;
       await addTransition(redis, keys, simpleFinished(`job-${day}`, `day-${day}.parquet`, slot - 3 * HOUR));
-      const results = await Promise.all([a.runDue(slot + 3), b.runDue(slot + 7)]);
-      expect(results.map((result) => result.kind).sort()).toContain('done');
+      clock = slot + 3;
+      // Both replicas' slot tasks run at once, as two housekeeping workers would.
+      const results = await Promise.all([a.runner.runSlot(slot), b.runner.runSlot(slot)]);
+      // Both may queue the one period (the second finds it claimed and open); its tasks' ids make that one send.
+      expect(new Set(results.flatMap((result) => result.digests.map((digest) => `${digest.period.start}-${digest.period.end}`)))).toEqual(new Set([`${slot - 24 * HOUR}-${slot}`]));
+      await smtp.waitFor((sink) => sink.mails.length === day + 1);
     }
+    await a.runDue(DAY1 + 9 * 24 * HOUR + MIN);
     expect(smtp.mails).toHaveLength(10);
     // Every day's job in exactly one e-mail, and each e-mail holds exactly one day.
     for (let day = 0; day < 10; day++) {
       expect(smtp.mails.filter((mail) => mail.parsed.text?.includes(`day-${day}.parquet`))).toHaveLength(1);
     }
     expect(smtp.mails.every((mail) => (mail.parsed.text?.match(/day-\d+\.parquet/g) ?? []).length === 1)).toBe(true);
-    // Late calls for the same slot do nothing.
-    expect(await a.runDue(DAY1 + 9 * 24 * HOUR + MIN)).toEqual({ kind: 'idle' });
-    expect(smtp.mails).toHaveLength(10);
+    // A late run of a slot already done does nothing.
+    expect(await b.runner.runSlot(DAY1 + 9 * 24 * HOUR)).toEqual({ kind: 'idle', digests: [] });
   });
 
   it('does not send again after a restart', async () => {
     const first = replica();
     await first.runDue(DAY1 - HOUR);
     await addTransition(redis, keys, simpleFinished('job-a', 'a.parquet', DAY1 - 2 * HOUR));
-    expect((await first.runDue(DAY1)).kind).toBe('done');
+    expect((await first.runDue(DAY1))?.kind).toBe('done');
     await first.stop();
 
-    const restarted = replica({ clock: () => DAY1 + 5 * MIN });
-    expect(await restarted.start()).toEqual({ kind: 'idle' });
+    const restarted = replica();
+    expect(await restarted.runDue(DAY1 + 5 * MIN)).toBeUndefined();
     expect(smtp.mails).toHaveLength(1);
   });
 
@@ -171,9 +258,8 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     await addTransition(redis, keys, simpleFinished('job-3', 'day3.parquet', DAY2 + 5 * HOUR));
     await addTransition(redis, keys, simpleFinished('job-4', 'after.parquet', DAY3 + HOUR)); // after the DAY3 slot: next digest
 
-    const [x, y] = [replica({ clock: () => DAY3 + 2 * HOUR }), replica({ clock: () => DAY3 + 2 * HOUR })];
-    const results = await Promise.all([x.start(), y.start()]);
-    expect(results.map((result) => result?.kind).sort()).toContain('done');
+    const [x, y] = [replica(), replica()];
+    await Promise.all([x.runDue(DAY3 + 2 * HOUR), y.runDue(DAY3 + 2 * HOUR)]);
     expect(smtp.mails).toHaveLength(2);
     const caughtUp = smtp.mails[1]!.parsed;
     expect(caughtUp.text).toContain('Period: 2026-01-20 08:00 UTC – 2026-01-22 08:00 UTC');
@@ -183,7 +269,7 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(caughtUp.text).not.toContain('after.parquet');
 
     // The next slot covers exactly what came after.
-    expect((await x.runDue(DAY4)).kind).toBe('done');
+    expect((await x.runDue(DAY4))?.kind).toBe('done');
     expect(smtp.mails).toHaveLength(3);
     expect(smtp.mails[2]!.parsed.text).toContain('after.parquet');
     expect(smtp.mails[2]!.parsed.text).not.toContain('day3.parquet');
@@ -192,10 +278,11 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
   it('catches nothing up on a very first start: the first digest comes at the next slot', async () => {
     await addTransition(redis, keys, simpleFinished('old', 'old.parquet', DAY1 - 30 * HOUR));
     await addTransition(redis, keys, simpleFinished('new', 'new.parquet', DAY1 - 2 * HOUR));
-    const scheduler = replica({ clock: () => DAY1 - HOUR });
-    expect(await scheduler.start()).toEqual({ kind: 'initialised', from: DAY1 - 24 * HOUR });
+    const scheduler = replica();
+    expect(await scheduler.runDue(DAY1 - HOUR)).toBeUndefined();
+    expect(await scheduler.ledger.lastEnd()).toBe(DAY1 - 24 * HOUR);
     expect(smtp.mails).toHaveLength(0);
-    expect((await scheduler.runDue(DAY1)).kind).toBe('done');
+    expect((await scheduler.runDue(DAY1))?.kind).toBe('done');
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]!.parsed.text).toContain('new.parquet');
     expect(smtp.mails[0]!.parsed.text).not.toContain('old.parquet');
@@ -223,11 +310,13 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
         ],
       },
     ];
-    expect((await scheduler.runDue(now)).kind).toBe('done');
+    expect((await scheduler.runDue(now))?.kind).toBe('done');
     expect(smtp.mails).toHaveLength(1);
     const { html, text, subject, to } = smtp.mails[0]!.parsed;
     expect(subject).toBe('[gem-watch] Digest 2026-01-20: 1 finished, 1 failed, 1 running, 0 queued');
+    // digest.to, not the route's EMAIL_TO.
     expect(JSON.stringify(to)).toContain('team@example.com');
+    expect(JSON.stringify(to)).not.toContain('ops@example.com');
     for (const part of [String(html), String(text)]) {
       expect(part).toContain('your_data.parquet');
       expect(part).toContain('84.68%');
@@ -253,7 +342,7 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     await scheduler.runDue(DAY1 - HOUR);
     await addTransition(redis, keys, simpleFinished('job-evil', HOSTILE, DAY1 - 2 * HOUR));
     await addTransition(redis, keys, transitionFrom(failedAnswer(66, `${HOSTILE}.parquet`, `${HOSTILE}\r\nBcc: victim@example.com`), DAY1 - HOUR));
-    expect((await scheduler.runDue(DAY1)).kind).toBe('done');
+    expect((await scheduler.runDue(DAY1))?.kind).toBe('done');
 
     const mail = smtp.mails[0]!;
     const html = String(mail.parsed.html);
@@ -266,158 +355,111 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(mail.envelope.to).toEqual(['team@example.com']);
     expect(mail.parsed.headers.has('bcc')).toBe(false);
 
-    await slack.waitFor((requests) => requests.length === 1);
+    expect(slack.accepted()).toHaveLength(1);
     const request = slack.accepted()[0]!;
     expect(request.raw).not.toContain('<!channel>');
     expect(request.raw).not.toContain('<https://evil.example');
     expect(request.raw).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt;');
   });
 
-  it('retries a send the SMTP server refused, and loses nothing', async () => {
+  it('retries a send the SMTP server refused through the notify queue, and loses nothing', async () => {
     const scheduler = replica();
     await scheduler.runDue(DAY1 - HOUR);
     await addTransition(redis, keys, simpleFinished('job-r', 'retry.parquet', DAY1 - 2 * HOUR));
     smtp.refuseNext(2, { code: 451 });
-    const failed = await scheduler.runDue(DAY1);
-    expect(failed).toMatchObject({ kind: 'failed', channel: 'email' });
-    expect(await redis.get(keys.digestPending())).toContain(`"end":${DAY1}`);
-    expect((await scheduler.runDue(DAY1 + MIN)).kind).toBe('failed');
-    expect(smtp.mails).toHaveLength(0);
-    expect(await scheduler.runDue(DAY1 + 2 * MIN)).toMatchObject({ kind: 'done', digests: [{ outcome: 'sent', channels: ['email'] }] });
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ outcome: 'sent', channels: ['email'] }] });
+    expect(smtp.attempts.filter((attempt) => attempt.code === 451)).toHaveLength(2);
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]!.parsed.text).toContain('retry.parquet');
     expect(smtp.mails[0]!.parsed.text).toContain('Period: 2026-01-19 08:00 UTC – 2026-01-20 08:00 UTC');
-    expect(await redis.get(keys.digestPending())).toBeNull();
+    expect(await redis.hlen(keys.digestOpen())).toBe(0);
   });
 
-  it('backs off a failed send for every replica alike', async () => {
-    const a = replica({ retryMinMs: 5 * MIN });
-    const b = replica({ retryMinMs: 5 * MIN });
-    await a.runDue(DAY1 - HOUR);
-    await addTransition(redis, keys, simpleFinished('job-b', 'backoff.parquet', DAY1 - 2 * HOUR));
-    smtp.refuseNext(1, { code: 451 });
-    expect((await a.runDue(DAY1)).kind).toBe('failed');
-    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({
-      failures: 1,
-      retryAt: DAY1 + 5 * MIN,
-      lastError: expect.stringContaining('451'),
-    });
-    const attempts = smtp.attempts.length;
-    expect(await b.runDue(DAY1 + MIN)).toEqual({ kind: 'idle' });
-    expect(smtp.attempts.length).toBe(attempts);
-    expect((await b.runDue(DAY1 + 5 * MIN)).kind).toBe('done');
-    expect(smtp.mails).toHaveLength(1);
-    expect(await redis.get(keys.digestPending())).toBeNull();
-  });
-
-  it('keeps the period of a failed send when the next slot arrives: two digests, no overlap', async () => {
-    const scheduler = replica();
-    await scheduler.runDue(DAY1 - HOUR);
-    await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
-    await addTransition(redis, keys, simpleFinished('job-2', 'second.parquet', DAY2 - 2 * HOUR));
-    smtp.refuseNext(1, { code: 421 });
-    expect((await scheduler.runDue(DAY1)).kind).toBe('failed');
-    // SMTP is back only at the next slot: the pending period goes first, then the new one.
-    const result = await scheduler.runDue(DAY2);
-    expect(result).toMatchObject({ kind: 'done' });
-    expect(result.kind === 'done' && result.digests.map((digest) => digest.period)).toEqual([
-      { start: DAY1 - 24 * HOUR, end: DAY1 },
-      { start: DAY1, end: DAY2 },
-    ]);
-    expect(smtp.mails.map((mail) => (mail.parsed.text?.match(/(first|second)\.parquet/g) ?? []).join())).toEqual(['first.parquet', 'second.parquet']);
-  });
-
-  it('finishes the period a crashed replica left behind once its lease expires', async () => {
-    const scheduler = replica({ clock: () => DAY1 + MIN });
-    await redis.set(keys.digestLastEnd(), String(DAY1 - 24 * HOUR));
-    await addTransition(redis, keys, simpleFinished('job-c', 'crash.parquet', DAY1 - 2 * HOUR));
-    // What a replica that died right after claiming the period leaves: the lease and the pending period.
-    await redis.set(keys.digestLock(), `${DAY1}:dead-replica`, 'PX', 300);
-    await redis.set(keys.digestPending(), JSON.stringify({ start: DAY1 - 24 * HOUR, end: DAY1, done: [] }));
-    expect((await scheduler.runDue(DAY1 + MIN)).kind).toBe('busy');
-    expect(smtp.mails).toHaveLength(0);
-    await waitUntil(async () => (await redis.exists(keys.digestLock())) === 0);
-    expect((await scheduler.runDue(DAY1 + 2 * MIN)).kind).toBe('done');
-    expect(smtp.mails).toHaveLength(1);
-    expect(smtp.mails[0]!.parsed.text).toContain('crash.parquet');
-    expect(await redis.get(keys.digestLastEnd())).toBe(String(DAY1));
-  });
-
-  it('does not repeat the e-mail when Slack failed after it: only Slack is retried', async () => {
+  it('does not repeat the e-mail when Slack failed: each channel is its own delivery, only Slack is retried', async () => {
     const scheduler = replica({ slack: true });
     await scheduler.runDue(DAY1 - HOUR);
     await addTransition(redis, keys, simpleFinished('job-s', 'slack.parquet', DAY1 - 2 * HOUR));
-    slack.failNext(1, { status: 503 });
-    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'slack' });
+    slack.failNext(2, { status: 503 });
+    smtp.refuseNext(1, { code: 451 });
+    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ channels: ['email', 'slack'] }] });
     expect(smtp.mails).toHaveLength(1);
-    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ done: ['email'] });
-    expect(await scheduler.runDue(DAY1 + MIN)).toMatchObject({ kind: 'done', digests: [{ channels: ['email', 'slack'] }] });
-    expect(smtp.mails).toHaveLength(1);
+    expect(slack.requests).toHaveLength(3);
     expect(slack.accepted()).toHaveLength(1);
   });
 
   it('gives a period up on a channel that refuses it until the next slot, so later digests go out on the others', async () => {
-    const scheduler = replica({ slack: true, retryMinMs: 5 * MIN });
+    const scheduler = replica({ slack: true });
     await scheduler.runDue(DAY1 - HOUR);
     await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
     await addTransition(redis, keys, simpleFinished('job-2', 'second.parquet', DAY2 - 2 * HOUR));
-    // A revoked webhook: every post refused.
-    slack.failNext(100, { status: 404, body: 'no_service' });
-    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'slack' });
-    expect(smtp.mails).toHaveLength(1);
-    // Backed off, then retried within the period: still pending, the e-mail not sent again.
-    expect(await scheduler.runDue(DAY1 + MIN)).toEqual({ kind: 'idle' });
-    expect((await scheduler.runDue(DAY1 + 5 * MIN)).kind).toBe('failed');
+    // Slack down for good: every post answered 503.
+    slack.failNext(100_000, { status: 503 });
+    clock = DAY1;
+    await scheduler.scheduler.check(DAY1);
+    await smtp.waitFor((sink) => sink.mails.length === 1);
+    // Retried within the period, the e-mail not sent again.
+    await slack.waitFor((requests) => requests.length >= 3);
     expect(smtp.mails).toHaveLength(1);
 
-    // The next slot: one last try on Slack, then the first period is given up there and the second goes out.
+    // The next slot is due: Slack's copy of the first period is given up, and the second digest goes out.
+    clock = DAY2;
+    await waitFor(async () => (await scheduler.notifyQueue.getJobCounts('failed')).failed === 1, 'the Slack copy to be given up');
+    const [line] = await scheduler.ledger.recent(1);
+    expect(line).toMatchObject({ end: DAY1, outcome: 'sent', channels: ['email', 'slack'], missed: ['slack'] });
+    slack.reset();
+    expect(await scheduler.runDue(DAY2)).toMatchObject({ kind: 'done', digests: [{ period: { start: DAY1, end: DAY2 } }] });
+    expect(filesPerMail(/(first|second)\.parquet/g)).toEqual(['first.parquet', 'second.parquet']);
+    expect(slack.accepted()).toHaveLength(1);
+  });
+
+  it('gives a period up at once on a channel that refuses it permanently, and says so in the digest log', async () => {
+    const scheduler = replica({ slack: true });
+    await scheduler.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
+    smtp.refuseNext(1, { code: 550 });
+    slack.failNext(1, { status: 404, body: 'no_service' });
+    expect((await scheduler.runDue(DAY1))?.kind).toBe('done');
+    expect(smtp.mails).toHaveLength(0);
+    expect((await scheduler.ledger.recent(1))[0]).toMatchObject({ end: DAY1, outcome: 'given-up', channels: ['email', 'slack'], missed: expect.arrayContaining(['email', 'slack']) });
+  });
+
+  it('finishes a period whose slot task died after claiming it, before the next one, with no gap and no overlap', async () => {
+    const scheduler = replica();
+    await scheduler.runDue(DAY1 - HOUR);
+    await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
+    await addTransition(redis, keys, simpleFinished('job-2', 'second.parquet', DAY2 - 2 * HOUR));
+    // A replica claimed the DAY1 period and died before queuing anything.
+    expect(await scheduler.ledger.claim(DAY1)).toMatchObject({ kind: 'open', period: { start: DAY1 - 24 * HOUR, end: DAY1 } });
+    expect(smtp.mails).toHaveLength(0);
     const next = await scheduler.runDue(DAY2);
-    expect(next).toMatchObject({ kind: 'failed', channel: 'slack', digests: [{ period: { start: DAY1 - 24 * HOUR, end: DAY1 }, outcome: 'sent', channels: ['email'], missed: ['slack'] }] });
-    expect(smtp.mails.map((mail) => (mail.parsed.text?.match(/(first|second)\.parquet/g) ?? []).join())).toEqual(['first.parquet', 'second.parquet']);
-    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ start: DAY1, end: DAY2, done: ['email'], failures: 1 });
-    expect(JSON.parse((await redis.lindex(keys.digestLog(), 0))!)).toMatchObject({ end: DAY1, outcome: 'sent', channels: ['email'], missed: ['slack'] });
-    // The backoff holds after the slot: no retry every minute.
-    const posts = slack.requests.length;
-    expect(await scheduler.runDue(DAY2 + MIN)).toEqual({ kind: 'idle' });
-    expect(slack.requests.length).toBe(posts);
+    expect(next?.digests.map((digest) => digest.period)).toEqual([
+      { start: DAY1 - 24 * HOUR, end: DAY1 },
+      { start: DAY1, end: DAY2 },
+    ]);
+    expect(filesPerMail(/(first|second)\.parquet/g).sort()).toEqual(['first.parquet', 'second.parquet']);
   });
 
-  it('skips the backoff once for a new slot, not on every check after it', async () => {
-    const scheduler = replica({ slack: true, retryMinMs: 30 * MIN });
-    await redis.set(keys.digestLastEnd(), String(DAY1 - 24 * HOUR));
-    // Left by a last try at the DAY2 slot that failed on something other than a channel (Redis,
-    // composing): the DAY1 period still pending, its backoff set after the slot.
-    await redis.set(
-      keys.digestPending(),
-      JSON.stringify({ start: DAY1 - 24 * HOUR, end: DAY1, done: [], failures: 3, failedAt: DAY2 + 10_000, retryAt: DAY2 + 30 * MIN, lastError: 'x' }),
-    );
-    expect(await scheduler.runDue(DAY2 + MIN)).toEqual({ kind: 'idle' });
-    expect(await scheduler.runDue(DAY2 + 2 * MIN)).toEqual({ kind: 'idle' });
-    expect(smtp.attempts).toHaveLength(0);
-    expect((await scheduler.runDue(DAY2 + 30 * MIN)).kind).toBe('done');
-  });
-
-  it('does not give a failing period up when digest --now retries it', async () => {
+  it('sends once when the slot task runs again after it queued the messages (a crash before its completion)', async () => {
     const scheduler = replica({ slack: true });
     await scheduler.runDue(DAY1 - HOUR);
-    await addTransition(redis, keys, simpleFinished('job-n', 'now.parquet', DAY1 - 2 * HOUR));
-    slack.failNext(2, { status: 503 });
-    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'slack' });
-    expect(await scheduler.sendNow(DAY1 + HOUR)).toMatchObject({ kind: 'failed', channel: 'slack', digests: [] });
-    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ end: DAY1, done: ['email'], failures: 2 });
-  });
-
-  it('still posts to Slack when the SMTP server refuses, and then retries only the e-mail', async () => {
-    const scheduler = replica({ slack: true });
-    await scheduler.runDue(DAY1 - HOUR);
-    await addTransition(redis, keys, simpleFinished('job-e', 'email.parquet', DAY1 - 2 * HOUR));
-    smtp.refuseNext(1, { code: 451 });
-    expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'failed', channel: 'email' });
-    expect(slack.accepted()).toHaveLength(1);
-    expect(JSON.parse((await redis.get(keys.digestPending()))!)).toMatchObject({ done: ['slack'] });
-    expect(await scheduler.runDue(DAY1 + MIN)).toMatchObject({ kind: 'done', digests: [{ channels: ['slack', 'email'] }] });
+    await addTransition(redis, keys, simpleFinished('job-1', 'first.parquet', DAY1 - 2 * HOUR));
+    await scheduler.runDue(DAY1);
+    // The period is closed; put it back as open, as a crash between queuing and closing leaves it.
+    await redis.hset(keys.digestOpen(), String(DAY1), JSON.stringify({ start: DAY1 - 24 * HOUR, end: DAY1, force: false }));
+    await scheduler.runner.runSlot(DAY1);
+    await waitFor(async () => (await scheduler.notifyQueue.getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the queue');
     expect(smtp.mails).toHaveLength(1);
     expect(slack.accepted()).toHaveLength(1);
+  });
+
+  it('waits while a gem-watch from before the digest ran on the queue holds its lease (an upgrade)', async () => {
+    const scheduler = replica();
+    await scheduler.runDue(DAY1 - HOUR);
+    await redis.set(keys.digestLock(), `${DAY1}:old-daemon`, 'PX', 60_000);
+    await expect(scheduler.runner.runSlot(DAY1)).rejects.toThrow(/before the digest ran on the queue/);
+    expect(await scheduler.ledger.lastEnd()).toBe(DAY1 - 24 * HOUR);
+    await redis.del(keys.digestLock());
+    expect((await scheduler.runDue(DAY1))?.kind).toBe('done');
   });
 
   it('puts a transition in the period its stream entry falls in, though its replica’s clock said a hair earlier', async () => {
@@ -450,13 +492,13 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ outcome: 'skipped-empty', channels: [] }] });
     expect(smtp.mails).toHaveLength(0);
     expect(await redis.get(keys.digestLastEnd())).toBe(String(DAY1));
-    expect((await scheduler.state.recent(1))[0]).toMatchObject({ outcome: 'skipped-empty', end: DAY1 });
+    expect((await scheduler.ledger.recent(1))[0]).toMatchObject({ outcome: 'skipped-empty', end: DAY1 });
   });
 
   it('sends "nothing happened" for an empty period when digest.sendEmpty is set', async () => {
     const scheduler = replica({ sendEmpty: true });
     await scheduler.runDue(DAY1 - HOUR);
-    expect((await scheduler.runDue(DAY1)).kind).toBe('done');
+    expect((await scheduler.runDue(DAY1))?.kind).toBe('done');
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]!.parsed.subject).toBe('[gem-watch] Digest 2026-01-20: nothing happened');
     expect(smtp.mails[0]!.parsed.text).toContain('Nothing happened in this period');
@@ -465,9 +507,10 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
   it('names its periods by the cron in the digest time zone', async () => {
     // 08:00 in Amsterdam is 07:00 UTC in winter.
     const scheduler = replica({ timeZone: 'Europe/Amsterdam', sendEmpty: true });
-    expect(await scheduler.runDue(DAY1 - 2 * HOUR)).toEqual({ kind: 'initialised', from: DAY1 - 25 * HOUR });
-    expect(await scheduler.runDue(DAY1 - HOUR - 1)).toEqual({ kind: 'idle' });
-    expect((await scheduler.runDue(DAY1 - HOUR)).kind).toBe('done');
+    await scheduler.runDue(DAY1 - 2 * HOUR);
+    expect(await scheduler.ledger.lastEnd()).toBe(DAY1 - 25 * HOUR);
+    expect(await scheduler.runDue(DAY1 - HOUR - 1)).toBeUndefined();
+    expect((await scheduler.runDue(DAY1 - HOUR))?.kind).toBe('done');
     expect(smtp.mails[0]!.parsed.text).toContain('Period: 2026-01-19 08:00 GMT+1 – 2026-01-20 08:00 GMT+1');
   });
 
@@ -479,14 +522,26 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(await scheduler.sendNow(now)).toMatchObject({ kind: 'done', digests: [{ period: { start: DAY1 - 24 * HOUR, end: now } }] });
     await addTransition(redis, keys, simpleFinished('job-2', 'late.parquet', DAY1 - 10 * MIN));
     expect(await scheduler.runDue(DAY1)).toMatchObject({ kind: 'done', digests: [{ period: { start: now, end: DAY1 } }] });
-    expect(smtp.mails.map((mail) => (mail.parsed.text?.match(/(early|late)\.parquet/g) ?? []).join())).toEqual(['early.parquet', 'late.parquet']);
+    expect(filesPerMail(/(early|late)\.parquet/g)).toEqual(['early.parquet', 'late.parquet']);
   });
 
   it('fires on the node-cron schedule', async () => {
     const scheduler = replica({ cron: '* * * * * *', sendEmpty: true });
-    expect((await scheduler.start())?.kind).toBe('initialised');
+    // The real clock: node-cron fires by it.
+    clock = Date.now();
+    await redis.set(keys.digestLastEnd(), String(Date.now() - 1_000));
+    const real = new DigestScheduler({
+      ledger: scheduler.ledger,
+      cron: '* * * * * *',
+      timeZone: 'UTC',
+      enqueueSlot: async (slot) => {
+        clock = Date.now();
+        await scheduler.runner.runSlot(slot);
+      },
+    });
+    await real.start();
     await smtp.waitFor((sink) => sink.mails.length >= 1);
-    await scheduler.stop();
+    await real.stop();
     expect(smtp.mails[0]!.parsed.subject).toContain('[gem-watch] Digest');
   });
 
@@ -495,12 +550,3 @@ describe('digest scheduler (real Redis, real SMTP)', () => {
     expect(asDigest).toBeTypeOf('function');
   });
 });
-
-/** Polls a condition (no fixed sleep decides the outcome); fails after 10 s. */
-async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

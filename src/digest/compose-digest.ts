@@ -25,9 +25,9 @@ export interface ComposedDigest {
 
 /**
  * Reads what the digest of `period` needs (its transitions, those of the period of the same length
- * before it, and the tracked jobs now), builds the model and renders every part.
+ * before it, and the tracked jobs now) and builds the model every channel renders.
  */
-export async function composeDigest(options: ComposeDigestOptions): Promise<ComposedDigest> {
+export async function readDigest(options: ComposeDigestOptions): Promise<DigestModel> {
   const { source, period } = options;
   if (!(period.end > period.start)) throw new RangeError(`empty digest period: ${period.start} – ${period.end}`);
   const previousPeriod = { start: period.start - (period.end - period.start), end: period.start };
@@ -37,10 +37,15 @@ export async function composeDigest(options: ComposeDigestOptions): Promise<Comp
     source.readTransitions(previousPeriod.start, previousPeriod.end - 1),
     source.listTracked(),
   ]);
-  const model = buildDigest(
+  return buildDigest(
     { period, previousPeriod, transitions, previousTransitions, tracked, timeZone: options.timeZone, stalledAfterMs: options.stalledAfterMs },
     options.now,
   );
+}
+
+/** The digest of `period` read and rendered for e-mail and Slack, for `gem-watch digest` to show. */
+export async function composeDigest(options: ComposeDigestOptions): Promise<ComposedDigest> {
+  const model = await readDigest(options);
   return {
     model,
     email: renderEmail({ digest: model }, { timeZone: model.timeZone }),

@@ -61,3 +61,14 @@ describe('CronSlots.latestAtOrBefore', () => {
     expect(() => new CronSlots('every day', 'UTC')).toThrow(/not a node-cron expression/);
   });
 });
+
+describe('CronSlots.nextAfter', () => {
+  it('finds the first slot strictly after an instant, in the time zone', () => {
+    const daily = slots('0 8 * * *');
+    expect(iso(daily.nextAfter(at('2026-01-21T08:00:00.000Z')))).toBe('2026-01-22T08:00:00.000Z');
+    expect(iso(daily.nextAfter(at('2026-01-21T07:59:59.000Z')))).toBe('2026-01-21T08:00:00.000Z');
+    const weekdays = slots('30 7 * * 1-5', 'Europe/Amsterdam');
+    // Friday 2026-01-23 07:30 Amsterdam is 06:30 UTC; the next is Monday.
+    expect(iso(weekdays.nextAfter(at('2026-01-23T06:30:00Z')))).toBe('2026-01-26T06:30:00.000Z');
+  });
+});

@@ -63,6 +63,31 @@ export class CronSlots {
     return undefined;
   }
 
+  /** The first instant after `at` the expression fires at, epoch ms; undefined if none within maxDaysBack days. */
+  nextAfter(at: number): number | undefined {
+    const today = wallClock(at, this.timeZone);
+    const ascending = (values: number[]) => [...values].reverse();
+    const atSeconds = today.hour * 3600 + today.minute * 60 + today.second;
+    for (let ahead = 0; ahead <= this.maxDaysBack; ahead++) {
+      const day = new Date(Date.UTC(today.year, today.month - 1, today.day + ahead));
+      const y = day.getUTCFullYear();
+      const mo = day.getUTCMonth() + 1;
+      const d = day.getUTCDate();
+      if (!this.dayMayMatch(y, mo, d)) continue;
+      for (const hour of ascending(this.hours)) {
+        for (const minute of ascending(this.minutes)) {
+          for (const second of ascending(this.seconds)) {
+            // Earlier today than `at`: skipped without converting, as in latestAtOrBefore.
+            if (ahead === 0 && hour * 3600 + minute * 60 + second < atSeconds) continue;
+            const candidate = this.localToEpoch(y, mo, d, hour, minute, second);
+            if (candidate !== undefined && candidate > at && this.matcher.match(new Date(candidate))) return candidate;
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
   /** Releases the matcher task from node-cron's registry. */
   close(): void {
     void this.matcher.destroy();

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { Destination } from '../domain/routing.js';
 
 /**
  * Reads the digest's settings from the configuration, in one place for the daemon and the CLI.
@@ -16,12 +17,20 @@ export interface DigestSettings {
   /** The webhook name for the Slack summary (`default` = slack.webhookUrl); empty = none. */
   slackWebhook: string;
   sendEmpty: boolean;
+  /**
+   * Where each period goes, one notify task each: e-mail to the digest's recipients (`to`, filled
+   * in at send time), the Slack summary to its webhook. On the default route: the operators'.
+   */
+  destinations: DigestDestination[];
   /** alerts.stalledMinutes in ms: running jobs without progress this long are shown as stalled. */
   stalledAfterMs: number;
 }
 
 export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts'>): DigestSettings {
   const to = config.email.smtpUrl ? (config.digest.to.length > 0 ? config.digest.to : config.email.to) : [];
+  const destinations: DigestDestination[] = [];
+  if (to.length > 0) destinations.push({ route: 'default', channel: 'email', target: 'route' });
+  if (config.digest.slackWebhook !== '') destinations.push({ route: 'default', channel: 'slack', target: config.digest.slackWebhook });
   return {
     cron: config.digest.cron,
     timeZone: config.digest.timezone,
@@ -29,9 +38,13 @@ export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts
     slack: config.digest.slackWebhook !== '',
     slackWebhook: config.digest.slackWebhook,
     sendEmpty: config.digest.sendEmpty,
+    destinations,
     stalledAfterMs: Math.round(config.alerts.stalledMinutes * 60_000),
   };
 }
+
+/** One channel a digest goes to. */
+export type DigestDestination = Destination;
 
 /** True when the digest has somewhere to go; the daemon starts its scheduler only then. */
 export function digestEnabled(config: Pick<Config, 'digest' | 'email' | 'alerts'>): boolean {

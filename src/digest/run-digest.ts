@@ -1,17 +1,15 @@
 import { writeFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
 import type { DigestPeriod } from '../domain/digest.js';
+import type { NotifyTaskData } from '../notify/task.js';
+import type { DigestLedger } from '../state/digest-ledger.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
-import type { Keys } from '../state/keys.js';
 import { formatInstant } from '../templates/format.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
 import { DigestCommandError } from './digest-command-error.js';
 import type { DigestSettings } from './digest-config.js';
-import { DigestLedger } from '../state/digest-ledger.js';
-import { DigestScheduler } from './digest-scheduler.js';
-import type { DigestSender } from './digest-sender.js';
+import { DigestBusyError, DigestRunner } from './digest-runner.js';
 import type { DigestSource } from './digest-source.js';
 
 /**
@@ -19,10 +17,28 @@ import type { DigestSource } from './digest-source.js';
  * - no flag: prints the plain-text digest of the period so far (what the next one would say);
  * - `--dry-run`: writes the HTML digest to stdout, or to `--out FILE`; sends nothing, changes nothing;
  * - `--now`: sends the next digest now, through the same protocol as the schedule: it covers the
- *   time since the last digest, and the scheduled one that follows starts where it ends;
+ *   time since the last digest, and the scheduled one that follows starts where it ends. Its
+ *   messages go through the notify queue like every other; the command waits a while for a worker
+ *   to deliver them and says where each stands;
  * - `--since ISO`: sets the start. With `--now` that makes an extra, ad-hoc digest of [since, now)
  *   which leaves the schedule alone (it may overlap digests already sent: the operator asked).
  */
+
+/** Where one channel's copy of a digest stands. */
+export interface DigestDeliveryState {
+  channel: string;
+  /** `waiting`: no worker has finished it yet (`error` says why the last attempt failed, if one did). */
+  state: 'delivered' | 'failed' | 'waiting';
+  error?: string;
+}
+
+/** The notify queue, as `digest --now` uses it (queue/digest-queue.ts). */
+export interface DigestQueueing {
+  /** Adds the tasks under their deterministic ids. */
+  enqueue(tasks: NotifyTaskData[]): Promise<void>;
+  /** Waits a while for the tasks to be delivered or fail; where each stands. */
+  settle(tasks: NotifyTaskData[]): Promise<DigestDeliveryState[]>;
+}
 
 export interface RunDigestOptions {
   /** `--now`: send one immediately. */
@@ -40,11 +56,10 @@ export interface RunDigestOptions {
 export interface RunDigestContext {
   /** Built from the configuration by `digestSettings`. */
   settings: DigestSettings;
-  redis: Redis;
-  keys: Keys;
+  ledger: DigestLedger;
   source: DigestSource;
-  /** The channels; needed only with `--now`. */
-  sender?: DigestSender;
+  /** The notify queue; needed only with `--now`. */
+  queue?: DigestQueueing;
   /** Where HTML and text go. Default process.stdout. */
   stdout?: NodeJS.WritableStream;
   /** Epoch ms now. Default Date.now. */
@@ -107,24 +122,12 @@ export async function runDigest(options: RunDigestOptions, context: RunDigestCon
 
     if (options.now) {
       // An ad-hoc digest from --since: sent as asked, outside the schedule.
-      const sender = requireSender(context);
-      const channels: string[] = [];
-      try {
-        if (settings.to.length > 0) {
-          await sender.sendEmail({ to: settings.to, ...composed.email });
-          channels.push('email');
-        }
-        if (settings.slack) {
-          if (!sender.sendSlack) throw new DigestCommandError('digest.slackWebhook is set but no Slack channel is available');
-          await sender.sendSlack(composed.slack);
-          channels.push('slack');
-        }
-      } catch (error) {
-        if (error instanceof DigestCommandError) throw error;
-        const done = channels.length > 0 ? ` (already sent: ${channels.join(', ')})` : '';
-        throw new DigestCommandError(`sending the digest failed${done}: ${errorText(error)}`, false, { cause: error });
-      }
-      if (channels.length === 0) throw new DigestCommandError('the digest has no destination: set digest.to or email.to (with SMTP_URL), or digest.slackWebhook');
+      const queue = requireQueue(context);
+      if (settings.destinations.length === 0) throw new DigestCommandError('the digest has no destination: set digest.to or email.to (with SMTP_URL), or digest.slackWebhook');
+      const giveUpAt = slots.nextAfter(now) ?? now + 86_400_000;
+      const tasks = settings.destinations.map((destination) => ({ ...destination, digest: { model: composed.model, giveUpAt } }));
+      await queue.enqueue(tasks);
+      const channels = await delivered(queue, tasks, label);
       return { action: 'sent', period, channels, scheduled: false, message: `sent an extra digest of ${label} to ${channels.join(' and ')}; the schedule is unchanged` };
     }
 
@@ -146,57 +149,66 @@ function parseSince(text: string, now: number): number {
 }
 
 async function nextStart(context: RunDigestContext, slots: CronSlots, now: number): Promise<number> {
-  const { lastEnd, pending } = await new DigestLedger(context.redis, context.keys).read();
-  return pending?.start ?? lastEnd ?? slots.latestAtOrBefore(now - 1) ?? now - 86_400_000;
+  return (await context.ledger.lastEnd()) ?? slots.latestAtOrBefore(now - 1) ?? now - 86_400_000;
 }
 
-function requireSender(context: RunDigestContext): DigestSender {
-  if (!context.sender) throw new DigestCommandError('the digest has no channel to send through: configure SMTP_URL or a Slack webhook');
-  return context.sender;
+function requireQueue(context: RunDigestContext): DigestQueueing {
+  if (!context.queue) throw new DigestCommandError('the digest has no queue to send through');
+  return context.queue;
+}
+
+/**
+ * Waits for the tasks; the channels that delivered. A channel that failed for good, or that still
+ * refuses when the wait is over, is a DigestCommandError naming it; one no worker took yet is said
+ * plainly: a running gem-watch sends it.
+ */
+async function delivered(queue: DigestQueueing, tasks: NotifyTaskData[], label: string): Promise<string[]> {
+  const states = await queue.settle(tasks);
+  const refused = states.filter((entry) => entry.state === 'failed' || entry.error !== undefined);
+  if (refused.length > 0) {
+    const what = refused.map((entry) => `${entry.channel}: ${entry.error ?? 'failed'}`).join('; ');
+    const retried = refused.some((entry) => entry.state === 'waiting') ? '; the notify queue retries it until the next digest is due' : '';
+    throw new DigestCommandError(`sending the digest of ${label} failed (${what})${retried}`);
+  }
+  const waiting = states.filter((entry) => entry.state === 'waiting').map((entry) => entry.channel);
+  if (waiting.length > 0) {
+    throw new DigestCommandError(`the digest of ${label} is queued for ${waiting.join(' and ')}, but no worker took it yet: a running gem-watch sends it`);
+  }
+  return states.map((entry) => entry.channel);
 }
 
 async function sendScheduled(context: RunDigestContext, settings: DigestSettings, now: number): Promise<RunDigestResult> {
-  let scheduler: DigestScheduler;
+  const queue = requireQueue(context);
+  const queued: NotifyTaskData[] = [];
+  let runner: DigestRunner;
   try {
-    scheduler = new DigestScheduler({
-      redis: context.redis,
-      keys: context.keys,
+    runner = new DigestRunner({
+      ledger: context.ledger,
       source: context.source,
-      sender: requireSender(context),
-      cron: settings.cron,
-      timeZone: settings.timeZone,
-      to: settings.to,
-      slack: settings.slack,
-      sendEmpty: settings.sendEmpty,
-      stalledAfterMs: settings.stalledAfterMs,
-      logger: context.logger,
+      settings,
+      enqueue: async (tasks) => {
+        await queue.enqueue(tasks);
+        queued.push(...tasks);
+      },
+      ...(context.logger ? { logger: context.logger } : {}),
       clock: () => now,
     });
   } catch (error) {
-    if (error instanceof DigestCommandError) throw error;
     throw new DigestCommandError(errorText(error), false, { cause: error });
   }
   try {
-    const result = await scheduler.sendNow(now);
-    switch (result.kind) {
-      case 'done': {
-        const last = result.digests[result.digests.length - 1]!;
-        const channels = [...new Set(result.digests.flatMap((digest) => digest.channels))];
-        const label = `${formatInstant(last.period.start, settings.timeZone)} – ${formatInstant(last.period.end, settings.timeZone)}`;
-        const earlier = result.digests.length > 1 ? ` (after finishing ${result.digests.length - 1} digest(s) left pending)` : '';
-        return { action: 'sent', period: last.period, channels, scheduled: true, message: `sent the digest of ${label} to ${channels.join(' and ')}${earlier}; the next scheduled digest starts there` };
-      }
-      case 'busy':
-        throw new DigestCommandError('another replica is sending a digest right now; try again in a minute');
-      case 'failed':
-        throw new DigestCommandError(
-          `sending the digest failed${result.channel ? ` (${result.channel})` : ''}: ${result.error}. The period stays pending; the daemon retries it, or run this again`,
-        );
-      default:
-        return { action: 'nothing', message: 'nothing to send: the last digest ended just now' };
-    }
+    const result = await runner.sendNow(now);
+    const last = result.digests[result.digests.length - 1];
+    if (!last) return { action: 'nothing', message: 'nothing to send: the last digest ended just now' };
+    const label = `${formatInstant(last.period.start, settings.timeZone)} – ${formatInstant(last.period.end, settings.timeZone)}`;
+    const channels = await delivered(queue, queued, label);
+    const earlier = result.digests.length > 1 ? ` (after finishing ${result.digests.length - 1} digest(s) left open)` : '';
+    return { action: 'sent', period: last.period, channels, scheduled: true, message: `sent the digest of ${label} to ${channels.join(' and ')}${earlier}; the next scheduled digest starts there` };
+  } catch (error) {
+    if (error instanceof DigestBusyError) throw new DigestCommandError(error.message, false, { cause: error });
+    throw error;
   } finally {
-    await scheduler.stop();
+    runner.close();
   }
 }
 

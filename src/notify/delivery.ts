@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
+import { DigestLedger } from '../state/digest-ledger.js';
 import type { Keys } from '../state/keys.js';
 import { DELIVERED_UNMARKED, DeliveryError, isRateLimited } from './errors.js';
 import type { Notifier } from './notifier.js';
@@ -64,6 +65,11 @@ export interface DeliveryOptions {
    * notify/stages/policy.ts. Without it every task is sent as it is.
    */
   policy?: PolicyStage;
+  /**
+   * Who gets the digest by e-mail (digest.to, else email.to): from the configuration, never from
+   * task data. Default: the default route's recipients.
+   */
+  digestRecipients?: readonly string[];
   /** Clock, epoch ms; default Date.now. */
   now?: () => number;
 }
@@ -94,6 +100,7 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
   const now = options.now ?? Date.now;
   const dedup = new DeliveryDedup(redis, keys, dedupSettings(config));
   const gate = new EndpointGate(redis, keys);
+  const digests = new DigestLedger(redis, keys);
   const report = outcomeReporter(options.onOutcome, logger);
 
   return async function deliver(run: DeliveryAttempt): Promise<NotifyResult> {
@@ -166,7 +173,8 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
 
       let detail: string | undefined;
       try {
-        detail = await sendMessage(notifier, renderFor(notifier, decision.content, task.route, config), task, taskId, run.signal);
+        const recipients = task.digest && options.digestRecipients?.length ? options.digestRecipients : undefined;
+        detail = await sendMessage(notifier, renderFor(notifier, decision.content, task.route, config), task, taskId, run.signal, recipients);
       } catch (error) {
         throw await failed(error);
       }
@@ -206,16 +214,34 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
       if (!classified.retryable) {
         log.error({ reason: classified.reason, status: classified.status, attempt }, `notification failed permanently, not retried: ${text}`);
         await report({ ...base, ...about, outcome: 'failed', attempt, reason: classified.reason, error: text, at: now() });
+        await digestGivenUp();
         return permanent(`[${classified.reason}] ${text}`);
       }
-      const last = attempt >= attempts;
-      if (last) {
+      // A digest is retried until the next one is due, then given up for its period only: one
+      // broken channel must not hold back every later digest.
+      const digestDue = task.digest !== undefined && now() >= task.digest.giveUpAt;
+      const last = attempt >= attempts || digestDue;
+      if (digestDue) {
+        log.error(
+          { reason: classified.reason, status: classified.status, attempt },
+          `digest: ${task.channel} refused the period until the next one was due; given up on ${task.channel}, so later digests go out: ${text}`,
+        );
+      } else if (last) {
         log.error({ reason: classified.reason, status: classified.status, attempt, attempts }, `notification failed on its last attempt, given up: ${text}`);
       } else {
         log.warn({ reason: classified.reason, status: classified.status, attempt, attempts, retryAfterMs: classified.retryAfterMs }, `notification failed, will retry: ${text}`);
       }
       await report({ ...base, ...about, outcome: last ? 'failed' : 'retrying', attempt, reason: classified.reason, error: text, at: now() });
-      return storedError(classified);
+      if (!last) return storedError(classified);
+      await digestGivenUp();
+      // Attempts may remain: the digest's end of retries is its period's, not the attempt count.
+      return digestDue ? permanent(`[${classified.reason}] ${text}`) : storedError(classified);
+    }
+
+    /** A digest a channel gave up: its line in the digest log says so. */
+    async function digestGivenUp(): Promise<void> {
+      if (!task.digest) return;
+      await digests.missed(task.digest.model.period.end, task.channel).catch((error: unknown) => log.warn({ err: error }, 'could not note the given-up digest in the digest log'));
     }
   };
 }

@@ -1,3 +1,4 @@
+import type { DigestModel } from '../domain/digest.js';
 import { jobAlertKey, type JobAlert } from '../domain/overdue.js';
 import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { Destination } from '../domain/routing.js';
@@ -25,6 +26,19 @@ export interface NotifyTaskData extends Destination {
    * are read from Redis when it runs (src/state/gathering-store.ts), not carried here.
    */
   group?: GroupRef;
+  /** One channel's copy of a digest period (digest/digest-runner.ts queues them). */
+  digest?: DigestDelivery;
+}
+
+/**
+ * A digest as a delivery: the model is built once, when its period is queued, so every attempt
+ * sends the same digest. A channel still refusing it at `giveUpAt` (when the next period is due)
+ * gives it up for this period only.
+ */
+export interface DigestDelivery {
+  model: DigestModel;
+  /** Epoch ms after which a failed attempt is the last. */
+  giveUpAt: number;
 }
 
 /** Which gathering a grouped message sends: its kind and its sequence number at the destination. */
@@ -37,8 +51,10 @@ export interface GroupRef {
  * The id of a notify task. Every part is encoded (no `-` inside a part), and each kind has its own
  * number of parts or a leading word that no other kind has, so no two kinds can share an id.
  */
-export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'route' | 'channel' | 'target'>): string {
-  const subject = data.transition
+export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest' | 'route' | 'channel' | 'target'>): string {
+  const subject = data.digest
+    ? `digest-${data.digest.model.period.start}-${data.digest.model.period.end}`
+    : data.transition
     ? transitionKey(data.transition)
     : data.jobAlert
       ? `jobalert-${jobAlertKey(data.jobAlert)}`
@@ -49,7 +65,8 @@ export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' |
 }
 
 /** What a notify task is about, for people: `42 v3 finished`, `burst group 7`, `alert polling down`. */
-export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group'>): string {
+export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest'>): string {
+  if (task.digest) return `digest ${new Date(task.digest.model.period.start).toISOString()} – ${new Date(task.digest.model.period.end).toISOString()}`;
   if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
   if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
   if (task.group) return `${task.group.kind} group ${task.group.seq}`;
@@ -78,11 +95,15 @@ export function checkNotifyTask(data: unknown): NotifyTaskData | string {
     if (typeof a.jobId !== 'string' || typeof a.kind !== 'string' || typeof a.version !== 'number' || typeof a.since !== 'number' || !a.job || typeof a.job !== 'object') {
       return 'task job alert is malformed';
     }
+  } else if (task.digest) {
+    const d = task.digest;
+    const period = d.model && typeof d.model === 'object' ? (d.model as Partial<DigestModel>).period : undefined;
+    if (typeof d.giveUpAt !== 'number' || !period || typeof period.start !== 'number' || typeof period.end !== 'number') return 'task digest is malformed';
   } else if (task.group) {
     const g = task.group;
     if ((g.kind !== 'burst' && g.kind !== 'held') || !Number.isInteger(g.seq)) return 'task group is malformed';
   } else {
-    return 'task has neither a transition nor an alert';
+    return 'task has neither a transition, an alert, a group nor a digest';
   }
   return task as NotifyTaskData;
 }

@@ -24,6 +24,8 @@ export interface HttpServerSources {
   pollQueue: Queue;
   detailQueue: Queue;
   notifyQueue: Queue;
+  /** The digest's slot tasks and deliveries; shown beside the others when given. */
+  housekeepingQueue?: Queue;
   /** True when every worker this process started is running (true when it runs none). */
   workersRunning(): boolean;
 }
@@ -283,6 +285,6 @@ export class HttpServer {
 
   private queues(): Queue[] {
     const { sources } = this.options;
-    return [sources.pollQueue, sources.detailQueue, sources.notifyQueue];
+    return [sources.pollQueue, sources.detailQueue, sources.notifyQueue, ...(sources.housekeepingQueue ? [sources.housekeepingQueue] : [])];
   }
 }

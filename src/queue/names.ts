@@ -1,4 +1,5 @@
 import { encodeIdPart } from '../domain/transition.js';
+import type { NotifyTaskData } from '../notify/task.js';
 
 /**
  * Queue names and deterministic BullMQ job ids. BullMQ rejects custom ids containing `:`, and an id
@@ -14,9 +15,33 @@ export const QUEUE_NAMES = {
   detail: 'gem-detail',
   /** One task per (transition, route, channel): delivery. */
   notify: 'gem-notify',
-  /** Digests, scheduled alerts and other housekeeping. */
+  /**
+   * The digest: one task per slot, which claims the period (digest/digest-runner.ts), and one per
+   * channel of each period, which the notify stages deliver like any notify task. They are not on
+   * the notify queue so that a replica from before the digest ran on the queue, which would refuse
+   * a digest delivery as malformed, never takes one during an upgrade.
+   */
   housekeeping: 'gem-housekeeping',
 } as const;
+
+/** The task of a digest slot: the period ending at it. */
+export interface DigestSlotTaskData {
+  /** Epoch ms of the digest's cron slot. */
+  digestSlot: number;
+}
+
+/** A housekeeping task: a digest slot, or one channel's copy of a digest (a notify task). */
+export type HousekeepingTaskData = DigestSlotTaskData | NotifyTaskData;
+
+/** True for a digest slot's task. */
+export function isDigestSlotTask(data: HousekeepingTaskData): data is DigestSlotTaskData {
+  return typeof data === 'object' && data !== null && 'digestSlot' in data;
+}
+
+/** One id per slot: every replica's cron adds the same task. */
+export function digestSlotTaskId(slot: number): string {
+  return `digest-${slot}`;
+}
 
 export interface PollTaskData {
   jobType: string;

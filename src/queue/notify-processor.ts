@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { DelayedError, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { digestSettings } from '../digest/digest-config.js';
 import { createDelivery, type DeliveryOptions, type NotifyResult } from '../notify/delivery.js';
 import { DeliveryError } from '../notify/errors.js';
 import { NotificationLog } from '../notify/notification-log.js';
@@ -101,6 +102,7 @@ export function createNotifyStage(options: NotifyStageOptions): (context: Notify
         redis,
         keys,
         logger,
+        digestRecipients: digestSettings(config).to,
         ...(policy ? { policy } : {}),
         ...(options.now ? { now: options.now } : {}),
         onOutcome: recordOutcomes({ metrics, log, ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}) }),

@@ -20,7 +20,8 @@ import { queueOptions } from './queue-options.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import type { NotifyTaskData } from '../notify/task.js';
-import { QUEUE_NAMES, type DetailTaskData, type PollTaskData } from './names.js';
+import { digestJobs } from './digest-queue.js';
+import { digestSlotTaskId, isDigestSlotTask, QUEUE_NAMES, type DetailTaskData, type DigestSlotTaskData, type HousekeepingTaskData, type PollTaskData } from './names.js';
 import { detailTasks, PollProcessor } from './poll-processor.js';
 import { PollScheduler, shortestCronGapMs } from './poll-scheduler.js';
 
@@ -28,7 +29,7 @@ export type Role = 'all' | 'scheduler' | 'worker';
 
 /** The delivery side, supplied by the notify module. */
 export interface NotifyStage {
-  processor: (task: BullJob<NotifyTaskData>, token?: string) => Promise<unknown>;
+  processor: (task: BullJob<NotifyTaskData>, token?: string, signal?: AbortSignal) => Promise<unknown>;
   /** Worker settings: concurrency, backoff strategy, limiter. */
   workerOptions?: Partial<WorkerOptions>;
   /** Attempts, backoff and retention of each notify task. */
@@ -44,6 +45,11 @@ export interface PipelineOptions {
   resolveAlert?: ResolveAlertDestinations;
   /** Builds the delivery side, given the pipeline's Redis connection, keys and notify queue. */
   notify: (context: { redis: Redis; keys: Keys; notifyQueue: Queue<NotifyTaskData> }) => NotifyStage;
+  /**
+   * Builds the housekeeping side (the digest's slot tasks), given the pipeline; the housekeeping
+   * worker runs where the other workers run. Without it, slot tasks wait for a replica that has it.
+   */
+  housekeeping?: (pipeline: WatchPipeline) => (task: DigestSlotTaskData) => Promise<unknown>;
   role?: Role;
   /** Run the notify worker in this process. Default: when the role runs workers. */
   runNotifyWorker?: boolean;
@@ -67,6 +73,7 @@ export class WatchPipeline {
   readonly pollQueue: Queue<PollTaskData>;
   readonly detailQueue: Queue<DetailTaskData>;
   readonly notifyQueue: Queue<NotifyTaskData>;
+  readonly housekeepingQueue: Queue<HousekeepingTaskData>;
   readonly dispatcher: Dispatcher;
   readonly pollProcessor: PollProcessor;
   readonly detailProcessor: DetailProcessor;
@@ -110,6 +117,20 @@ export class WatchPipeline {
       }),
     );
     this.notifyQueue = this.watchQueue(new Queue<NotifyTaskData>(QUEUE_NAMES.notify, opened));
+    this.housekeepingQueue = this.watchQueue(
+      new Queue<HousekeepingTaskData>(QUEUE_NAMES.housekeeping, {
+        ...opened,
+        defaultJobOptions: {
+          // Redis away or an older daemon's lease: retried for half an hour. A slot whose task
+          // failed for good is added again by the digest's check (its period was never claimed) or
+          // finished by the next slot's task (it was): removed on failure so the re-add can happen.
+          attempts: 30,
+          backoff: { type: 'fixed', delay: 60_000 },
+          removeOnComplete: { age: 7 * DAY_MS / 1000, count: 100 },
+          removeOnFail: true,
+        },
+      }),
+    );
     this.notifyStage = options.notify({ redis: this.redis, keys: this.keys, notifyQueue: this.notifyQueue });
     this.dispatcher = new Dispatcher({
       notifyQueue: this.notifyQueue,
@@ -248,6 +269,24 @@ export class WatchPipeline {
         },
       );
       this.watchWorker(detailWorker);
+      const digestSlot = this.options.housekeeping?.(this);
+      if (digestSlot) {
+        // Slot tasks and the digest's deliveries; the latter run the notify stages, with the
+        // notify queue's backoff strategy (a slot task's `fixed` backoff is BullMQ's own).
+        this.watchWorker(
+          new Worker<HousekeepingTaskData>(
+            QUEUE_NAMES.housekeeping,
+            (task, token, signal) =>
+              isDigestSlotTask(task.data) ? digestSlot(task.data) : this.notifyStage.processor(task as BullJob<NotifyTaskData>, token, signal),
+            {
+              ...this.notifyStage.workerOptions,
+              concurrency: 2,
+              connection: this.connection('housekeeping-worker'),
+              prefix: config.redis.prefix,
+            },
+          ),
+        );
+      }
       if (this.options.runNotifyWorker ?? true) {
         this.watchWorker(
           new Worker<NotifyTaskData>(QUEUE_NAMES.notify, this.notifyStage.processor, {
@@ -260,6 +299,16 @@ export class WatchPipeline {
       }
     }
     if (role !== 'worker') this.scheduler.start();
+  }
+
+  /** Adds the digest task of a cron slot; every replica adds the same id, so one task runs. */
+  async queueDigestSlot(slot: number): Promise<void> {
+    await this.housekeepingQueue.add('digest', { digestSlot: slot }, { jobId: digestSlotTaskId(slot) });
+  }
+
+  /** Queues one channel's copy each of a digest period; their ids carry the period (digest-queue.ts). */
+  async queueDigestDeliveries(tasks: readonly NotifyTaskData[]): Promise<void> {
+    if (tasks.length > 0) await this.housekeepingQueue.addBulk(digestJobs(tasks, this.notifyStage.jobOptions));
   }
 
   /** True when every worker this process started is running. */
@@ -304,7 +353,7 @@ export class WatchPipeline {
       this.options.logger.warn({ graceMs }, 'tasks still running after the grace period; forcing workers closed');
       await Promise.all(this.workers.map((worker) => worker.close(true)));
     }
-    await Promise.all([this.pollQueue.close(), this.detailQueue.close(), this.notifyQueue.close()]);
+    await Promise.all([this.pollQueue.close(), this.detailQueue.close(), this.notifyQueue.close(), this.housekeepingQueue.close()]);
     await Promise.all(this.connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { DigestStateError } from './digest-state-error.js';
@@ -6,39 +5,27 @@ import { withScripts, type ScriptCommands } from './scripts.js';
 
 /**
  * The digest's state in Redis, shared by every replica (protocol: docs/architecture.md, "The digest"):
- * - `digest:last-end`: where the last digest sent, or skipped as empty, ended; the next starts there.
- * - `digest:lock`: a lease on sending; one replica at a time works on digests.
- * - `digest:pending`: the period being sent and the channels already done. Written before the first
- *   send, so a crash leaves the exact period behind for whoever comes next.
- * - `digest:log`: the latest digests, for people and the status page.
- * Every write made while working (pending, completion) checks the lease first, in one Lua script, so
- * a replica that lost its lease cannot overwrite the work of the one that took it over
- * (lua/digest-write-pending-2.lua, lua/digest-complete-4.lua; the lease: lua/extend-lock-1.lua,
- * lua/release-lock-1.lua).
+ * - `digest:last-end`: where the last period claimed ended; the next one starts there.
+ * - `digest:open`: the periods claimed whose messages are not yet all queued, by end. A slot's task
+ *   claims its period (lua/digest-claim-4.lua) before it reads or sends anything, so a crash leaves
+ *   the exact period for the task's retry, or for the next slot's task, to finish.
+ * - `digest:log`: the latest digests, for people and the status page; a channel that gives a period
+ *   up is noted on its line (lua/digest-missed-1.lua).
+ * Sending is not here: each channel's copy of a digest is a notify task (notify/task.ts), with the
+ * delivery's lock, marker and retries.
  */
 
-/** A digest period being sent. */
-export interface PendingDigest {
-  /** [start, end), epoch ms. */
+/** A digest period claimed for sending: [start, end), epoch ms. */
+export interface OpenDigest {
   start: number;
   end: number;
-  /** Channels already delivered (`email`, `slack`). */
-  done: string[];
   /** Sent even when empty (`digest --now`). */
-  force?: boolean;
-  /** Failed attempts so far. */
-  failures?: number;
-  /** Epoch ms before which no replica retries (shared backoff after a failed send). */
-  retryAt?: number;
-  /** Epoch ms of the last failed attempt: a new slot skips the backoff once, not on every check. */
-  failedAt?: number;
-  /** The last failure, scrubbed, for people and the status page. */
-  lastError?: string;
+  force: boolean;
 }
 
 /**
- * How a period ended: sent on at least one channel, skipped because nothing happened, or given up
- * because every channel refused it until the next period was due.
+ * How a period ended: queued for its channels (`sent`), skipped because nothing happened, or given
+ * up because every channel refused it until the next period was due.
  */
 export type DigestOutcome = 'sent' | 'skipped-empty' | 'given-up';
 
@@ -47,13 +34,24 @@ export interface DigestLogEntry {
   start: number;
   end: number;
   outcome: DigestOutcome;
+  /** Channels the digest was queued for. */
   channels: string[];
   /** Channels that refused the period until the next one was due; it was given up on them. */
   missed?: string[];
-  /** Epoch ms it was completed. */
+  /** Epoch ms it was queued (or skipped). */
   at: number;
   subject?: string;
 }
+
+/** What claiming a slot's period found. */
+export type DigestClaim =
+  | { kind: 'open'; period: OpenDigest }
+  /** The last period ends at or after the slot: nothing to send. */
+  | { kind: 'done' }
+  /** The schedule has no start yet: a very first start catches nothing up. */
+  | { kind: 'uninitialised' }
+  /** A daemon from before the digest ran on the queue is sending; try again later. */
+  | { kind: 'busy' };
 
 export interface DigestLedgerOptions {
   /** Entries kept in the digest log. Default 100. */
@@ -73,13 +71,10 @@ export class DigestLedger {
     this.scripts = withScripts(redis);
   }
 
-  /** Where the last digest ended and the period being sent, if any. */
-  async read(): Promise<{ lastEnd?: number; pending?: PendingDigest }> {
-    const [lastEnd, pending] = await this.redis.mget(this.keys.digestLastEnd(), this.keys.digestPending());
-    const out: { lastEnd?: number; pending?: PendingDigest } = {};
-    if (lastEnd !== null && lastEnd !== undefined && Number.isFinite(Number(lastEnd))) out.lastEnd = Number(lastEnd);
-    if (pending !== null && pending !== undefined) out.pending = parsePending(pending);
-    return out;
+  /** Where the last period claimed ended, if the schedule has started. */
+  async lastEnd(): Promise<number | undefined> {
+    const value = await this.redis.get(this.keys.digestLastEnd());
+    return value !== null && Number.isFinite(Number(value)) ? Number(value) : undefined;
   }
 
   /** Sets where the first digest starts, unless anything is set already. True if this call set it. */
@@ -93,41 +88,42 @@ export class DigestLedger {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  /** Takes the sending lease for `leaseMs`; the token to pass on, or undefined when another holds it. */
-  async acquire(due: number, leaseMs: number): Promise<string | undefined> {
-    const token = `${due}:${randomUUID()}`;
-    const ok = await this.redis.set(this.keys.digestLock(), token, 'PX', leaseMs, 'NX');
-    return ok === 'OK' ? token : undefined;
-  }
-
-  /** Extends our lease; false when it was lost (expired, taken over). */
-  async extend(token: string, leaseMs: number): Promise<boolean> {
-    return (await this.scripts.gemwatchExtendLock(this.keys.digestLock(), token, leaseMs)) === 1;
-  }
-
-  /** Gives the lease back if it is still ours. */
-  async release(token: string): Promise<void> {
-    await this.scripts.gemwatchReleaseLock(this.keys.digestLock(), token);
-  }
-
-  /** Records the period being sent; false (and nothing written) when the lease is not ours. */
-  async writePending(token: string, pending: PendingDigest): Promise<boolean> {
-    return (await this.scripts.gemwatchDigestWritePending(this.keys.digestLock(), this.keys.digestPending(), token, JSON.stringify(pending))) === 1;
-  }
-
-  /** Marks the period done: last-end moves to its end, pending is cleared, the log gets a line. */
-  async complete(token: string, entry: DigestLogEntry): Promise<boolean> {
-    const result = await this.scripts.gemwatchDigestComplete(
-      this.keys.digestLock(),
+  /**
+   * Claims the period from the last end to `end`, or finds the one claimed for `end` before.
+   * `startIfNone` (digest --now) claims even before the schedule started, from that start; such a
+   * period is sent even when empty.
+   */
+  async claim(end: number, startIfNone?: number): Promise<DigestClaim> {
+    const force = startIfNone !== undefined;
+    const reply = (await this.scripts.gemwatchDigestClaim(
       this.keys.digestLastEnd(),
+      this.keys.digestOpen(),
+      this.keys.digestLock(),
       this.keys.digestPending(),
-      this.keys.digestLog(),
-      token,
-      String(entry.end),
-      JSON.stringify(entry),
-      String(this.logMax),
-    );
-    return result === 1;
+      String(end),
+      force ? '1' : '0',
+      String(startIfNone ?? 0),
+    )) as [string, string?];
+    if (reply[0] === 'open') return { kind: 'open', period: parseOpen(reply[1]) };
+    if (reply[0] === 'done' || reply[0] === 'uninitialised' || reply[0] === 'busy') return { kind: reply[0] };
+    throw new DigestStateError(`the digest claim answered ${JSON.stringify(reply[0])}`);
+  }
+
+  /** Every period claimed and not yet closed, oldest first: a crash or a failed slot left them. */
+  async open(): Promise<OpenDigest[]> {
+    const records = await this.redis.hvals(this.keys.digestOpen());
+    return records.map(parseOpen).sort((a, b) => a.end - b.end);
+  }
+
+  /** Closes a period: it leaves the open ones and the log gets its line. False if closed before. */
+  async close(entry: DigestLogEntry): Promise<boolean> {
+    const closed = await this.scripts.gemwatchDigestClose(this.keys.digestOpen(), this.keys.digestLog(), String(entry.end), JSON.stringify(entry), String(this.logMax));
+    return closed === 1;
+  }
+
+  /** Notes on the period's log line that `channel` gave it up. */
+  async missed(end: number, channel: string): Promise<void> {
+    await this.scripts.gemwatchDigestMissed(this.keys.digestLog(), String(end), channel);
   }
 
   /** The latest digests, newest first. */
@@ -143,33 +139,17 @@ export class DigestLedger {
   }
 }
 
-/** A pending record that cannot be read is a fault to report, not a period to guess. */
-function parsePending(json: string): PendingDigest {
+/** An open period that cannot be read is a fault to report, not a period to guess. */
+function parseOpen(json: string | undefined): OpenDigest {
   let value: unknown;
   try {
-    value = JSON.parse(json);
+    value = JSON.parse(json ?? '');
   } catch (error) {
-    throw new DigestStateError('the pending digest record in Redis is not JSON', { cause: error });
+    throw new DigestStateError('an open digest period in Redis is not JSON', { cause: error });
   }
-  const record = value as Partial<PendingDigest> | null;
-  if (
-    !record ||
-    typeof record.start !== 'number' ||
-    typeof record.end !== 'number' ||
-    !(record.end > record.start) ||
-    !Array.isArray(record.done)
-  ) {
-    throw new DigestStateError('the pending digest record in Redis is malformed');
+  const record = value as Partial<OpenDigest> | null;
+  if (!record || typeof record.start !== 'number' || typeof record.end !== 'number' || !(record.end > record.start)) {
+    throw new DigestStateError('an open digest period in Redis is malformed');
   }
-  const pending: PendingDigest = {
-    start: record.start,
-    end: record.end,
-    done: record.done.filter((item): item is string => typeof item === 'string'),
-    force: record.force === true,
-  };
-  if (typeof record.failures === 'number') pending.failures = record.failures;
-  if (typeof record.retryAt === 'number') pending.retryAt = record.retryAt;
-  if (typeof record.failedAt === 'number') pending.failedAt = record.failedAt;
-  if (typeof record.lastError === 'string') pending.lastError = record.lastError;
-  return pending;
+  return { start: record.start, end: record.end, force: record.force === true };
 }

@@ -107,11 +107,19 @@ export class Keys {
   digestLastEnd(): string {
     return this.key('digest', 'last-end');
   }
-  /** String with a lease: the replica sending digests now (`<due ms>:<token>`); one at a time. */
+  /** Hash: period end → JSON `{start, end, force}` of each digest period claimed and not yet queued. */
+  digestOpen(): string {
+    return this.key('digest', 'open');
+  }
+  /**
+   * String with a lease, written only by daemons from before the digest ran on the queue: while it
+   * is held (or their pending period is set) a claim waits, so the two never send one period twice
+   * during an upgrade.
+   */
   digestLock(): string {
     return this.key('digest', 'lock');
   }
-  /** String: JSON of the digest period being sent and the channels already done; survives a crash. */
+  /** String: JSON of the period an older daemon is sending (see digestLock). */
   digestPending(): string {
     return this.key('digest', 'pending');
   }

@@ -24,7 +24,7 @@ export interface DeliveryLogEntry {
   attempts: number;
   /** `JOBID v3 finished`, `JOBID v2 stalled`, `alert polling down`, `burst group 4`. */
   subject: string;
-  kind?: 'transition' | 'alert' | 'job-alert' | 'group';
+  kind?: 'transition' | 'alert' | 'job-alert' | 'group' | 'digest';
   jobId?: string;
   version?: number;
   /** The transition's new status, or the job alert's kind. */

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
  * Every Lua script gem-watch runs, as an ioredis command name → its file in `lua/`. A file is named
  * `<name>-<numKeys>.lua` and opens with a comment listing KEYS, ARGV and the result; the number of
  * keys is read from the name, so the two cannot disagree. One table for all stores, so one script is
- * one command everywhere (the lock release of the digest and of deliveries is the same file).
+ * one command everywhere.
  */
 const SCRIPT_FILES = {
   gemwatchSaveJob: 'save-job-6.lua',
@@ -18,9 +18,9 @@ const SCRIPT_FILES = {
   gemwatchPollHealthClear: 'poll-health-clear-1.lua',
   gemwatchPollHealthFail: 'poll-health-fail-1.lua',
   gemwatchReleaseLock: 'release-lock-1.lua',
-  gemwatchExtendLock: 'extend-lock-1.lua',
-  gemwatchDigestWritePending: 'digest-write-pending-2.lua',
-  gemwatchDigestComplete: 'digest-complete-4.lua',
+  gemwatchDigestClaim: 'digest-claim-4.lua',
+  gemwatchDigestClose: 'digest-close-2.lua',
+  gemwatchDigestMissed: 'digest-missed-1.lua',
   gemwatchRateGateAcquire: 'rate-gate-acquire-1.lua',
   gemwatchRateGateHold: 'rate-gate-hold-1.lua',
   gemwatchGatherAdmit: 'gather-admit-5.lua',

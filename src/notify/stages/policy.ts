@@ -142,6 +142,8 @@ export class DeliveryPolicy {
   /** Decides what to do with one notify task at `now` (epoch ms). */
   async prepare(task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> {
     if (task.alert) return { action: 'send', content: { alert: task.alert } };
+    // The digest is the operators' summary on their schedule: no quiet hours, silence or burst holds it.
+    if (task.digest) return { action: 'send', content: { digest: task.digest.model } };
     if (task.group) return this.prepareGroup(task, task.group, now);
 
     const settings = routeAlertSettings(task.route, this.options.config);
@@ -283,7 +285,9 @@ export interface PolicyStage {
  */
 export async function decide(policy: PolicyStage | undefined, task: NotifyTaskData, taskId: string, now: number): Promise<PolicyDecision> {
   try {
-    return policy ? await policy.prepare(task, taskId, now) : { action: 'send', content: task.transition ? { transition: task.transition } : { alert: task.alert! } };
+    if (policy) return await policy.prepare(task, taskId, now);
+    if (task.digest) return { action: 'send', content: { digest: task.digest.model } };
+    return { action: 'send', content: task.transition ? { transition: task.transition } : { alert: task.alert! } };
   } catch (error) {
     throw storedError(new DeliveryError(`the delivery policy could not decide: ${errorText(error)}`, { reason: 'serverError', retryable: true, channel: task.channel, cause: error }));
   }

@@ -26,7 +26,7 @@ export interface DeliveryOutcomeEvent {
   subject: string;
   at: number;
   /** What the task carries: a transition, an operator alert, a stuck/overdue job, a grouped message. */
-  kind?: 'transition' | 'alert' | 'job-alert' | 'group';
+  kind?: 'transition' | 'alert' | 'job-alert' | 'group' | 'digest';
   /** The job, for transitions and job alerts. */
   jobId?: string;
   version?: number;
@@ -48,6 +48,7 @@ export function aboutOf(task: NotifyTaskData): Pick<DeliveryOutcomeEvent, 'kind'
   if (task.transition) return { kind: 'transition', jobId: task.transition.jobId, version: task.transition.version, status: task.transition.to, detectedAt: task.transition.detectedAt };
   if (task.jobAlert) return { kind: 'job-alert', jobId: task.jobAlert.jobId, version: task.jobAlert.version, status: task.jobAlert.kind };
   if (task.group) return { kind: 'group' };
+  if (task.digest) return { kind: 'digest' };
   return { kind: 'alert', status: task.alert!.state };
 }
 

@@ -10,8 +10,21 @@ import type { Notifier } from '../notifier.js';
  */
 
 /** Sends `message`; returns the channel's receipt, scrubbed (it is stored and logged). */
-export async function sendMessage<Message>(notifier: Notifier<Message>, message: Message, destination: Destination, taskId: string, signal?: AbortSignal): Promise<string | undefined> {
-  const receipt = await notifier.send(message, { route: destination.route, target: destination.target, idempotencyKey: taskId, ...(signal ? { signal } : {}) });
+export async function sendMessage<Message>(
+  notifier: Notifier<Message>,
+  message: Message,
+  destination: Destination,
+  taskId: string,
+  signal?: AbortSignal,
+  recipients?: readonly string[],
+): Promise<string | undefined> {
+  const receipt = await notifier.send(message, {
+    route: destination.route,
+    target: destination.target,
+    idempotencyKey: taskId,
+    ...(signal ? { signal } : {}),
+    ...(recipients ? { recipients: [...recipients] } : {}),
+  });
   return receipt.detail === undefined ? undefined : scrub(receipt.detail);
 }
 
