@@ -7,11 +7,11 @@ import type { Keys } from '../state/keys.js';
 import { DELIVERED_UNMARKED, DeliveryError, isRateLimited } from './errors.js';
 import type { Notifier } from './notifier.js';
 import { checkNotifyTask, notifySubject, notifyTaskId } from './task.js';
-import { dedupSettings, DeliveryDedup } from './stages/dedup.js';
+import { dedupSettings, DeliveryDedup, type DedupConfig } from './stages/dedup.js';
 import { decide, type PolicyStage } from './stages/policy.js';
 import { EndpointGate } from './stages/rate-gate.js';
 import { aboutOf, outcomeReporter, type OutcomeListener } from './stages/record.js';
-import { renderFor } from './stages/render.js';
+import { renderFor, type ZoneSettings } from './stages/render.js';
 import { classifySendFailure, sendMessage } from './stages/send.js';
 import { permanent, storedError } from './stages/signals.js';
 
@@ -50,9 +50,15 @@ export interface NotifierLookup {
   get(name: string): Notifier | undefined;
 }
 
+/**
+ * What the delivery reads of the configuration: the attempts, the delivery lock's and marker's
+ * lifetimes (dedupSettings) and the routes' time zones (render). Config fits.
+ */
+export type DeliverySettings = Pick<Config, 'notify'> & DedupConfig & ZoneSettings;
+
 /** What the delivery is built from: its settings, channels, Redis client, log and clock. */
 export interface DeliveryOptions {
-  config: Config;
+  config: DeliverySettings;
   notifiers: NotifierLookup;
   /** Client for delivery markers, locks and rate gates (not BullMQ's blocking connection). */
   redis: Redis;

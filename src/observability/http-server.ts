@@ -30,8 +30,22 @@ export interface HttpServerSources {
   workersRunning(): boolean;
 }
 
+/**
+ * What the server reads of the configuration, section by section: the listener and its token, the
+ * poll schedule (readiness), Redis's address, the job types, the stream's retention and the
+ * operators' time zone (the status page). Config fits.
+ */
+export interface HttpServerSettings {
+  http: Config['http'];
+  poll: Config['poll'];
+  redis: Pick<Config['redis'], 'url'>;
+  gem: Pick<Config['gem'], 'jobTypes'>;
+  retention: Pick<Config['retention'], 'transitionsDays'>;
+  digest: Pick<Config['digest'], 'timezone'>;
+}
+
 export interface HttpServerOptions {
-  config: Config;
+  config: HttpServerSettings;
   logger: Logger;
   metrics: Metrics;
   sources: HttpServerSources;

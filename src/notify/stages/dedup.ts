@@ -19,7 +19,10 @@ export interface DedupSettings {
 }
 
 /** The lock's and the marker's lifetimes from the configuration. */
-export function dedupSettings(config: Pick<Config, 'retention' | 'slack' | 'email'>): DedupSettings {
+/** What the lock's and marker's lifetimes are read from. */
+export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'>;
+
+export function dedupSettings(config: DedupConfig): DedupSettings {
   return {
     markerTtlMs: Math.round(config.retention.deliveriesDays * 86_400_000),
     // Long enough for the slowest send (connect + socket timeout), so it only expires on a crash.
