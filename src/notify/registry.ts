@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { emailChannel } from './channels/email/email-notifier.js';
 import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
 import { slackChannel } from './channels/slack/slack-notifier.js';
+import { teamsChannel } from './channels/teams/teams-notifier.js';
 
 /**
  * Every channel gem-watch knows, one line each, in the order test-notify walks them. A channel is
@@ -12,6 +13,7 @@ import { slackChannel } from './channels/slack/slack-notifier.js';
 export const CHANNELS: readonly ChannelFactory[] = [
   slackChannel,
   emailChannel,
+  teamsChannel,
 ];
 
 /** The notifiers of the configured channels, by name. */

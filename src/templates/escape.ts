@@ -62,3 +62,26 @@ export function escapeSlackWithin(text: string, max: number): string {
   }
   return `${out}…`;
 }
+
+/**
+ * Adaptive Card markdown (TextBlock text and FactSet titles and values, which Teams and the
+ * adaptivecards renderer pass through a CommonMark parser): every ASCII punctuation character is
+ * backslash-escaped, as CommonMark allows for each of them. That keeps `**`, `_`, `[label](url)`,
+ * `<at>…</at>`, `<b>`, headings, lists (`- `, `1. `) and quotes as text, and the escaped `:` and `.`
+ * split bare URLs and host names so that a linkifier finds no link in them either. Control
+ * characters go too; newlines become spaces unless `keepNewlines` (a line break then needs a blank
+ * line in markdown, so each is doubled).
+ */
+export function escapeTeams(text: string, keepNewlines = false): string {
+  const clean = text.replace(CONTROL, '').replace(/\r\n?/g, '\n');
+  const escaped = clean.replace(/[!-/:-@[-`{-~]/g, (char) => `\\${char}`);
+  return keepNewlines ? escaped.replace(/\n+/g, '\n\n') : escaped.replace(/[\n\t]+/g, ' ');
+}
+
+/**
+ * `escapeTeams` within a budget of `max` source characters (code points), ending with an ellipsis
+ * when cut: the cut comes before escaping, so an escape is never split from its character.
+ */
+export function escapeTeamsWithin(text: string, max: number, keepNewlines = false): string {
+  return escapeTeams(truncate(text, max), keepNewlines);
+}
