@@ -19,11 +19,17 @@ export interface DedupSettings {
 }
 
 /** The lock's and the marker's lifetimes from the configuration. */
-export function dedupSettings(config: Pick<Config, 'retention' | 'slack' | 'email'>): DedupSettings {
+export function dedupSettings(config: Pick<Config, 'retention' | 'slack' | 'email'> & Partial<Pick<Config, 'teams' | 'webhook'>>): DedupSettings {
+  const slowestSendMs = Math.max(
+    config.slack.timeoutMs,
+    config.email.connectionTimeoutMs + config.email.socketTimeoutMs,
+    config.teams?.timeoutMs ?? 0,
+    config.webhook?.timeoutMs ?? 0,
+  );
   return {
     markerTtlMs: Math.round(config.retention.deliveriesDays * 86_400_000),
     // Long enough for the slowest send (connect + socket timeout), so it only expires on a crash.
-    lockTtlMs: 2 * Math.max(config.slack.timeoutMs, config.email.connectionTimeoutMs + config.email.socketTimeoutMs) + 5_000,
+    lockTtlMs: 2 * slowestSendMs + 5_000,
   };
 }
 
