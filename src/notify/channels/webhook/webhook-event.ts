@@ -23,8 +23,8 @@ import type { GroupContent } from '../../notifier.js';
  * | `digest`                                | `digest`: the period's summary                |
  *
  * Text from the API is data here, escaped by JSON itself; control characters other than newline
- * and tab are removed and each text is cut at `WEBHOOK_TEXT_MAX` characters, so a hostile 1 MB
- * field cannot make an event of megabytes.
+ * and tab are removed and each text is cut at `WEBHOOK_TEXT_MAX` characters (`WEBHOOK_ITEM_TEXT_MAX`
+ * in lists), so a hostile 1 MB field cannot make an event of megabytes.
  */
 
 /** Characters kept of any one text from the API; longer ones end with an ellipsis. */
@@ -55,13 +55,20 @@ export interface WebhookEvent {
   data: Record<string, unknown>;
 }
 
-function text(value: string): string {
-  return truncate(sanitizeText(value), WEBHOOK_TEXT_MAX);
+/** Characters kept of a text in a list entry (a group's items, the digest's jobs), which may be many. */
+export const WEBHOOK_ITEM_TEXT_MAX = 1_000;
+
+function text(value: string, max: number = WEBHOOK_TEXT_MAX): string {
+  // Cut before cleaning: a hostile value of megabytes is not copied whole first.
+  return truncate(sanitizeText(value.length > max * 2 ? value.slice(0, max * 2) : value), max);
 }
 
-function optionalText(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : text(value);
+function optionalText(value: string | undefined, max: number = WEBHOOK_TEXT_MAX): string | undefined {
+  return value === undefined ? undefined : text(value, max);
 }
+
+const itemText = (value: string) => text(value, WEBHOOK_ITEM_TEXT_MAX);
+const optionalItemText = (value: string | undefined) => optionalText(value, WEBHOOK_ITEM_TEXT_MAX);
 
 function iso(ms: number | undefined): string | undefined {
   return ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
@@ -158,13 +165,13 @@ export function groupEvent(group: GroupContent): WebhookEvent {
         to: iso(summary.to)!,
         items: summary.rows.map((row) =>
           defined({
-            jobId: text(row.jobId),
-            jobType: text(row.jobType),
-            what: text(row.what),
+            jobId: itemText(row.jobId),
+            jobType: itemText(row.jobType),
+            what: itemText(row.what),
             problem: row.problem,
             roadsMatchedPct: row.roadsMatchedPct,
-            inputFile: optionalText(row.inputFile),
-            note: optionalText(row.note),
+            inputFile: optionalItemText(row.inputFile),
+            note: optionalItemText(row.note),
             at: iso(row.at)!,
           }),
         ),
@@ -174,7 +181,7 @@ export function groupEvent(group: GroupContent): WebhookEvent {
 }
 
 function jobRef(job: { jobId: string; jobType: string; inputFile?: string; outputFile?: string }): Record<string, unknown> {
-  return defined({ jobId: text(job.jobId), jobType: text(job.jobType), inputFile: optionalText(job.inputFile), outputFile: optionalText(job.outputFile) });
+  return defined({ jobId: itemText(job.jobId), jobType: itemText(job.jobType), inputFile: optionalItemText(job.inputFile), outputFile: optionalItemText(job.outputFile) });
 }
 
 /** The period's summary: `digest`. */
@@ -202,7 +209,7 @@ export function digestEvent(model: DigestModel): WebhookEvent {
             durationSec: job.durationSec,
           }),
         ),
-        ended: [...model.failed, ...model.cancelled].map((job) => defined({ ...jobRef(job), status: job.status, endedAt: iso(job.endedAt), message: optionalText(job.message) })),
+        ended: [...model.failed, ...model.cancelled].map((job) => defined({ ...jobRef(job), status: job.status, endedAt: iso(job.endedAt), message: optionalItemText(job.message) })),
         running: model.running.map((job) =>
           defined({
             ...jobRef(job),
