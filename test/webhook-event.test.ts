@@ -81,7 +81,6 @@ describe('signed webhook events', () => {
           // JSON carries the text as text; what the API sent arrives cut and without control characters.
           const raw = delivered!.raw;
           expect(Buffer.byteLength(raw)).toBeLessThan(400_000);
-          // eslint-disable-next-line no-control-regex
           expect(JSON.stringify(event)).not.toMatch(/\\u000[0-8]|\\u001[0-9a-f]|\\u007f/);
           if (name === 'failed') {
             const job = event.data.job as { inputFile: string; message: string };
