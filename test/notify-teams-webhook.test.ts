@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/load.js';
 import { isDeliveryError } from '../src/notify/errors.js';
+import { testNotify } from '../src/notify/operations.js';
 import { createNotifiers } from '../src/notify/registry.js';
 import { sampleAlert, sampleTransition } from '../src/notify/sample-data.js';
 import { teamsSettings } from '../src/notify/channels/teams/settings.js';
@@ -251,5 +252,39 @@ describe('registry with Teams and the signed webhook', () => {
     ]);
     expect(registry.get('webhook')?.endpoints()).toEqual([{ route: 'default', target: 'default' }]);
     await registry.close();
+  });
+});
+
+describe('test-notify over Teams and the signed webhook', () => {
+  it('sends the sample to every endpoint of both and reports each, a refusal included', async () => {
+    const sink = await startTeamsSink();
+    const receiver = await startWebhookReceiver();
+    const registry = createNotifiers(
+      notifyConfig({
+        env: { TEAMS_WEBHOOK_URL: sink.webhookUrl(TEAMS_SIG), WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: receiver.secret },
+        yaml: { teams: { webhooks: { lanes: sink.webhookUrl('lanesSig123456789', 'aaaabbbbccccddddaaaabbbbccccdddd') } } },
+      }),
+      capturedLogger().logger,
+    );
+    try {
+      sink.failNext(1, { status: 403 }, '/workflows/aaaabbbbccccddddaaaabbbbccccdddd/triggers/manual/paths/invoke');
+      const results = await testNotify({ notifiers: registry, now: NOW });
+      expect(results.map(({ channel, target, ok }) => ({ channel, target, ok }))).toEqual([
+        { channel: 'teams', target: 'default', ok: true },
+        { channel: 'teams', target: 'lanes', ok: false },
+        { channel: 'webhook', target: 'default', ok: true },
+      ]);
+      expect(results[1]).toMatchObject({ reason: 'auth', retryable: false });
+      expect(results[1]!.detail).not.toContain('lanesSig123456789');
+      expect(sink.shown()).toHaveLength(1);
+      expect(receiver.deliveries()[0]?.event?.type).toBe('job.finished');
+      const alert = await testNotify({ notifiers: registry, channel: 'webhook', sample: 'alert', now: NOW });
+      expect(alert).toMatchObject([{ ok: true }]);
+      expect(receiver.deliveries()[1]?.event?.type).toBe('gemwatch.down');
+    } finally {
+      await registry.close();
+      await sink.close();
+      await receiver.close();
+    }
   });
 });

@@ -55,15 +55,16 @@ interface Scripted {
   path?: string;
 }
 
-/**
- * Starts a recorder. `judge` turns a request no script took into the record kept (with whatever the
- * server adds to it) and the answer.
- */
-export async function startRecorder<R extends RecordedRequest>(
-  name: string,
-  judge: (base: RecordedRequest) => { record: R; answer: Judgement },
-  port = 0,
-): Promise<Recorder<R>> {
+/** How a server reads requests: what it records of each, and what it answers when no script does. */
+export interface RecorderBehaviour<R extends RecordedRequest> {
+  /** The record of any request, scripted or not (what the server adds: a parsed body, a verdict). */
+  inspect(base: RecordedRequest): R;
+  /** The answer to a request no script took; the only place a request may count as taken. */
+  answer(record: R): Judgement;
+}
+
+/** Starts a recorder on 127.0.0.1. */
+export async function startRecorder<R extends RecordedRequest>(name: string, behaviour: RecorderBehaviour<R>, port = 0): Promise<Recorder<R>> {
   const requests: R[] = [];
   const scripts: Scripted[] = [];
   const waiters = new Set<() => void>();
@@ -82,10 +83,10 @@ export async function startRecorder<R extends RecordedRequest>(
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const base: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path, query, headers: req.headers, raw, answer: 200 };
+    const record = behaviour.inspect(base);
+    requests.push(record);
     const scripted = takeScript(path);
     if (scripted) {
-      const record = { ...base } as R;
-      requests.push(record);
       if ('hang' in scripted) {
         record.answer = 'hang';
         hanging.add(res);
@@ -100,9 +101,8 @@ export async function startRecorder<R extends RecordedRequest>(
         res.writeHead(scripted.status, headers).end(scripted.body ?? '');
       }
     } else {
-      const { record, answer } = judge(base);
+      const answer = behaviour.answer(record);
       record.answer = answer.status;
-      requests.push(record);
       res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.body ?? '');
     }
     for (const waiter of [...waiters]) waiter();

@@ -54,27 +54,36 @@ export async function startTeamsSink(options: { port?: number; onMessage?: (requ
   const knownSigs = new Set<string>();
   const recorder = await startRecorder<TeamsSinkRequest>(
     'teams sink',
-    (base) => {
-      const record: TeamsSinkRequest = { ...base, shown: false, problems: [] };
-      if (base.method !== 'POST') return { record, answer: { status: 405 } };
-      const sig = new URLSearchParams(base.query).get('sig');
-      if (!sig || !knownSigs.has(sig)) {
-        record.problems.push('unknown sig');
-        return { record, answer: { status: 401, body: JSON.stringify({ error: { code: 'DirectApiAuthorizationRequired', message: 'The request must be authenticated' } }) } };
-      }
-      try {
-        record.body = JSON.parse(base.raw);
-      } catch {
-        record.problems.push('body is not JSON');
-        return { record, answer: { status: 400, body: JSON.stringify({ error: { code: 'InvalidRequestContent', message: 'The request content is not valid JSON' } }) } };
-      }
-      record.problems.push(...workflowsMessageProblems(record.body, Buffer.byteLength(base.raw)));
-      record.shown = record.problems.length === 0;
-      const attachments = (record.body as { attachments?: Array<{ content?: Record<string, unknown> }> }).attachments;
-      const card = Array.isArray(attachments) ? attachments[0]?.content : undefined;
-      if (card) record.card = card;
-      if (record.shown) options.onMessage?.(record);
-      return { record, answer: { status: 202 } };
+    {
+      inspect(base) {
+        const record: TeamsSinkRequest = { ...base, shown: false, problems: [] };
+        const sig = new URLSearchParams(base.query).get('sig');
+        if (!sig || !knownSigs.has(sig)) record.problems.push('unknown sig');
+        try {
+          record.body = JSON.parse(base.raw);
+        } catch {
+          record.problems.push('body is not JSON');
+          return record;
+        }
+        record.problems.push(...workflowsMessageProblems(record.body, Buffer.byteLength(base.raw)));
+        const attachments = (record.body as { attachments?: Array<{ content?: Record<string, unknown> }> } | null)?.attachments;
+        const card = Array.isArray(attachments) ? attachments[0]?.content : undefined;
+        if (card) record.card = card;
+        return record;
+      },
+      answer(record) {
+        if (record.method !== 'POST') return { status: 405 };
+        if (record.problems.includes('unknown sig')) {
+          return { status: 401, body: JSON.stringify({ error: { code: 'DirectApiAuthorizationRequired', message: 'The request must be authenticated' } }) };
+        }
+        if (record.problems.includes('body is not JSON')) {
+          return { status: 400, body: JSON.stringify({ error: { code: 'InvalidRequestContent', message: 'The request content is not valid JSON' } }) };
+        }
+        // The trigger accepts before the flow runs: a card Teams will not show is still answered 202.
+        record.shown = record.problems.length === 0;
+        if (record.shown) options.onMessage?.(record);
+        return { status: 202 };
+      },
     },
     options.port,
   );

@@ -43,30 +43,36 @@ export async function startWebhookReceiver(options: { secret?: string; port?: nu
   const taken: WebhookReceiverRequest[] = [];
   const recorder = await startRecorder<WebhookReceiverRequest>(
     'webhook receiver',
-    (base) => {
-      const header = (name: string): string => {
-        const value = base.headers[name];
-        return Array.isArray(value) ? value.join(', ') : (value ?? '');
-      };
-      const record: WebhookReceiverRequest = { ...base, verified: false, id: header('webhook-id') || undefined };
-      if (base.method !== 'POST') return { record, answer: { status: 405 } };
-      try {
-        record.event = verifier.verify(base.raw, {
-          'webhook-id': header('webhook-id'),
-          'webhook-timestamp': header('webhook-timestamp'),
-          'webhook-signature': header('webhook-signature'),
-        }) as WebhookReceiverRequest['event'];
-        record.verified = true;
-      } catch (error) {
-        record.error = (error as Error).message;
-        return { record, answer: { status: 401, body: JSON.stringify({ error: 'signature verification failed' }) } };
-      }
-      if (!seen.has(record.id!)) {
-        seen.add(record.id!);
-        taken.push(record);
-        options.onEvent?.(record);
-      }
-      return { record, answer: { status: 204 } };
+    {
+      // Every request is verified, a scripted failure's too, so a test can see what each attempt carried.
+      inspect(base) {
+        const header = (name: string): string => {
+          const value = base.headers[name];
+          return Array.isArray(value) ? value.join(', ') : (value ?? '');
+        };
+        const record: WebhookReceiverRequest = { ...base, verified: false, id: header('webhook-id') || undefined };
+        try {
+          record.event = verifier.verify(base.raw, {
+            'webhook-id': header('webhook-id'),
+            'webhook-timestamp': header('webhook-timestamp'),
+            'webhook-signature': header('webhook-signature'),
+          }) as WebhookReceiverRequest['event'];
+          record.verified = true;
+        } catch (error) {
+          record.error = (error as Error).message;
+        }
+        return record;
+      },
+      answer(record) {
+        if (record.method !== 'POST') return { status: 405 };
+        if (!record.verified) return { status: 401, body: JSON.stringify({ error: 'signature verification failed' }) };
+        if (!seen.has(record.id!)) {
+          seen.add(record.id!);
+          taken.push(record);
+          options.onEvent?.(record);
+        }
+        return { status: 204 };
+      },
     },
     options.port,
   );
