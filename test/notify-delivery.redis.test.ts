@@ -464,9 +464,9 @@ describe('Teams and the signed webhook through the notify queue', () => {
     await h.settled(ids);
     const card = teamsSink.shown()[0]!.card as { body: Array<{ facts?: Array<{ title: string; value: string }> }> };
     const input = card.body.flatMap((element) => element.facts ?? []).find((fact) => fact.title === 'Input file')!.value;
-    expect(input).toContain('\\<at\\>All\\<\\/at\\>');
+    expect(input).toContain('\\<at\\>All\\</at\\>');
     expect(input).toContain('\\*\\*b\\*\\*');
-    expect(input).toContain('\\[x\\]\\(https\\:\\/\\/evil\\.example\\)');
+    expect(input).toContain('\\[x\\](https\\://evil\\.example)');
     expect(Buffer.byteLength(teamsSink.shown()[0]!.raw)).toBeLessThan(28 * 1024);
     const event = receiver.deliveries()[0]?.event as unknown as { data: { job: { inputFile: string; message: string } } };
     expect(event.data.job.inputFile).toContain('<!channel> <https://evil.example|click> <script>x</script> **b**');

@@ -60,7 +60,7 @@ describe('Teams channel', () => {
     const [request] = sink.shown();
     expect(request?.headers['content-type']).toBe('application/json');
     expect(request?.card).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
-    expect(JSON.stringify(request?.card)).toContain('ROAD\\\\_MATCHING job sample\\\\-1 failed');
+    expect(JSON.stringify(request?.card)).toContain('ROAD\\\\_MATCHING job sample-1 failed');
     await teams.send(teams.render({ alert: sampleAlert(NOW) }, UTC), { route: 'default', target: 'lanes' });
     expect(sink.shown('/workflows/fedcba9876543210fedcba9876543210/triggers/manual/paths/invoke')).toHaveLength(1);
   });

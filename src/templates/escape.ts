@@ -65,17 +65,33 @@ export function escapeSlackWithin(text: string, max: number): string {
 
 /**
  * Adaptive Card markdown (TextBlock text and FactSet titles and values, which Teams and the
- * adaptivecards renderer pass through a CommonMark parser): every ASCII punctuation character is
- * backslash-escaped, as CommonMark allows for each of them. That keeps `**`, `_`, `[label](url)`,
- * `<at>…</at>`, `<b>`, headings, lists (`- `, `1. `) and quotes as text, and the escaped `:` and `.`
- * split bare URLs and host names so that a linkifier finds no link in them either. Control
- * characters go too; newlines become spaces unless `keepNewlines` (a line break then needs a blank
- * line in markdown, so each is doubled).
+ * adaptivecards renderer pass through a CommonMark parser): every character that can start markup
+ * is backslash-escaped, as CommonMark allows for any ASCII punctuation, and no more, so the text
+ * stays readable where a client shows escapes literally (older Teams mobile apps did):
+ * - anywhere: `\` `*` `_` `` ` `` `~` `[` `]` `<` `>` `&` `#` `|`, which make emphasis, code,
+ *   strikethrough, links and images, autolinks and HTML (`<at>` mentions included), entities,
+ *   headings and tables;
+ * - at the start of a line: `-` `+` and a number's `.` or `)` (lists, rules), and leading blanks
+ *   are dropped (four make a code block);
+ * - `:` before `//` and `.` before a letter (of any script), which split URLs and host names (`https\://evil\.com`)
+ *   so that a linkifier finds no link.
+ * Control characters go too; newlines become spaces unless `keepNewlines` (a line break then needs
+ * a blank line in markdown, so each is doubled).
  */
 export function escapeTeams(text: string, keepNewlines = false): string {
   const clean = text.replace(CONTROL, '').replace(/\r\n?/g, '\n');
-  const escaped = clean.replace(/[!-/:-@[-`{-~]/g, (char) => `\\${char}`);
-  return keepNewlines ? escaped.replace(/\n+/g, '\n\n') : escaped.replace(/[\n\t]+/g, ' ');
+  const lines = keepNewlines ? clean.split(/\n+/) : [clean.replace(/[\n\t]+/g, ' ')];
+  return lines
+    .map((line) =>
+      line
+        .replace(/^[ \t]+/, '')
+        .replace(/[\\*_`~[\]<>&#|]/g, (char) => `\\${char}`)
+        .replace(/:(?=\/\/)/g, '\\:')
+        .replace(/\.(?=\p{L})/gu, '\\.')
+        .replace(/^([-+])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2'),
+    )
+    .join('\n\n');
 }
 
 /**

@@ -10,6 +10,7 @@ import { renderTeamsAlert, renderTeamsTransition, TEAMS_LIMITS, type TeamsMessag
 import { operatorAlertEvent, transitionEvent, type WebhookEvent } from '../../src/notify/channels/webhook/webhook-event.js';
 import { workflowsMessageProblems } from '../../src/simulator/teams-workflows-sink.js';
 import { blockKitProblems } from '../helpers/slack-sink.js';
+import { markupIn } from '../helpers/teams-markdown.js';
 import { slackTexts } from '../helpers/slack-texts.js';
 import { HOSTILE_TEXTS, htmlProblems } from './harness/hostile.js';
 import { byScale, chaosSeed } from './harness/scale.js';
@@ -123,8 +124,8 @@ function slackViolations(message: SlackMessage): string[] {
 /**
  * Everything that must hold of a Teams card built from API text: a Workflows message Teams shows,
  * within its size, and every text the card's markdown reads (TextBlock text, FactSet titles and
- * values, the fallback) with each ASCII punctuation character escaped, so no markdown, link or
- * mention can form, and no control character.
+ * values, the fallback) rendering as plain paragraphs with markdown-it and linkify (no emphasis,
+ * link, list, heading, code or HTML), with no control character.
  */
 function teamsViolations(message: TeamsMessage): string[] {
   const json = JSON.stringify(message);
@@ -133,7 +134,8 @@ function teamsViolations(message: TeamsMessage): string[] {
   const card = message.attachments[0].content;
   const texts = [card.fallbackText, ...card.body.flatMap((element) => (element.type === 'TextBlock' ? [element.text] : element.facts.flatMap((fact) => [fact.title, fact.value])))];
   for (const text of texts) {
-    if (/[!-/:-@[-`{-~]/.test(text.replace(/\\[!-/:-@[-`{-~]/g, ''))) out.push(`unescaped markdown punctuation in ${JSON.stringify(text.slice(0, 60))}`);
+    const markup = markupIn(text);
+    if (markup.length > 0) out.push(`markdown makes ${markup.join(', ')} of ${JSON.stringify(text.slice(0, 60))}`);
     if (CONTROL.test(text)) out.push(`control character in ${JSON.stringify(text.slice(0, 60))}`);
   }
   return out;
