@@ -178,7 +178,7 @@ program
           redis,
           keys,
           source: new StateStore(redis, keys, { transitionsDays: cfg.retention.transitionsDays }),
-          sender: notifierDigestSender(notifiers, settings.slackWebhook),
+          sender: notifierDigestSender(notifiers, settings.slackWebhook, settings.models),
           logger,
         });
         process.stderr.write(`${result.message}\n`);

@@ -16,6 +16,8 @@ export interface DigestSettings {
   /** The webhook name for the Slack summary (`default` = slack.webhookUrl); empty = none. */
   slackWebhook: string;
   sendEmpty: boolean;
+  /** Endpoint names of the Teams summary card (`digest.teamsWebhook`) and the `digest` event (`digest.webhook`); absent = none. */
+  models: { teams?: string; webhook?: string };
   /** alerts.stalledMinutes in ms: running jobs without progress this long are shown as stalled. */
   stalledAfterMs: number;
 }
@@ -29,6 +31,10 @@ export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts
     slack: config.digest.slackWebhook !== '',
     slackWebhook: config.digest.slackWebhook,
     sendEmpty: config.digest.sendEmpty,
+    models: {
+      ...(config.digest.teamsWebhook ? { teams: config.digest.teamsWebhook } : {}),
+      ...(config.digest.webhook ? { webhook: config.digest.webhook } : {}),
+    },
     stalledAfterMs: Math.round(config.alerts.stalledMinutes * 60_000),
   };
 }
@@ -36,5 +42,5 @@ export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts
 /** True when the digest has somewhere to go; the daemon starts its scheduler only then. */
 export function digestEnabled(config: Pick<Config, 'digest' | 'email' | 'alerts'>): boolean {
   const settings = digestSettings(config);
-  return settings.to.length > 0 || settings.slack;
+  return settings.to.length > 0 || settings.slack || Object.keys(settings.models).length > 0;
 }

@@ -7,7 +7,7 @@ import type { Keys } from '../state/keys.js';
 import { composeDigest } from './compose-digest.js';
 import { CronSlots } from './cron-slots.js';
 import { DigestLedger, type DigestOutcome, type PendingDigest } from '../state/digest-ledger.js';
-import type { DigestSender } from './digest-sender.js';
+import type { DigestModelChannel, DigestSender } from './digest-sender.js';
 import type { DigestSource } from './digest-source.js';
 
 /**
@@ -33,6 +33,8 @@ export interface DigestSchedulerOptions {
   to: readonly string[];
   /** Also post the Slack summary through `sender.sendSlack`. Default false. */
   slack?: boolean;
+  /** Also send the digest to these channels through `sender.sendModel` (Teams, the signed webhook). Default none. */
+  models?: readonly DigestModelChannel[];
   /** Send a "nothing happened" digest for an empty period (digest.sendEmpty). Default false. */
   sendEmpty?: boolean;
   /** A running job without progress this long is shown as stalled, in ms. Default 1 hour. */
@@ -79,7 +81,7 @@ export type DigestRunResult =
   /** A send (or Redis) failed; the period stays pending and is retried. */
   | { kind: 'failed'; error: string; channel?: string; digests: DigestDone[] };
 
-type Channel = 'email' | 'slack';
+type Channel = 'email' | 'slack' | DigestModelChannel;
 
 /** Longest a digest waits for Redis's clock to pass its period's end (see untilServerPasses), in ms. */
 const MAX_CLOCK_WAIT_MS = 10_000;
@@ -117,6 +119,10 @@ export class DigestScheduler {
     if (options.slack) {
       if (!options.sender.sendSlack) throw new Error('digest: Slack is asked for but the sender cannot post to Slack');
       this.channels.push('slack');
+    }
+    for (const channel of options.models ?? []) {
+      if (!options.sender.sendModel) throw new Error(`digest: ${channel} is asked for but the sender cannot send to it`);
+      this.channels.push(channel);
     }
     if (this.channels.length === 0) {
       throw new Error('digest: no destination (digest.to and email.to are empty and digest.slackWebhook is not set)');
@@ -306,8 +312,10 @@ export class DigestScheduler {
         try {
           if (channel === 'email') {
             await this.options.sender.sendEmail({ to: [...this.options.to], ...composed.email });
-          } else {
+          } else if (channel === 'slack') {
             await this.options.sender.sendSlack!(composed.slack);
+          } else {
+            await this.options.sender.sendModel!(channel, composed.model);
           }
         } catch (error) {
           refused.push({ channel, error });

@@ -1,4 +1,8 @@
+import type { DigestModel } from '../domain/digest.js';
 import type { SlackMessage } from '../notify/channels/slack/slack-message.js';
+
+/** Channels that render the digest themselves, from its model: the Teams card, the webhook's `digest` event. */
+export type DigestModelChannel = 'teams' | 'webhook';
 
 /**
  * Where digests go. The digest depends on this interface only, not on the notify channels: the
@@ -12,6 +16,11 @@ export interface DigestSender {
   sendEmail(message: DigestEmail): Promise<void>;
   /** Posts the Slack summary to the digest's webhook (`digest.slackWebhook`); optional. */
   sendSlack?(payload: SlackMessage): Promise<void>;
+  /**
+   * Sends the digest to the Teams webhook named by `digest.teamsWebhook`, or as a `digest` event to
+   * the signed webhook named by `digest.webhook`, rendered by that channel; optional.
+   */
+  sendModel?(channel: DigestModelChannel, model: DigestModel): Promise<void>;
 }
 
 /** One digest e-mail. Recipients come from the configuration, never from API data. */

@@ -119,6 +119,11 @@ export async function runDigest(options: RunDigestOptions, context: RunDigestCon
           await sender.sendSlack(composed.slack);
           channels.push('slack');
         }
+        for (const channel of Object.keys(settings.models) as Array<keyof typeof settings.models>) {
+          if (!sender.sendModel) throw new DigestCommandError(`digest names a ${channel} endpoint but no ${channel} channel is available`);
+          await sender.sendModel(channel, composed.model);
+          channels.push(channel);
+        }
       } catch (error) {
         if (error instanceof DigestCommandError) throw error;
         const done = channels.length > 0 ? ` (already sent: ${channels.join(', ')})` : '';
@@ -167,6 +172,7 @@ async function sendScheduled(context: RunDigestContext, settings: DigestSettings
       timeZone: settings.timeZone,
       to: settings.to,
       slack: settings.slack,
+      models: Object.keys(settings.models) as Array<keyof typeof settings.models>,
       sendEmpty: settings.sendEmpty,
       stalledAfterMs: settings.stalledAfterMs,
       logger: context.logger,
