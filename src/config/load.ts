@@ -268,7 +268,13 @@ export interface ConfigSecrets {
 export function configSecrets(config: Config): ConfigSecrets {
   const set = (values: Array<string | undefined>) => values.filter((value): value is string => Boolean(value));
   return {
-    values: set([config.gem.apiKey, config.gem.auth.bearerToken, config.http.authToken, config.webhook.secret, ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.secret)]),
+    values: set([
+      config.gem.apiKey,
+      config.gem.auth.bearerToken,
+      config.http.authToken,
+      // A signing secret with and without its whsec_ prefix: the key is the base64 after it.
+      ...[config.webhook.secret, ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.secret)].flatMap((secret) => [secret, secret.replace(/^whsec_/, '')]),
+    ]),
     secretUrls: set([
       config.slack.webhookUrl,
       ...Object.values(config.slack.webhooks),
