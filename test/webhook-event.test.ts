@@ -76,6 +76,7 @@ describe('signed webhook events', () => {
             },
           });
         }
+        if (name === 'group (held)' && !hostile) expect(event.data.group).toMatchObject({ kind: 'held', route: 'lanes', reasons: ['quiet hours 19:00–08:00'], total: 64 });
         if (name === 'warning') expect(event.data.shortfalls).toEqual([{ metric: 'roadsMatchedPct', label: 'roads matched', actual: 84.68, threshold: 90 }]);
         if (hostile) {
           // JSON carries the text as text; what the API sent arrives cut and without control characters.

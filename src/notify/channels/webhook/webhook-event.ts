@@ -157,7 +157,7 @@ export function groupEvent(group: GroupContent): WebhookEvent {
       group: {
         kind: group.kind,
         route: text(group.route),
-        reasons: group.reasons.map(text),
+        reasons: group.reasons.map((reason) => text(reason)),
         total: summary.total,
         counts: summary.counts.map(({ what, count }) => ({ what: text(what), count })),
         belowThreshold: summary.belowThreshold,
