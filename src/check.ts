@@ -166,6 +166,26 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
       }
     }
   }
+  // Teams and the signed webhook: the same, each endpoint by name.
+  for (const [name, off] of [
+    ['teams', 'TEAMS_WEBHOOK_URL not set and no teams.webhooks configured: Teams is off'],
+    ['webhook', 'WEBHOOK_URL not set and no webhook.endpoints configured: the signed webhook is off'],
+  ] as const) {
+    const notifier = notifiers.get(name);
+    if (!notifier) line('skip', name, off);
+    else if (!options.send) line('skip', name, `${notifier.endpoints().length} endpoint(s) configured; add --send to send a test message`);
+    else {
+      for (const endpoint of notifier.endpoints()) {
+        try {
+          const message = notifier.render({ transition: sampleTransition('finished', Date.now()) }, { timeZone: timeZoneFor(endpoint.route, config) });
+          await notifier.send(message, { route: endpoint.route, target: endpoint.target });
+          line('ok', name, `test message sent to "${endpoint.target}"`);
+        } catch (error) {
+          line('fail', name, `"${endpoint.target}": ${errorText(error)}`);
+        }
+      }
+    }
+  }
   await notifiers.close();
   return wrongSetting ? 'setting' : failed ? 'failed' : 'ok';
 }

@@ -19,7 +19,7 @@ export const EXIT = { ok: 0, failure: 1, config: 2, checkFailed: 3 } as const;
 
 const program = new Command()
   .name('gem-watch')
-  .description('Watches TomTom GEM jobs and announces in Slack and by email every job that finishes or fails.')
+  .description('Watches TomTom GEM jobs and announces in Slack, by email, in Teams or by signed webhook every job that finishes or fails.')
   .version(packageVersion(), '-V, --version', 'print the version of gem-watch')
   .option('-c, --config <file>', 'YAML file merged over config/default.yaml (else GEM_WATCH_CONFIG)')
   .showHelpAfterError()
@@ -228,8 +228,8 @@ program
 program
   .command('test-notify')
   .description('send a sample message, built from sample data, through each configured channel')
-  .option('--channel <name>', 'only this channel (slack, email)')
-  .option('--target <name>', 'only this webhook name (Slack) or route (email)')
+  .option('--channel <name>', 'only this channel (slack, email, teams, webhook)')
+  .option('--target <name>', 'only this webhook or endpoint name (Slack, Teams, webhook) or route (email)')
   .addOption(new Option('--sample <kind>', 'what to send').choices(['finished', 'failed', 'alert']).default('finished'))
   .action(
     action(async (options: { channel?: string; target?: string; sample: 'finished' | 'failed' | 'alert' }) => {

@@ -17,8 +17,22 @@ const SECRET_VALUES: Record<string, string> = {
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/slack-marker-4d',
   SMTP_URL: 'smtp://user:smtp-marker-5e@mail.example.com:25',
   HTTP_AUTH_TOKEN: 'http-token-marker-6f-long',
+  TEAMS_WEBHOOK_URL: 'https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=teams-marker-8h',
+  WEBHOOK_URL: 'https://hooks.example.com/gem/webhook-url-marker-9i',
+  // whsec_ and the base64 of "webhook-secret-marker-10j-32bytes!!".
+  WEBHOOK_SECRET: 'whsec_d2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE=',
 };
-const MARKERS = ['api-key-marker-1a', 'bearer-marker-2b', 'redis-marker-3c', 'slack-marker-4d', 'smtp-marker-5e', 'http-token-marker-6f-long'];
+const MARKERS = [
+  'api-key-marker-1a',
+  'bearer-marker-2b',
+  'redis-marker-3c',
+  'slack-marker-4d',
+  'smtp-marker-5e',
+  'http-token-marker-6f-long',
+  'teams-marker-8h',
+  'webhook-url-marker-9i',
+  'd2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE',
+];
 
 describe('loadConfigWithSecrets', () => {
   it('has a value for every secret variable, so a new one cannot be left out of this test', () => {
@@ -27,10 +41,21 @@ describe('loadConfigWithSecrets', () => {
 
   it('registers every secret the configuration holds, named webhooks of the YAML file included', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-secrets-')), 'config.yaml');
-    writeFileSync(file, 'slack:\n  webhooks:\n    lanes: https://hooks.slack.com/services/T1/B1/named-marker-7g\n');
+    const named = [
+      'https://hooks.slack.com/services/T1/B1/named-marker-7g',
+      'https://prod-02.westeurope.logic.azure.com/workflows/def/triggers/manual/paths/invoke?sig=named-teams-marker-11k',
+      'https://billing.example.com/hook/named-endpoint-marker-13m',
+      // whsec_ and the base64 of "endpoint-secret-marker-12l-32bytes!".
+      'whsec_ZW5kcG9pbnQtc2VjcmV0LW1hcmtlci0xMmwtMzJieXRlcyE=',
+    ];
+    writeFileSync(
+      file,
+      `slack:\n  webhooks:\n    lanes: ${named[0]}\nteams:\n  webhooks:\n    lanes: "${named[1]}"\nwebhook:\n  endpoints:\n    billing: { url: "${named[2]}", secret: "${named[3]}" }\n`,
+    );
     loadConfigWithSecrets({ env: { ...SECRET_VALUES, EMAIL_TO: 'ops@example.com' }, file });
-    const text = [...Object.values(SECRET_VALUES), 'https://hooks.slack.com/services/T1/B1/named-marker-7g'].join(' ');
-    for (const marker of [...MARKERS, 'named-marker-7g']) expect(scrub(text)).not.toContain(marker);
+    // The signing keys alone too, without their whsec_ prefix.
+    const text = [...Object.values(SECRET_VALUES), ...named, 'd2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE=', 'ZW5kcG9pbnQtc2VjcmV0LW1hcmtlci0xMmwtMzJieXRlcyE='].join(' ');
+    for (const marker of [...MARKERS, 'named-marker-7g', 'named-teams-marker-11k', 'named-endpoint-marker-13m', 'ZW5kcG9pbnQtc2VjcmV0LW1hcmtlci0xMmwtMzJieXRlcyE']) expect(scrub(text)).not.toContain(marker);
   });
 
   it('never quotes a secret in a configuration error, which is printed before any is registered', () => {

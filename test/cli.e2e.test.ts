@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
+import { startTeamsSink } from '../src/simulator/teams-workflows-sink.js';
+import { startWebhookReceiver } from '../src/simulator/webhook-receiver.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
 import { runCli, type CliRun } from './helpers/run-cli.js';
 
@@ -35,6 +37,33 @@ afterAll(async () => {
 });
 
 describe('gem-watch CLI', () => {
+  it('check --send sends a test message to each Teams and signed webhook endpoint, and names the one that refuses', async () => {
+    const teams = await startTeamsSink();
+    const receiver = await startWebhookReceiver();
+    try {
+      const run = await cli(['check', '--send'], {
+        ...env,
+        TEAMS_WEBHOOK_URL: teams.webhookUrl('cli-teams-sig-123456'),
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET: receiver.secret,
+      });
+      expect(run.stdout).toMatch(/OK\s+teams\s+test message sent to "default"/);
+      expect(run.stdout).toMatch(/OK\s+webhook\s+test message sent to "default"/);
+      expect(teams.shown()).toHaveLength(1);
+      expect(receiver.deliveries()[0]?.event?.type).toBe('job.finished');
+
+      receiver.failNext(1, { status: 410 });
+      const gone = await cli(['check', '--send'], { ...env, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: receiver.secret });
+      expect(gone.code).toBe(3);
+      expect(gone.stdout).toMatch(/FAIL\s+webhook\s+"default": .*410.*the receiver is gone/);
+      expect(gone.stdout).toMatch(/SKIP\s+teams\s+TEAMS_WEBHOOK_URL not set/);
+      expect(gone.stdout + gone.stderr).not.toContain(receiver.secret);
+    } finally {
+      await teams.close();
+      await receiver.close();
+    }
+  });
+
   it('check names GEM_API_KEY and exits 2 when the key is empty', async () => {
     const run = await cli(['check'], { GEM_API_KEY: '' });
     expect(run.code).toBe(2);

@@ -79,7 +79,7 @@ afterEach(() => {
 });
 
 describe('gem-watch demo', () => {
-  it('shows Slack messages and writes .eml files for a finished and a failed job, and Ctrl-C leaves no process behind', async () => {
+  it('shows Slack messages, Teams cards and verified webhook events and writes .eml files for a finished and a failed job, and Ctrl-C leaves no process behind', async () => {
     const out = join(tempDir(), 'demo-out');
     const demo = spawnDemo(out, demoEnv());
     const emls = () => (existsSync(out) ? readdirSync(out).filter((name) => name.endsWith('.eml')) : []);
@@ -94,6 +94,13 @@ describe('gem-watch demo', () => {
     await waitFor(
       () => /✅ ROAD_MATCHING job \d+ finished/.test(demo.stdout()) && /❌ LANE_LEVEL_MATCHING job \d+ failed/.test(demo.stdout()),
       'the Slack messages of the finished and the failed job on the console',
+      30_000,
+    );
+
+    // Teams and the signed webhook deliver on their own tasks too.
+    await waitFor(
+      () => /Teams card ✅ ROAD_MATCHING job \d+ finished/.test(demo.stdout()) && /Webhook event job\.failed \(webhook-id notify-\S+, signature verified\)/.test(demo.stdout()),
+      'the Teams card and the webhook event on the console',
       30_000,
     );
 

@@ -18,6 +18,8 @@ import type { NotifyResult } from '../src/notify/delivery.js';
 import type { DeliveryOutcomeEvent } from '../src/notify/stages/record.js';
 import { notifyJobOptions } from '../src/notify/task-options.js';
 import { Keys } from '../src/state/keys.js';
+import { startTeamsSink, type TeamsSink } from '../src/simulator/teams-workflows-sink.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../src/simulator/webhook-receiver.js';
 
 /**
  * Delivery end to end, as the pipeline drives it: transitions are routed, one notify task per
@@ -32,10 +34,13 @@ const WEBHOOK_SECRET = 'T0SECRET/B0SECRET/webhookTokenQ1w2E3r4T5y6';
 const SMTP_PASSWORD = 'Sm7p-pa55/word';
 const API_KEY = 'gem-api-key-5ecret-value';
 const HOSTILE = '<!channel> <https://evil.example|click> <script>x</script>';
+const TEAMS_SIG = 'teamsSigQ1w2E3r4T5y6U7i8O9p0';
 
 let redis: TestRedis;
 let slackSink: SlackSink;
 let smtpSink: SmtpSink;
+let teamsSink: TeamsSink;
+let receiver: WebhookReceiver;
 const logs = capturedLogger('debug');
 const prefixes: string[] = [];
 
@@ -43,13 +48,15 @@ beforeAll(async () => {
   redis = await startRedis();
   slackSink = await startSlackSink();
   smtpSink = await startSmtpSink({ auth: { user: 'gem-watch', pass: SMTP_PASSWORD } });
+  teamsSink = await startTeamsSink();
+  receiver = await startWebhookReceiver();
 });
 
 afterAll(async () => {
   // The whole file's logs and everything left in Redis must be free of secrets.
   const client = redis.client();
   try {
-    const secrets = [WEBHOOK_SECRET, 'webhookTokenQ1w2E3r4T5y6', SMTP_PASSWORD, encodeURIComponent(SMTP_PASSWORD), API_KEY];
+    const secrets = [WEBHOOK_SECRET, 'webhookTokenQ1w2E3r4T5y6', SMTP_PASSWORD, encodeURIComponent(SMTP_PASSWORD), API_KEY, TEAMS_SIG, receiver.secret, receiver.secret.slice('whsec_'.length)];
     const stored = await dumpRedis(client, prefixes);
     expect(stored.length).toBeGreaterThan(1_000);
     expect(logs.lines.length).toBeGreaterThan(20);
@@ -61,6 +68,8 @@ afterAll(async () => {
     client.disconnect();
     await slackSink.close();
     await smtpSink.close();
+    await teamsSink.close();
+    await receiver.close();
     await redis.close();
   }
 });
@@ -109,6 +118,8 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((harness) => harness.close()));
   slackSink.reset();
   smtpSink.reset();
+  teamsSink.reset();
+  receiver.reset();
 });
 
 async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 45_000): Promise<void> {
@@ -403,6 +414,62 @@ describe('notify queue delivery', () => {
     await h.queue.add('transition', { route: 'default', channel: 'email', target: 'route' } as NotifyTaskData, { ...notifyJobOptions(h.config), jobId: 'malformed' });
     await h.settled(['no-channel', 'malformed']);
     expect((await h.job('no-channel')).failedReason).toBe('[clientError] channel "slack" is not configured; the delivery is given up');
-    expect((await h.job('malformed')).failedReason).toBe('[clientError] task has neither a transition nor an alert');
+    expect((await h.job('malformed')).failedReason).toBe('[clientError] task has neither a transition, an alert, a group nor a digest');
+  });
+});
+
+describe('Teams and the signed webhook through the notify queue', () => {
+  const channels = () => ({ env: { TEAMS_WEBHOOK_URL: teamsSink.webhookUrl(TEAMS_SIG), WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: receiver.secret } });
+
+  it('gives each its own task; a webhook 500 then 204 is two attempts with one webhook-id (the task id) and one delivery', async () => {
+    const h = await harness({ config: { smtpUrl: '', ...channels() } });
+    receiver.failNext(1, { status: 500 });
+    const ids = await h.enqueue(withJob('failed', 'job-700'));
+    expect(ids).toEqual(['notify-job%2d700-v3-default-slack-default', 'notify-job%2d700-v3-default-teams-default', 'notify-job%2d700-v3-default-webhook-default']);
+    await h.settled(ids);
+    expect(receiver.requests.map((request) => request.answer)).toEqual([500, 204]);
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([ids[2], ids[2]]);
+    expect(receiver.requests.every((request) => request.verified)).toBe(true);
+    expect(receiver.deliveries()).toHaveLength(1);
+    expect(receiver.deliveries()[0]?.event).toMatchObject({ type: 'job.failed', data: { job: { id: 'job-700' } } });
+    expect(teamsSink.shown()).toHaveLength(1);
+    expect(JSON.stringify(teamsSink.shown()[0]?.card)).toContain('Input check failed');
+    expect(slackSink.accepted()).toHaveLength(1);
+    // The stages count and log them like any channel.
+    expect(h.events.filter((event) => event.outcome === 'delivered').map((event) => event.channel).sort()).toEqual(['slack', 'teams', 'webhook']);
+    expect(h.events.find((event) => event.channel === 'webhook' && event.outcome === 'retrying')).toMatchObject({ reason: 'serverError', attempt: 1 });
+  });
+
+  it('gives up a Teams 404 and a webhook 410 at once, each in one clear log line', async () => {
+    const h = await harness({ config: { slackWebhookUrl: '', smtpUrl: '', ...channels() } });
+    teamsSink.failNext(1, { status: 404 });
+    receiver.failNext(1, { status: 410 });
+    const ids = await h.enqueue(withJob('finished', 'job-410'));
+    await h.settled(ids);
+    const [teams, hook] = await Promise.all(ids.map((id) => h.job(id)));
+    expect(await teams!.getState()).toBe('failed');
+    expect(teams!.attemptsMade).toBe(1);
+    expect(teams!.failedReason).toContain('[clientError] Teams webhook "default" answered 404 (not retried: no flow answers at this URL');
+    expect(await hook!.getState()).toBe('failed');
+    expect(hook!.failedReason).toContain('[clientError] webhook "default" answered 410 (not retried: the receiver is gone');
+    for (const channel of ['teams', 'webhook']) {
+      const line = logs.lines.find((text) => text.includes('job-410') && text.includes('failed permanently') && text.includes(`"channel":"${channel}"`));
+      expect(line, channel).toBeDefined();
+    }
+  });
+
+  it('makes a hostile file name inert in the card and carries it as plain JSON text in the event', async () => {
+    const h = await harness({ config: { slackWebhookUrl: '', smtpUrl: '', ...channels() } });
+    const ids = await h.enqueue(withJob('failed', 'job-666', { inputFile: `${HOSTILE} **b** [x](https://evil.example) <at>All</at>`, message: 'x'.repeat(1_000_000) }));
+    await h.settled(ids);
+    const card = teamsSink.shown()[0]!.card as { body: Array<{ facts?: Array<{ title: string; value: string }> }> };
+    const input = card.body.flatMap((element) => element.facts ?? []).find((fact) => fact.title === 'Input file')!.value;
+    expect(input).toContain('\\<at\\>All\\</at\\>');
+    expect(input).toContain('\\*\\*b\\*\\*');
+    expect(input).toContain('\\[x\\](https\\://evil\\.example)');
+    expect(Buffer.byteLength(teamsSink.shown()[0]!.raw)).toBeLessThan(28 * 1024);
+    const event = receiver.deliveries()[0]?.event as unknown as { data: { job: { inputFile: string; message: string } } };
+    expect(event.data.job.inputFile).toContain('<!channel> <https://evil.example|click> <script>x</script> **b**');
+    expect(event.data.job.message.length).toBeLessThanOrEqual(8_192);
   });
 });

@@ -82,7 +82,7 @@ describe('test-notify', () => {
 
   it('says clearly when no channel is configured', async () => {
     const notifiers = createNotifiers(notifyConfig(), capturedLogger().logger);
-    await expect(testNotify({ notifiers })).rejects.toThrow('no notification channel is configured (set SLACK_WEBHOOK_URL and/or SMTP_URL)');
+    await expect(testNotify({ notifiers })).rejects.toThrow('no notification channel is configured (set SLACK_WEBHOOK_URL, SMTP_URL, TEAMS_WEBHOOK_URL and/or WEBHOOK_URL)');
   });
 });
 

@@ -138,6 +138,8 @@ function crossChecks(config: Config): string[] {
         problems.push(`routes[${index}].slack: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set`);
       }
     }
+    problems.push(...namedEndpointProblems(`routes[${index}].teams`, route.teams, config.teams.webhooks, config.teams.webhookUrl, 'teams.webhooks', 'teams.webhookUrl (TEAMS_WEBHOOK_URL)'));
+    problems.push(...namedEndpointProblems(`routes[${index}].webhook`, route.webhook, config.webhook.endpoints, config.webhook.url, 'webhook.endpoints', 'webhook.url (WEBHOOK_URL)'));
     if (route.email.length > 0 && !config.email.smtpUrl) {
       problems.push(`routes[${index}].email: recipients given but email.smtpUrl (SMTP_URL) is not set`);
     }
@@ -162,6 +164,9 @@ function crossChecks(config: Config): string[] {
   if (digestHook === 'default' && !config.slack.webhookUrl) {
     problems.push('digest.slackWebhook: names "default" but slack.webhookUrl (SLACK_WEBHOOK_URL) is not set');
   }
+  problems.push(...namedEndpointProblems('digest.teamsWebhook', config.digest.teamsWebhook ? [config.digest.teamsWebhook] : [], config.teams.webhooks, config.teams.webhookUrl, 'teams.webhooks', 'teams.webhookUrl (TEAMS_WEBHOOK_URL)'));
+  problems.push(...namedEndpointProblems('digest.webhook', config.digest.webhook ? [config.digest.webhook] : [], config.webhook.endpoints, config.webhook.url, 'webhook.endpoints', 'webhook.url (WEBHOOK_URL)'));
+  problems.push(...teamsUrlProblems(config), ...signedWebhookProblems(config));
   // A forgotten job that is listed again starts over at version 1, and its transitions get the
   // task ids of its old ones: a delivered marker (or failed task) of the old run still kept, for
   // deliveriesDays from its delivery, would swallow the new run's announcement. The forget waits
@@ -179,6 +184,68 @@ function crossChecks(config: Config): string[] {
   }
   if (config.gem.auth.provider === 'command' && !config.gem.auth.command) {
     problems.push('gem.auth.command (GEM_BEARER_TOKEN_COMMAND): required when gem.auth.provider is command');
+  }
+  return problems;
+}
+
+/** Names a route (or the digest) gives that the channel's endpoints do not define. */
+function namedEndpointProblems(where: string, names: readonly string[], defined: Record<string, unknown>, defaultValue: string, definedKey: string, defaultKey: string): string[] {
+  const problems: string[] = [];
+  for (const name of names) {
+    if (name === 'default') {
+      if (!defaultValue && !('default' in defined)) problems.push(`${where}: names "default" but ${defaultKey} is not set`);
+    } else if (!Object.hasOwn(defined, name)) {
+      problems.push(`${where}: names "${name}", which ${definedKey} does not define`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * True for the Office 365 connector ("Incoming Webhook" connector) URLs Microsoft retired:
+ * `https://<tenant>.webhook.office.com/webhookb2/…` and the older `https://outlook.office.com/webhook/…`.
+ * Their cards are no longer delivered; Teams now takes webhooks through Workflows.
+ */
+export function isRetiredTeamsConnectorUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { hostname, pathname } = new URL(url);
+  const host = hostname.toLowerCase();
+  return host === 'webhook.office.com' || host.endsWith('.webhook.office.com') || (host === 'outlook.office.com' && pathname.toLowerCase().startsWith('/webhook'));
+}
+
+function teamsUrlProblems(config: Config): string[] {
+  const urls: Array<[string, string]> = [['teams.webhookUrl (TEAMS_WEBHOOK_URL)', config.teams.webhookUrl], ...Object.entries(config.teams.webhooks).map(([name, url]): [string, string] => [`teams.webhooks.${name}`, url])];
+  return urls
+    .filter(([, url]) => url && isRetiredTeamsConnectorUrl(url))
+    .map(
+      ([where]) =>
+        `${where}: is an Office 365 connector URL (webhook.office.com), which Microsoft retired; in Teams create a Workflows webhook ("Post to a channel when a webhook request is received") and use its URL`,
+    );
+}
+
+/**
+ * A Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes (the specification's
+ * range). The text never quotes the value.
+ */
+export function signedWebhookSecretProblem(secret: string): string | undefined {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
+  if (!match) return 'must be whsec_ followed by base64 (a Standard Webhooks secret)';
+  const bytes = Buffer.from(match[1]!, 'base64').length;
+  if (bytes < 24 || bytes > 64) return `must hold 24 to 64 bytes after whsec_ (it holds ${bytes})`;
+  return undefined;
+}
+
+function signedWebhookProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const { url, secret, endpoints } = config.webhook;
+  if (url && !secret) problems.push('webhook.secret (WEBHOOK_SECRET): is required when webhook.url (WEBHOOK_URL) is set');
+  if (secret) {
+    const problem = signedWebhookSecretProblem(secret);
+    if (problem) problems.push(`webhook.secret (WEBHOOK_SECRET): ${problem}`);
+  }
+  for (const [name, endpoint] of Object.entries(endpoints)) {
+    const problem = signedWebhookSecretProblem(endpoint.secret);
+    if (problem) problems.push(`webhook.endpoints.${name}.secret: ${problem}`);
   }
   return problems;
 }
@@ -201,8 +268,21 @@ export interface ConfigSecrets {
 export function configSecrets(config: Config): ConfigSecrets {
   const set = (values: Array<string | undefined>) => values.filter((value): value is string => Boolean(value));
   return {
-    values: set([config.gem.apiKey, config.gem.auth.bearerToken, config.http.authToken]),
-    secretUrls: set([config.slack.webhookUrl, ...Object.values(config.slack.webhooks)]),
+    values: set([
+      config.gem.apiKey,
+      config.gem.auth.bearerToken,
+      config.http.authToken,
+      // A signing secret with and without its whsec_ prefix: the key is the base64 after it.
+      ...[config.webhook.secret, ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.secret)].flatMap((secret) => [secret, secret.replace(/^whsec_/, '')]),
+    ]),
+    secretUrls: set([
+      config.slack.webhookUrl,
+      ...Object.values(config.slack.webhooks),
+      config.teams.webhookUrl,
+      ...Object.values(config.teams.webhooks),
+      config.webhook.url,
+      ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.url),
+    ]),
     passwordUrls: set([config.email.smtpUrl, config.redis.url]),
   };
 }

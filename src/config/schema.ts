@@ -132,6 +132,10 @@ const route = z
     slack: z.array(z.string()).default([]),
     /** Recipients. */
     email: z.array(emailAddress).default([]),
+    /** Names of Teams webhooks from `teams.webhooks` (`default` is TEAMS_WEBHOOK_URL). */
+    teams: z.array(z.string()).default([]),
+    /** Names of signed webhooks from `webhook.endpoints` (`default` is WEBHOOK_URL + WEBHOOK_SECRET). */
+    webhook: z.array(z.string()).default([]),
     thresholds: qualityThresholds.default({}),
     /** Time zone of `mute` windows. */
     timezone: timezone.default('UTC'),
@@ -277,6 +281,35 @@ export const configSchema = z
         socketTimeoutMs: durationMs.min(100).default(30_000),
       })
       .strict(),
+    teams: z
+      .object({
+        /**
+         * The default route's Teams Workflows webhook ("Post to a channel when a webhook request is
+         * received"); a secret (its query holds the signature). Empty = Teams off for the default route.
+         */
+        webhookUrl: optionalHttpUrl.default(''),
+        /** More Workflows webhooks by name, for routes. */
+        webhooks: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), httpUrl).default({}),
+        /** Timeout of a Teams post, in milliseconds. Default 10,000. */
+        timeoutMs: durationMs.min(100).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    webhook: z
+      .object({
+        /** The default route's signed webhook receiver. Empty = the signed webhook off for the default route. */
+        url: optionalHttpUrl.default(''),
+        /** Its Standard Webhooks secret, `whsec_` and base64; required with `url`. */
+        secret: z.string().default(''),
+        /** More receivers by name, for routes, each with its own URL and secret. */
+        endpoints: z
+          .record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.object({ url: httpUrl, secret: z.string() }).strict())
+          .default({}),
+        /** Timeout of one webhook POST, in milliseconds. Default 10,000. */
+        timeoutMs: durationMs.min(100).default(10_000),
+      })
+      .strict()
+      .prefault({}),
     routes: z.array(route).default([]),
     digest: z
       .object({
@@ -290,6 +323,13 @@ export const configSchema = z
         to: z.array(emailAddress).default([]),
         /** Also post the summary to this Slack webhook name; empty = no. */
         slackWebhook: z.string().default(''),
+        /**
+         * Also post the summary card to this Teams webhook name; empty or unset = no. (Optional so
+         * configurations built by hand without it stay valid.)
+         */
+        teamsWebhook: z.string().optional(),
+        /** Also send a `digest` event to this signed webhook name; empty or unset = no. */
+        webhook: z.string().optional(),
       })
       .strict(),
     alerts: z

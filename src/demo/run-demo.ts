@@ -12,10 +12,12 @@ import { GemSimulator } from '../simulator/gem-simulator.js';
 import { forgetPrefix } from '../state/forget-prefix.js';
 import { PollHealthStore } from '../state/poll-health-store.js';
 import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
+import { startTeamsSink } from '../simulator/teams-workflows-sink.js';
+import { startWebhookReceiver } from '../simulator/webhook-receiver.js';
 import { startSmtpSink, type SmtpSinkMail } from '../simulator/smtp-sink.js';
 import { DemoJobs } from './demo-jobs.js';
 import { startDemoRedis, type DemoRedis } from './demo-redis.js';
-import { formatSlackForConsole } from './slack-console.js';
+import { formatSlackForConsole, teamsCardTitle } from './slack-console.js';
 
 export interface DemoOptions {
   /** Where each mail is written as .eml and .html. Default demo-out (relative to the working directory). */
@@ -121,6 +123,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     });
     closers.push({ name: 'the Slack sink', close: () => slack.close() });
 
+    const teams = await startTeamsSink({
+      onMessage: (request) => print(`${bold(`${clock()}  Teams card`)} ${teamsCardTitle(request.card)} ${dim(`(${Buffer.byteLength(request.raw)} bytes, Adaptive Card ${String(request.card?.version)})`)}`),
+    });
+    closers.push({ name: 'the Teams sink', close: () => teams.close() });
+    const receiver = await startWebhookReceiver({
+      onEvent: (request) => print(`${bold(`${clock()}  Webhook event`)} ${request.event?.type ?? '?'} ${dim(`(webhook-id ${request.id ?? '?'}, signature verified)`)}`),
+    });
+    closers.push({ name: 'the webhook receiver', close: () => receiver.close() });
+
     let mails = 0;
     // mailparser reads each mail before the sink accepts it, so its subject and HTML part are
     // decoded (encoded words, quoted-printable, base64) as a mail client would.
@@ -161,6 +172,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         REDIS_URL: redis.url,
         GEM_WATCH_PREFIX: prefix,
         SLACK_WEBHOOK_URL: slack.webhookUrl(),
+        TEAMS_WEBHOOK_URL: teams.webhookUrl(),
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET: receiver.secret,
         SMTP_URL: smtp.url(),
         EMAIL_FROM: 'gem-watch@demo.invalid',
         EMAIL_TO: 'data-team@demo.invalid',
@@ -181,6 +195,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         `  Redis        ${redis.description}`,
         `  Polling      every ${seconds} s (POLL_CRON "${config.poll.cron}"), the real pipeline`,
         '  Slack        a local sink: each message is printed below',
+        '  Teams        a local Workflows endpoint: each card\'s title is printed below',
+        '  Webhook      a local receiver that verifies each signature: each event is printed below',
         `  Email        a local SMTP sink: each mail is written to ${options.outDir}/ as .eml and .html`,
         `  Status page  ${app.http?.url}/   (queues: ${app.http?.url}/queues, metrics: ${app.http?.url}/metrics)`,
         '',

@@ -121,3 +121,12 @@ export function formatSlackForConsole(payload: unknown, style: ConsoleStyle): st
   }
   return lines.join('\n');
 }
+
+/** A Teams card's title as plain text for the console: its first TextBlock, markdown escapes undone. */
+export function teamsCardTitle(card: Record<string, unknown> | undefined): string {
+  const body = Array.isArray(card?.body) ? (card.body as Array<{ type?: unknown; text?: unknown }>) : [];
+  const title = body.find((element) => element.type === 'TextBlock' && typeof element.text === 'string');
+  const text = typeof title?.text === 'string' ? title.text : '(no title)';
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}

@@ -19,7 +19,9 @@ export interface DigestSettings {
   sendEmpty: boolean;
   /**
    * Where each period goes, one notify task each: e-mail to the digest's recipients (`to`, filled
-   * in at send time), the Slack summary to its webhook. On the default route: the operators'.
+   * in at send time), the Slack summary to its webhook (`digest.slackWebhook`), the Teams summary
+   * card (`digest.teamsWebhook`) and the `digest` event (`digest.webhook`) to theirs. On the
+   * default route: the operators'.
    */
   destinations: DigestDestination[];
   /** alerts.stalledMinutes in ms: running jobs without progress this long are shown as stalled. */
@@ -31,6 +33,8 @@ export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts
   const destinations: DigestDestination[] = [];
   if (to.length > 0) destinations.push({ route: 'default', channel: 'email', target: 'route' });
   if (config.digest.slackWebhook !== '') destinations.push({ route: 'default', channel: 'slack', target: config.digest.slackWebhook });
+  if (config.digest.teamsWebhook) destinations.push({ route: 'default', channel: 'teams', target: config.digest.teamsWebhook });
+  if (config.digest.webhook) destinations.push({ route: 'default', channel: 'webhook', target: config.digest.webhook });
   return {
     cron: config.digest.cron,
     timeZone: config.digest.timezone,
@@ -49,5 +53,5 @@ export type DigestDestination = Destination;
 /** True when the digest has somewhere to go; the daemon starts its scheduler only then. */
 export function digestEnabled(config: Pick<Config, 'digest' | 'email' | 'alerts'>): boolean {
   const settings = digestSettings(config);
-  return settings.to.length > 0 || settings.slack;
+  return settings.destinations.length > 0;
 }

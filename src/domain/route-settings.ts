@@ -1,6 +1,6 @@
 import type { MuteWindowSpec } from './mute.js';
 import type { QualityThresholds } from './quality.js';
-import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, EMAIL_ROUTE_TARGET, type Destination } from './routing.js';
+import { DEFAULT_ROUTE, DEFAULT_WEBHOOK, defaultNamedEndpoints, EMAIL_ROUTE_TARGET, routeNamedEndpoints, type Destination } from './routing.js';
 import { encodeIdPart } from './transition.js';
 
 /**
@@ -23,6 +23,10 @@ export interface AlertRoute {
   slack: readonly string[];
   /** Recipients. */
   email: readonly string[];
+  /** Teams webhook names. */
+  teams?: readonly string[];
+  /** Signed webhook names. */
+  webhook?: readonly string[];
   thresholds: QualityThresholds;
   /** IANA time zone of `mute`. */
   timezone: string;
@@ -59,6 +63,10 @@ export interface AlertConfig {
   slack: { webhookUrl: string };
   /** The default route's email: '' = email off; EMAIL_TO. */
   email: { smtpUrl: string; to: readonly string[] };
+  /** TEAMS_WEBHOOK_URL; unset or '' = the default route has no Teams webhook. */
+  teams?: { webhookUrl: string };
+  /** WEBHOOK_URL; unset or '' = the default route has no signed webhook. */
+  webhook?: { url: string };
 }
 
 /**
@@ -86,17 +94,19 @@ export function routeExists(route: string, config: Pick<AlertConfig, 'routes'>):
 }
 
 /** Every destination a route can have: its webhooks and, with recipients, its email. */
-export function routeDestinations(route: string, config: Pick<AlertConfig, 'routes' | 'slack' | 'email'>): Destination[] {
+export function routeDestinations(route: string, config: Pick<AlertConfig, 'routes' | 'slack' | 'email' | 'teams' | 'webhook'>): Destination[] {
   if (route === DEFAULT_ROUTE) {
     const out: Destination[] = [];
     if (config.slack.webhookUrl) out.push({ route, channel: 'slack', target: DEFAULT_WEBHOOK });
     if (config.email.smtpUrl && config.email.to.length > 0) out.push({ route, channel: 'email', target: EMAIL_ROUTE_TARGET });
+    out.push(...defaultNamedEndpoints(config));
     return out;
   }
   const named = config.routes.find((candidate) => candidate.name === route);
   if (!named) return [];
   const out: Destination[] = named.slack.map((target) => ({ route, channel: 'slack', target }));
   if (named.email.length > 0) out.push({ route, channel: 'email', target: EMAIL_ROUTE_TARGET });
+  out.push(...routeNamedEndpoints(named));
   return out;
 }
 

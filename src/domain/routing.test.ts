@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleTransition } from '../notify/sample-data.js';
+import { routeDestinations } from './route-settings.js';
 import { resolveDestinations, routeRecipients, webhookUrl, type RoutingRoute, type RoutingSettings } from './routing.js';
 import type { Transition } from './transition.js';
 
@@ -117,5 +118,45 @@ describe('routeRecipients and webhookUrl', () => {
     expect(webhookUrl('default', cfg)).toBe('https://hooks.slack.com/services/T/B/default');
     expect(webhookUrl('data', cfg)).toBe('https://hooks.slack.com/services/T/B/data');
     expect(webhookUrl('gone', cfg)).toBeUndefined();
+  });
+});
+
+describe('Teams and signed webhook destinations', () => {
+  const withChannels = (routes: RoutingRoute[] = []): RoutingSettings => ({
+    ...config({ routes, smtp: false }),
+    teams: { webhookUrl: 'https://prod-1.westeurope.logic.azure.com/workflows/a/triggers/manual/paths/invoke?sig=x' },
+    webhook: { url: 'https://hooks.example.com/gem' },
+  });
+
+  it('sends the default route to TEAMS_WEBHOOK_URL and WEBHOOK_URL, operator alerts included', () => {
+    const expected = [
+      { route: 'default', channel: 'slack', target: 'default' },
+      { route: 'default', channel: 'teams', target: 'default' },
+      { route: 'default', channel: 'webhook', target: 'default' },
+    ];
+    expect(resolveDestinations(transition('failed'), withChannels())).toEqual(expected);
+    expect(resolveDestinations({ kind: 'polling', state: 'down' }, withChannels())).toEqual(expected);
+  });
+
+  it('sends a route to the endpoints it names, each endpoint once across matching routes', () => {
+    const routes = [route('a', { teams: ['lanes', 'default'], webhook: ['billing'] }), route('b', { teams: ['lanes'], webhook: ['billing', 'audit'] })];
+    expect(resolveDestinations(transition('finished'), withChannels(routes))).toEqual([
+      { route: 'a', channel: 'teams', target: 'lanes' },
+      { route: 'a', channel: 'teams', target: 'default' },
+      { route: 'a', channel: 'webhook', target: 'billing' },
+      { route: 'b', channel: 'webhook', target: 'audit' },
+    ]);
+  });
+
+  it('gives a silenced or muted route every endpoint it can have, for its held summary', () => {
+    const alertConfig = { routes: [{ name: 'a', slack: [], email: [], teams: ['lanes'], webhook: ['billing'], thresholds: {}, timezone: 'UTC', mute: [], failuresBreakThrough: false }], slack: { webhookUrl: '' }, email: { smtpUrl: '', to: [] }, teams: { webhookUrl: 'https://x.example/t' }, webhook: { url: 'https://x.example/w' } };
+    expect(routeDestinations('a', alertConfig)).toEqual([
+      { route: 'a', channel: 'teams', target: 'lanes' },
+      { route: 'a', channel: 'webhook', target: 'billing' },
+    ]);
+    expect(routeDestinations('default', alertConfig)).toEqual([
+      { route: 'default', channel: 'teams', target: 'default' },
+      { route: 'default', channel: 'webhook', target: 'default' },
+    ]);
   });
 });

@@ -19,7 +19,9 @@ import type { Transition } from './transition.js';
  *    EMAIL_TO as recipients) takes the transition if its status is in NOTIFY_ON. A route that
  *    matches claims the transition even when it names no channel, so a route with empty `slack` and
  *    `email` is how an operator drops a kind of transition on purpose.
- * 4. A Slack webhook named by two matching routes gets the message once (the first route's).
+ * 4. A Slack webhook named by two matching routes gets the message once (the first route's); so
+ *    does a Teams webhook or a signed webhook (`teams`, `webhook`: endpoint names, `default` being
+ *    TEAMS_WEBHOOK_URL or WEBHOOK_URL, which the default route sends to).
  * Operator alerts always go to the default route's channels, whatever the routes and
  * EMAIL_ON_TRANSITION say: they concern gem-watch itself.
  */
@@ -57,6 +59,10 @@ export interface RoutingRoute {
   slack: readonly string[];
   /** Recipients. */
   email: readonly string[];
+  /** Teams webhook names (`default` is TEAMS_WEBHOOK_URL). */
+  teams?: readonly string[];
+  /** Signed webhook names (`default` is WEBHOOK_URL). */
+  webhook?: readonly string[];
   /** Keep matching further routes after this one. */
   continue: boolean;
 }
@@ -86,6 +92,29 @@ export interface RoutingSettings {
     /** EMAIL_ON_TRANSITION. */
     onTransition: boolean;
   };
+  /** Teams; unset = off. */
+  teams?: { /** TEAMS_WEBHOOK_URL; '' = none. */ webhookUrl: string };
+  /** The signed webhook; unset = off. */
+  webhook?: { /** WEBHOOK_URL; '' = none. */ url: string };
+}
+
+/**
+ * The channels whose route entries are lists of endpoint names, each sent to once (the first
+ * matching route's), with `default` the endpoint of the channel's environment variable.
+ */
+export const NAMED_ENDPOINT_CHANNELS = ['teams', 'webhook'] as const;
+
+/** The default route's endpoint of a named-endpoint channel, when its environment variable is set. */
+export function defaultNamedEndpoints(config: Pick<RoutingSettings, 'teams' | 'webhook'>): Destination[] {
+  const out: Destination[] = [];
+  if (config.teams?.webhookUrl) out.push({ route: DEFAULT_ROUTE, channel: 'teams', target: DEFAULT_WEBHOOK });
+  if (config.webhook?.url) out.push({ route: DEFAULT_ROUTE, channel: 'webhook', target: DEFAULT_WEBHOOK });
+  return out;
+}
+
+/** A route's endpoints of the named-endpoint channels, in channel order. */
+export function routeNamedEndpoints(route: Pick<RoutingRoute, 'name' | 'teams' | 'webhook'>): Destination[] {
+  return NAMED_ENDPOINT_CHANNELS.flatMap((channel) => (route[channel] ?? []).map((target) => ({ route: route.name, channel, target })));
 }
 
 /** What routing needs of an operator alert: nothing but that it is one (it names no job). */
@@ -114,6 +143,7 @@ function defaultDestinations(config: RoutingSettings, includeEmail: boolean): De
   if (includeEmail && config.email.smtpUrl && config.email.to.length > 0) {
     out.push({ route: DEFAULT_ROUTE, channel: 'email', target: EMAIL_ROUTE_TARGET });
   }
+  out.push(...defaultNamedEndpoints(config));
   return out;
 }
 
@@ -138,6 +168,12 @@ export function resolveDestinations(subject: Transition | AlertSubject, config: 
     }
     if (config.email.onTransition && route.email.length > 0) {
       out.push({ route: route.name, channel: 'email', target: EMAIL_ROUTE_TARGET });
+    }
+    for (const destination of routeNamedEndpoints(route)) {
+      const key = `${destination.channel}:${destination.target}`;
+      if (webhooksTaken.has(key)) continue;
+      webhooksTaken.add(key);
+      out.push(destination);
     }
     if (!route.continue) break;
   }

@@ -22,9 +22,9 @@ export interface NotifierList {
 
 export interface TestNotifyOptions {
   notifiers: NotifierList;
-  /** Only this channel (`slack`, `email`); default every configured one. */
+  /** Only this channel (`slack`, `email`, `teams`, `webhook`); default every configured one. */
   channel?: string;
-  /** Only this target (a webhook name, or for email a route name); default every endpoint. */
+  /** Only this target (a webhook or endpoint name, or for email a route name); default every endpoint. */
   target?: string;
   /** What to send: a sample finished job (default), a failed one, or an operator alert. */
   sample?: 'finished' | 'failed' | 'alert';
@@ -54,7 +54,7 @@ export class UnknownChannelError extends Error {
   ) {
     super(
       configured.length === 0
-        ? `no notification channel is configured (set SLACK_WEBHOOK_URL and/or SMTP_URL)`
+        ? `no notification channel is configured (set SLACK_WEBHOOK_URL, SMTP_URL, TEAMS_WEBHOOK_URL and/or WEBHOOK_URL)`
         : `channel "${channel}" is not configured; configured: ${configured.join(', ')}`,
     );
   }

@@ -3,6 +3,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { emailChannel } from './channels/email/email-notifier.js';
 import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
 import { slackChannel } from './channels/slack/slack-notifier.js';
+import { teamsChannel } from './channels/teams/teams-notifier.js';
+import { webhookChannel } from './channels/webhook/webhook-notifier.js';
 
 /**
  * Every channel gem-watch knows, one line each, in the order test-notify walks them. A channel is
@@ -12,6 +14,8 @@ import { slackChannel } from './channels/slack/slack-notifier.js';
 export const CHANNELS: readonly ChannelFactory[] = [
   slackChannel,
   emailChannel,
+  teamsChannel,
+  webhookChannel,
 ];
 
 /** The notifiers of the configured channels, by name. */

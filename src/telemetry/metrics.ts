@@ -127,7 +127,8 @@ export class Metrics {
       this.trackedJobs.labels(status).set(0);
     }
     for (const endpoint of ['list', 'detail']) this.apiCalls.labels(endpoint, '200').inc(0);
-    for (const channel of ['slack', 'email']) {
+    // Every channel gem-watch ships, so a dashboard sees a zero before the first delivery.
+    for (const channel of ['slack', 'email', 'teams', 'webhook']) {
       this.detectionToDelivery.zero({ channel });
       for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.labels(channel, outcome).inc(0);
     }

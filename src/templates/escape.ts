@@ -62,3 +62,42 @@ export function escapeSlackWithin(text: string, max: number): string {
   }
   return `${out}…`;
 }
+
+/**
+ * Adaptive Card markdown (TextBlock text and FactSet titles and values, which Teams and the
+ * adaptivecards renderer pass through a CommonMark parser): every character that can start markup
+ * is backslash-escaped, as CommonMark allows for any ASCII punctuation, and no more, so the text
+ * stays readable where a client shows escapes literally (older Teams mobile apps did):
+ * - anywhere: `\` `*` `_` `` ` `` `~` `[` `]` `<` `>` `&` `#` `|`, which make emphasis, code,
+ *   strikethrough, links and images, autolinks and HTML (`<at>` mentions included), entities,
+ *   headings and tables;
+ * - at the start of a line: `-` `+` and a number's `.` or `)` (lists, rules), and leading blanks
+ *   are dropped (four make a code block);
+ * - `:` before `//` and `.` before a letter (of any script), which split URLs and host names (`https\://evil\.com`)
+ *   so that a linkifier finds no link.
+ * Control characters go too; newlines become spaces unless `keepNewlines` (a line break then needs
+ * a blank line in markdown, so each is doubled).
+ */
+export function escapeTeams(text: string, keepNewlines = false): string {
+  const clean = text.replace(CONTROL, '').replace(/\r\n?/g, '\n');
+  const lines = keepNewlines ? clean.split(/\n+/) : [clean.replace(/[\n\t]+/g, ' ')];
+  return lines
+    .map((line) =>
+      line
+        .replace(/^[ \t]+/, '')
+        .replace(/[\\*_`~[\]<>&#|]/g, (char) => `\\${char}`)
+        .replace(/:(?=\/\/)/g, '\\:')
+        .replace(/\.(?=\p{L})/gu, '\\.')
+        .replace(/^([-+])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2'),
+    )
+    .join('\n\n');
+}
+
+/**
+ * `escapeTeams` within a budget of `max` source characters (code points), ending with an ellipsis
+ * when cut: the cut comes before escaping, so an escape is never split from its character.
+ */
+export function escapeTeamsWithin(text: string, max: number, keepNewlines = false): string {
+  return escapeTeams(truncate(text, max), keepNewlines);
+}

@@ -6,7 +6,11 @@ import { JOB_STATUSES, type Job } from '../../src/domain/job.js';
 import { JobShapeError, MAX_FIELD_LENGTH, normalizeJob, normalizeList } from '../../src/gem/normalize.js';
 import { renderEmailAlert, renderEmailTransition } from '../../src/notify/channels/email/email-message.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, type SlackMessage } from '../../src/notify/channels/slack/slack-message.js';
+import { renderTeamsAlert, renderTeamsTransition, TEAMS_LIMITS, type TeamsMessage } from '../../src/notify/channels/teams/teams-message.js';
+import { operatorAlertEvent, transitionEvent, type WebhookEvent } from '../../src/notify/channels/webhook/webhook-event.js';
+import { workflowsMessageProblems } from '../../src/simulator/teams-workflows-sink.js';
 import { blockKitProblems } from '../helpers/slack-sink.js';
+import { markupIn } from '../helpers/teams-markdown.js';
 import { slackTexts } from '../helpers/slack-texts.js';
 import { HOSTILE_TEXTS, htmlProblems } from './harness/hostile.js';
 import { byScale, chaosSeed } from './harness/scale.js';
@@ -14,8 +18,8 @@ import { byScale, chaosSeed } from './harness/scale.js';
 /**
  * Chaos 7, the property half: whatever JSON the API answers, normalisation either yields a Job or
  * throws JobShapeError (never anything else), and whatever a Job holds, the Slack and email
- * renderers neither throw nor let text act as markup. The input goes the daemon's whole way:
- * raw answer → normalizeJob → diffJob → both renderers. Seeded, so a failure replays.
+ * renderers, the Teams card and the signed webhook event neither throw nor let text act as markup. The input goes the daemon's whole way:
+ * raw answer → normalizeJob → diffJob → every channel's renderer. Seeded, so a failure replays.
  */
 
 const SEED = chaosSeed(7_007);
@@ -117,6 +121,39 @@ function slackViolations(message: SlackMessage): string[] {
   return out;
 }
 
+/**
+ * Everything that must hold of a Teams card built from API text: a Workflows message Teams shows,
+ * within its size, and every text the card's markdown reads (TextBlock text, FactSet titles and
+ * values, the fallback) rendering as plain paragraphs with markdown-it and linkify (no emphasis,
+ * link, list, heading, code or HTML), with no control character.
+ */
+function teamsViolations(message: TeamsMessage): string[] {
+  const json = JSON.stringify(message);
+  const out = workflowsMessageProblems(JSON.parse(json), Buffer.byteLength(json));
+  if (Buffer.byteLength(json) > TEAMS_LIMITS.bodyBytes) out.push(`body of ${Buffer.byteLength(json)} bytes`);
+  const card = message.attachments[0].content;
+  const texts = [card.fallbackText, ...card.body.flatMap((element) => (element.type === 'TextBlock' ? [element.text] : element.facts.flatMap((fact) => [fact.title, fact.value])))];
+  for (const text of texts) {
+    const markup = markupIn(text);
+    if (markup.length > 0) out.push(`markdown makes ${markup.join(', ')} of ${JSON.stringify(text.slice(0, 60))}`);
+    if (CONTROL.test(text)) out.push(`control character in ${JSON.stringify(text.slice(0, 60))}`);
+  }
+  return out;
+}
+
+/** Everything that must hold of a signed webhook event: plain JSON, no control characters but newline and tab. */
+function webhookViolations(event: WebhookEvent): string[] {
+  const out: string[] = [];
+  const json = JSON.stringify(event);
+  if (JSON.stringify(JSON.parse(json)) !== json) out.push('does not survive a JSON round trip');
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(strings) : [];
+  for (const text of strings(event)) if (CONTROL.test(text)) out.push(`control character in ${JSON.stringify(text.slice(0, 60))}`);
+  if (!/^(job|gemwatch|group)\.[a-z-]+$|^digest$/.test(event.type)) out.push(`type ${event.type}`);
+  if (Buffer.byteLength(json) > 200_000) out.push(`event of ${Buffer.byteLength(json)} bytes`);
+  return out;
+}
+
 /** Everything that must hold of an email built from API text. */
 function emailViolations(mail: { subject: string; text: string; html: string }): string[] {
   const out = htmlProblems(mail.html);
@@ -196,6 +233,8 @@ describe('chaos 7: hostile data, property-based', () => {
           const transition: Transition = result.transition;
           expect(slackViolations(renderSlackTransition(transition, { timeZone })).join('\n')).toBe('');
           expect(emailViolations(renderEmailTransition(transition, { timeZone })).join('\n')).toBe('');
+          expect(teamsViolations(renderTeamsTransition(transition, { timeZone })).join('\n')).toBe('');
+          expect(webhookViolations(transitionEvent(transition)).join('\n')).toBe('');
         },
       ),
       { seed: SEED + 2, numRuns: RUNS },
@@ -210,6 +249,8 @@ describe('chaos 7: hostile data, property-based', () => {
         const alert = { kind, title, detail: `${detail}. Check GEM_API_KEY and the bearer token settings.`, state, since: NOW };
         expect(slackViolations(renderSlackAlert(alert)).join('\n')).toBe('');
         expect(emailViolations(renderEmailAlert(alert)).join('\n')).toBe('');
+        expect(teamsViolations(renderTeamsAlert(alert)).join('\n')).toBe('');
+        expect(webhookViolations(operatorAlertEvent(alert)).join('\n')).toBe('');
       }),
       { seed: SEED + 3, numRuns: RUNS },
     );

@@ -18,15 +18,21 @@ export interface DedupSettings {
   markerTtlMs: number;
 }
 
-/** The lock's and the marker's lifetimes from the configuration. */
-/** What the lock's and marker's lifetimes are read from. */
-export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'>;
+/** What the lock's and marker's lifetimes are read from: every channel's send timeout counts. */
+export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'> & Partial<Pick<Config, 'teams' | 'webhook'>>;
 
+/** The lock's and the marker's lifetimes from the configuration. */
 export function dedupSettings(config: DedupConfig): DedupSettings {
+  const slowestSendMs = Math.max(
+    config.slack.timeoutMs,
+    config.email.connectionTimeoutMs + config.email.socketTimeoutMs,
+    config.teams?.timeoutMs ?? 0,
+    config.webhook?.timeoutMs ?? 0,
+  );
   return {
     markerTtlMs: Math.round(config.retention.deliveriesDays * 86_400_000),
     // Long enough for the slowest send (connect + socket timeout), so it only expires on a crash.
-    lockTtlMs: 2 * Math.max(config.slack.timeoutMs, config.email.connectionTimeoutMs + config.email.socketTimeoutMs) + 5_000,
+    lockTtlMs: 2 * slowestSendMs + 5_000,
   };
 }
 

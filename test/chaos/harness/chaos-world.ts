@@ -10,11 +10,13 @@ import { createRandom } from '../../../src/simulator/random.js';
 import { Keys } from '../../../src/state/keys.js';
 import { freePort } from '../../helpers/free-port.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startTeamsSink, type TeamsSink } from '../../../src/simulator/teams-workflows-sink.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../src/simulator/webhook-receiver.js';
 import { startSlackSink, type SlackSink } from '../../helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.js';
 import { DaemonProcess, REPO_ROOT, type DaemonLine } from './daemon-process.js';
 import { JobDriver, type JobDriverOptions } from './job-driver.js';
-import { CHANNELS, DeliveryLedger, type Channel, type KillRecord, type LedgerTally } from './ledger.js';
+import { CHANNELS, DeliveryLedger, type Channel, type KillRecord, type LedgerTally, type SinkRecords } from './ledger.js';
 import { scanForSecrets, type NamedSecret, type SecretScan } from './secret-scan.js';
 
 export interface ChaosWorldOptions {
@@ -23,7 +25,7 @@ export interface ChaosWorldOptions {
   seed: number;
   /** YAML merged over the chaos defaults (which are merged over config/default.yaml). */
   config?: Record<string, unknown>;
-  /** Channels the daemon delivers to and the ledger judges. Default both. */
+  /** Channels the daemon delivers to and the ledger judges. Default Slack and email. */
   channels?: readonly Channel[];
   /** GEM_JOB_TYPES. Default ROAD_MATCHING and LANE_LEVEL_MATCHING. */
   jobTypes?: readonly string[];
@@ -42,6 +44,8 @@ const CHAOS_DEFAULTS = {
   poll: { outboxGraceMs: 5_000, rateLimit: { max: 100, durationMs: 1_000 } },
   notify: { attempts: 40, backoffMs: 250, maxBackoffMs: 3_000, slackPerSecond: 20, concurrency: 4 },
   slack: { timeoutMs: 3_000 },
+  teams: { timeoutMs: 3_000 },
+  webhook: { timeoutMs: 3_000 },
   email: { connectionTimeoutMs: 3_000, socketTimeoutMs: 5_000 },
   alerts: { burstWindowSec: 0 },
 };
@@ -91,7 +95,9 @@ export class ChaosWorld {
     readonly sim: GemSimulator,
     readonly slack: SlackSink,
     readonly smtp: SmtpSink,
-    secrets: { apiKey: string; bearerToken: string; webhookUrl: string; webhookSecret: string; smtpPassword: string },
+    readonly teams: TeamsSink,
+    readonly receiver: WebhookReceiver,
+    secrets: { apiKey: string; bearerToken: string; webhookUrl: string; webhookSecret: string; smtpPassword: string; teamsSig: string; signingSecret: string },
     configFile: string,
     logDir: string,
   ) {
@@ -104,6 +110,8 @@ export class ChaosWorld {
       { name: 'Slack webhook URL', value: secrets.webhookUrl },
       { name: 'Slack webhook secret path', value: secrets.webhookSecret },
       { name: 'SMTP password', value: secrets.smtpPassword },
+      { name: 'Teams Workflows sig', value: secrets.teamsSig },
+      { name: 'webhook signing secret', value: secrets.signingSecret.slice('whsec_'.length) },
     ];
     const channels = options.channels ?? CHANNELS;
     this.env = {
@@ -117,6 +125,9 @@ export class ChaosWorld {
       DIGEST_CRON: '0 0 1 1 *',
       SLACK_WEBHOOK_URL: channels.includes('slack') ? secrets.webhookUrl : '',
       SMTP_URL: channels.includes('email') ? smtp.url({ user: 'chaos', pass: secrets.smtpPassword }) : '',
+      TEAMS_WEBHOOK_URL: channels.includes('teams') ? teams.webhookUrl(secrets.teamsSig) : '',
+      WEBHOOK_URL: channels.includes('webhook') ? receiver.url : '',
+      WEBHOOK_SECRET: channels.includes('webhook') ? secrets.signingSecret : '',
       EMAIL_TO: 'ops@example.com',
       EMAIL_FROM: 'gem-watch@example.com',
       GEM_WATCH_CONFIG: configFile,
@@ -141,6 +152,8 @@ export class ChaosWorld {
       webhookSecret: token('chaosHookSecret'),
       smtpPassword: token('chaos-smtp-pass-'),
       webhookUrl: '',
+      teamsSig: token('chaosTeamsSig'),
+      signingSecret: `whsec_${Buffer.from(Array.from({ length: 32 }, () => random.int(0, 255))).toString('base64')}`,
     };
     const redis = await startRedis({ aof: true });
     if (!redis.owned) {
@@ -152,11 +165,13 @@ export class ChaosWorld {
     const slack = await startSlackSink();
     secrets.webhookUrl = slack.webhookUrl(secrets.webhookSecret);
     const smtp = await startSmtpSink({ auth: { user: 'chaos', pass: secrets.smtpPassword } });
+    const teams = await startTeamsSink();
+    const receiver = await startWebhookReceiver({ secret: secrets.signingSecret });
     const logDir = join(tmpdir(), 'gem-watch-chaos', `${options.name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}`);
     mkdirSync(logDir, { recursive: true });
     const configFile = join(logDir, 'config.yaml');
     writeFileSync(configFile, stringify(merge(CHAOS_DEFAULTS, options.config ?? {})));
-    return new ChaosWorld(options, redis, sim, slack, smtp, secrets, configFile, logDir);
+    return new ChaosWorld(options, redis, sim, slack, smtp, teams, receiver, secrets, configFile, logDir);
   }
 
   /** A new replica (not started): its own HTTP port and log file. */
@@ -233,11 +248,11 @@ export class ChaosWorld {
     await until(
       () => {
         this.assertNoUnexpectedExit();
-        return this.ledger.complete(this.slack.requests, this.smtp.mails);
+        return this.ledger.complete(this.sinkRecords());
       },
       timeoutMs,
       'every transition delivered',
-      () => `${this.ledger.missing(this.slack.requests, this.smtp.mails).slice(0, 10).join('; ')} (logs in ${this.logDir})`,
+      () => `${this.ledger.missing(this.sinkRecords()).slice(0, 10).join('; ')} (logs in ${this.logDir})`,
     );
   }
 
@@ -309,8 +324,13 @@ export class ChaosWorld {
     return parts.join('\n');
   }
 
+  /** What every sink received so far. */
+  sinkRecords(): SinkRecords {
+    return { slack: this.slack.requests, mails: this.smtp.mails, teams: this.teams.requests, webhook: this.receiver.requests };
+  }
+
   tally(): LedgerTally {
-    return this.ledger.tally({ slack: this.slack.requests, mails: this.smtp.mails, lines: this.lines(), kills: this.kills });
+    return this.ledger.tally({ ...this.sinkRecords(), lines: this.lines(), kills: this.kills });
   }
 
   scan(): SecretScan {
@@ -355,6 +375,8 @@ export class ChaosWorld {
     this.client.disconnect();
     await this.slack.close();
     await this.smtp.close();
+    await this.teams.close();
+    await this.receiver.close();
     await this.sim.stop();
     await this.redis.close();
     if (this.passed) rmSync(this.logDir, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import type { TeamsSinkRequest } from '../../../src/simulator/teams-workflows-sink.js';
+import type { WebhookReceiverRequest } from '../../../src/simulator/webhook-receiver.js';
 import type { SlackSinkRequest } from '../../helpers/slack-sink.js';
 import type { SmtpSinkMail } from '../../helpers/smtp-sink.js';
 import type { DaemonLine } from './daemon-process.js';
@@ -17,8 +19,17 @@ import type { DaemonLine } from './daemon-process.js';
  * never got to write its marker).
  */
 
-export type Channel = 'slack' | 'email';
+export type Channel = 'slack' | 'email' | 'teams' | 'webhook';
+/** The channels a scenario judges unless it names others. */
 export const CHANNELS: readonly Channel[] = ['slack', 'email'];
+
+/** What every sink received: the Slack sink's and the SMTP sink's, and the Teams and webhook ones' when a scenario uses them. */
+export interface SinkRecords {
+  slack: readonly SlackSinkRequest[];
+  mails: readonly SmtpSinkMail[];
+  teams?: readonly TeamsSinkRequest[];
+  webhook?: readonly WebhookReceiverRequest[];
+}
 
 /** A transition the scenario made happen and expects announced. */
 export interface ExpectedTransition {
@@ -34,7 +45,7 @@ export interface DeliveryCopy {
   channel: Channel;
   jobId: string;
   status: string;
-  /** From the email's Message-ID; unknown for Slack. */
+  /** From the email's Message-ID or the webhook event; unknown for Slack and Teams. */
   version?: number;
   at: number;
 }
@@ -95,6 +106,29 @@ export function parseSlack(request: SlackSinkRequest): DeliveryCopy | undefined 
   return { channel: 'slack', jobId: match[2]!, status: match[3]!, at: request.at };
 }
 
+/** Undoes escapeTeams: a backslash before ASCII punctuation. */
+function unescapeTeams(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
+/** The transition a Teams card announces (read from its fallback text, the headline), or undefined for other cards. */
+export function parseTeams(request: TeamsSinkRequest): DeliveryCopy | undefined {
+  const fallback = request.card?.fallbackText;
+  const match = HEADLINE.exec(unescapeTeams(typeof fallback === 'string' ? fallback : ''));
+  if (!match) return undefined;
+  return { channel: 'teams', jobId: match[2]!, status: match[3]!, at: request.at };
+}
+
+/** The transition a verified webhook event announces (`job.<status>`), or undefined for other events. */
+export function parseWebhook(request: WebhookReceiverRequest): DeliveryCopy | undefined {
+  const event = request.event;
+  const match = /^job\.(finished|failed|cancelled|queued|running|unknown)$/.exec(event?.type ?? '');
+  const data = event?.data as { job?: { id?: unknown }; transition?: { version?: unknown } } | undefined;
+  if (!match || typeof data?.job?.id !== 'string') return undefined;
+  const version = typeof data.transition?.version === 'number' ? data.transition.version : undefined;
+  return { channel: 'webhook', jobId: data.job.id, status: match[1]!, at: request.at, ...(version !== undefined ? { version } : {}) };
+}
+
 /** The transition an email announces, or undefined for other mails. */
 export function parseMail(mail: SmtpSinkMail): DeliveryCopy | undefined {
   const subject = HEADLINE.exec(mail.parsed.subject ?? '');
@@ -131,9 +165,27 @@ export class DeliveryLedger {
     return [...this.expected.values()];
   }
 
-  /** Every transition copy the sinks hold, by channel. */
-  copies(slack: readonly SlackSinkRequest[], mails: readonly SmtpSinkMail[]): DeliveryCopy[] {
+  /**
+   * Every transition copy the sinks hold, by channel: what each accepted (Slack's 200, a mail,
+   * a card Teams would show, a webhook event verified and answered 204).
+   */
+  copies(records: SinkRecords): DeliveryCopy[] {
+    const { slack, mails } = records;
     const out: DeliveryCopy[] = [];
+    if (this.channels.includes('teams')) {
+      for (const request of records.teams ?? []) {
+        if (request.answer !== 202 || !request.shown) continue;
+        const copy = parseTeams(request);
+        if (copy) out.push(copy);
+      }
+    }
+    if (this.channels.includes('webhook')) {
+      for (const request of records.webhook ?? []) {
+        if (request.answer !== 204 || !request.verified) continue;
+        const copy = parseWebhook(request);
+        if (copy) out.push(copy);
+      }
+    }
     if (this.channels.includes('slack')) {
       for (const request of slack) {
         if (request.answer !== 200) continue;
@@ -151,8 +203,8 @@ export class DeliveryLedger {
   }
 
   /** True when every expected transition reached every channel at least once. */
-  complete(slack: readonly SlackSinkRequest[], mails: readonly SmtpSinkMail[]): boolean {
-    const seen = new Set(this.copies(slack, mails).map((copy) => `${copy.channel} ${keyOf(copy.jobId, copy.status)}`));
+  complete(records: SinkRecords): boolean {
+    const seen = new Set(this.copies(records).map((copy) => `${copy.channel} ${keyOf(copy.jobId, copy.status)}`));
     for (const key of this.expected.keys()) {
       for (const channel of this.channels) if (!seen.has(`${channel} ${key}`)) return false;
     }
@@ -160,8 +212,8 @@ export class DeliveryLedger {
   }
 
   /** How many expected (transition, channel) pairs are still missing. */
-  missing(slack: readonly SlackSinkRequest[], mails: readonly SmtpSinkMail[]): string[] {
-    const seen = new Set(this.copies(slack, mails).map((copy) => `${copy.channel} ${keyOf(copy.jobId, copy.status)}`));
+  missing(records: SinkRecords): string[] {
+    const seen = new Set(this.copies(records).map((copy) => `${copy.channel} ${keyOf(copy.jobId, copy.status)}`));
     const out: string[] = [];
     for (const key of this.expected.keys()) {
       for (const channel of this.channels) if (!seen.has(`${channel} ${key}`)) out.push(`${channel}: ${key}`);
@@ -173,11 +225,13 @@ export class DeliveryLedger {
    * The counts of the scenario: delivered, duplicates (split into crash window and unexplained),
    * lost and unexpected, per channel and in all.
    */
-  tally(input: { slack: readonly SlackSinkRequest[]; mails: readonly SmtpSinkMail[]; lines: readonly DaemonLine[]; kills: readonly KillRecord[] }): LedgerTally {
-    const copies = this.copies(input.slack, input.mails);
+  tally(input: SinkRecords & { lines: readonly DaemonLine[]; kills: readonly KillRecord[] }): LedgerTally {
+    const copies = this.copies(input);
     const otherMessages =
       (this.channels.includes('slack') ? input.slack.filter((request) => request.answer === 200).length : 0) +
-      (this.channels.includes('email') ? input.mails.length : 0) -
+      (this.channels.includes('email') ? input.mails.length : 0) +
+      (this.channels.includes('teams') ? (input.teams ?? []).filter((request) => request.answer === 202 && request.shown).length : 0) +
+      (this.channels.includes('webhook') ? (input.webhook ?? []).filter((request) => request.answer === 204 && request.verified).length : 0) -
       copies.length;
     const deliveredLogs = countDeliveredLogs(input.lines);
     const problems: string[] = [];

@@ -5,15 +5,15 @@ import type { ChaosScale } from './scale.js';
 
 /** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
 export interface ScenarioRow {
-  /** 1–10, the scenario's number: its file is test/chaos/s<id>-*.e2e.test.ts. */
+  /** The scenario's number: its file is test/chaos/s<id>-*.e2e.test.ts. */
   id: number;
   scenario: string;
   scale: ChaosScale;
   seed: number;
   /** Announced transitions the scenario made (finished or failed jobs). */
   transitions: number;
-  /** Transitions delivered at least once, per channel. */
-  delivered: { slack: number; email: number };
+  /** Transitions delivered at least once, per channel (Teams and the webhook when the scenario uses them). */
+  delivered: { slack: number; email: number; teams?: number; webhook?: number };
   /** Copies beyond the first, all channels, including the crash-window ones. */
   duplicates: number;
   /** Of `duplicates`, those the documented crash window admits. */
@@ -84,7 +84,7 @@ export function renderTable(rows: readonly ScenarioRow[]): string {
         row.id,
         cell(row.passed ? row.scenario : `${row.scenario} (FAILED)`),
         row.transitions,
-        `${row.delivered.slack} / ${row.delivered.email}`,
+        `${row.delivered.slack} / ${row.delivered.email}${row.delivered.teams === undefined ? '' : ` (Teams ${row.delivered.teams})`}${row.delivered.webhook === undefined ? '' : ` (webhook ${row.delivered.webhook})`}`,
         `${row.duplicates} (${row.crashWindow})`,
         row.lost,
         cell(row.notes),

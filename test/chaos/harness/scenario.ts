@@ -38,7 +38,12 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
     scale: chaosScale(),
     seed: options.seed,
     transitions: tally.transitions,
-    delivered: { slack: tally.byChannel.slack?.delivered ?? 0, email: tally.byChannel.email?.delivered ?? 0 },
+    delivered: {
+      slack: tally.byChannel.slack?.delivered ?? 0,
+      email: tally.byChannel.email?.delivered ?? 0,
+      ...(tally.byChannel.teams ? { teams: tally.byChannel.teams.delivered } : {}),
+      ...(tally.byChannel.webhook ? { webhook: tally.byChannel.webhook.delivered } : {}),
+    },
     duplicates: tally.duplicates,
     crashWindow: tally.crashWindow,
     lost: tally.lost,
@@ -69,7 +74,7 @@ function crashWindowNote(tally: LedgerTally): string {
   if (tally.crashWindow === 0) return '';
   const parts = Object.entries(tally.byChannel)
     .filter(([, channel]) => channel.crashWindow > 0)
-    .map(([name, channel]) => `${name === 'slack' ? 'Slack' : name} ${channel.crashWindow}`);
+    .map(([name, channel]) => `${name === 'slack' ? 'Slack' : name === 'teams' ? 'Teams' : name} ${channel.crashWindow}`);
   return `; crash-window duplicates: ${parts.join(', ')}`;
 }
 
