@@ -108,7 +108,7 @@ program
       const cfg = config();
       // The pipeline's connections wait out an outage, as the daemon's must; a one-shot command
       // should say at once that Redis cannot be used.
-      (await connectCliRedis(cfg.redis.url, 'cli')).disconnect();
+      (await connectCliRedis(cfg.redis, 'cli')).disconnect();
       const { createApp } = await import('./main.js');
       const app = createApp(cfg, { role: 'scheduler', logger: quietLogger(cfg) });
       try {
@@ -140,7 +140,7 @@ program
     action(async (options: { all?: boolean; json?: boolean }) => {
       const cfg = config({ readOnly: true });
       const { printStatus } = await import('./status.js');
-      const redis = await connectCliRedis(cfg.redis.url, 'status');
+      const redis = await connectCliRedis(cfg.redis, 'status');
       try {
         await printStatus(cfg, redis, { all: options.all === true, json: options.json === true, out: process.stdout });
       } finally {
@@ -168,7 +168,7 @@ program
       const { Keys } = await import('./state/keys.js');
       const { StateStore } = await import('./state/state-store.js');
       const logger = quietLogger(cfg);
-      const redis = await connectCliRedis(cfg.redis.url, 'cli');
+      const redis = await connectCliRedis(cfg.redis, 'cli');
       const keys = new Keys(cfg.redis.prefix);
       const notifiers = createNotifiers(cfg, logger);
       try {
@@ -258,7 +258,7 @@ program
       const { QUEUE_NAMES } = await import('./queue/names.js');
       const { Keys } = await import('./state/keys.js');
       const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
-      const redis = await connectCliRedis(cfg.redis.url, 'cli');
+      const redis = await connectCliRedis(cfg.redis, 'cli');
       const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
       queue.on('error', () => {});
       try {
@@ -314,7 +314,7 @@ async function alertContext(cfg: Config) {
   const { queueOptions } = await import('./queue/queue-options.js');
   const { QUEUE_NAMES } = await import('./queue/names.js');
   const { Keys } = await import('./state/keys.js');
-  const redis = await connectCliRedis(cfg.redis.url, 'cli');
+  const redis = await connectCliRedis(cfg.redis, 'cli');
   const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
   queue.on('error', () => {});
   return {

@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { DigestPeriod } from '../domain/digest.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
@@ -21,7 +21,7 @@ import type { DigestSource } from './digest-source.js';
  */
 
 export interface DigestSchedulerOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   source: DigestSource;
   sender: DigestSender;

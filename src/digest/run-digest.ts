@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { DigestPeriod } from '../domain/digest.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
@@ -40,7 +40,7 @@ export interface RunDigestOptions {
 export interface RunDigestContext {
   /** Built from the configuration by `digestSettings`. */
   settings: DigestSettings;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   source: DigestSource;
   /** The channels; needed only with `--now`. */

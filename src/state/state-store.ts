@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Transition } from '../domain/transition.js';
 import { transitionKey } from '../domain/transition.js';
 import { isTerminal, type Job, type JobStatus } from '../domain/job.js';
@@ -70,7 +70,7 @@ export class StateStore {
   private readonly scripts: ScriptCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: Keys,
     private readonly options: StateStoreOptions,
   ) {
