@@ -88,7 +88,7 @@ async function checkCluster(redis: Cluster, config: Config, line: CheckLine): Pr
   const state = clusterInfo.get('cluster_state') ?? 'unknown';
   // A key of the prefix, e.g. {gemwatch}:jobs: every key of the deployment hashes as it does.
   const slot = Number(await redis.cluster('KEYSLOT', new Keys(config.redis.prefix).jobs()));
-  const shards = (await redis.cluster('SLOTS')).map(([from, to, ...nodes]) => ({ from, to, master: nodes[0], replicas: nodes.slice(1) }));
+  const shards = (await redis.cluster('SLOTS')).map(([from, to, ...nodes]) => ({ from, to, master: nodes[0] }));
   const owner = shards.find(({ from, to }) => slot >= from && slot <= to)?.master;
   const ownerText = owner ? `${owner[0]}:${owner[1]}` : 'no node (the slot is not served)';
   line(
@@ -96,10 +96,25 @@ async function checkCluster(redis: Cluster, config: Config, line: CheckLine): Pr
     'redis',
     `topology: Redis Cluster of ${masters.length} master(s), cluster_state ${state}; prefix ${config.redis.prefix} is in slot ${slot}, served by ${ownerText}`,
   );
-  for (const { from, to, master, replicas } of shards) {
-    if (master && replicas.length === 0) {
-      line('warn', 'redis', `cluster master ${master[0]}:${master[1]} (slots ${from}-${to}) has no replica: if it fails, its slots stay down until it returns${from <= slot && slot <= to ? ', and gem-watch with them' : ''}`);
-    }
+  // CLUSTER SLOTS leaves out a replica that has not yet reported a replication offset: the node
+  // table says who replicates whom.
+  const table = ((await redis.cluster('NODES')) as string)
+    .split('\n')
+    .filter((row) => row.trim() !== '')
+    .map((row) => row.split(' '));
+  const ownerSlots = new Map<string, string[]>();
+  for (const { from, to, master } of shards) {
+    if (!master) continue;
+    const id = String(master[2]);
+    ownerSlots.set(id, [...(ownerSlots.get(id) ?? []), from === to ? `${from}` : `${from}-${to}`]);
+  }
+  for (const [id, ranges] of ownerSlots) {
+    const replicas = table.filter((fields) => fields[3] === id && !/fail/.test(fields[2] ?? ''));
+    if (replicas.length > 0) continue;
+    const row = table.find((fields) => fields[0] === id);
+    const at = row?.[1]?.replace(/@.*$/, '') ?? id;
+    const servesPrefix = shards.some(({ from, to, master }) => master && String(master[2]) === id && from <= slot && slot <= to);
+    line('warn', 'redis', `cluster master ${at} (slots ${ranges.join(', ')}) has no replica: if it fails, its slots stay down until it returns${servesPrefix ? ', and gem-watch with them' : ''}`);
   }
   return masters;
 }

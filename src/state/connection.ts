@@ -111,7 +111,9 @@ export function createRedis(target: RedisTarget, name: string, events: Connectio
       // Hears +switch-master from the Sentinels and moves at once, instead of when the old primary
       // first refuses a write or drops the connection.
       failoverDetector: true,
-      sentinelRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+      // Asked again as long as the data connection would be; a one-shot command (retryStrategy
+      // null) gives up on the Sentinels as at once as on a server.
+      sentinelRetryStrategy: overrides.retryStrategy ?? ((times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000)),
     });
   } else {
     const credentials = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
