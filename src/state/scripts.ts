@@ -12,6 +12,7 @@ const SCRIPT_FILES = {
   gemwatchRecordHistory: 'record-history-2.lua',
   gemwatchReadJob: 'read-job-3.lua',
   gemwatchAckOutbox: 'ack-outbox-2.lua',
+  gemwatchAckOutboxQueued: 'ack-outbox-queued-3.lua',
   gemwatchForgetVanished: 'forget-vanished-3.lua',
   gemwatchReportHealthFlag: 'report-health-flag-1.lua',
   gemwatchClaimPollSlot: 'claim-poll-slot-1.lua',

@@ -383,6 +383,16 @@ export class StateStore {
     await this.scripts.gemwatchAckOutbox(this.keys.outbox(), this.keys.outboxData(), member);
   }
 
+  /**
+   * Acknowledges an outbox entry if the notify task `taskId` of `queue` exists on the server this
+   * connection writes to (see lua/ack-outbox-queued-3.lua). False when it does not: the entry is
+   * kept for the sweeper.
+   */
+  async ackOutboxIfQueued(member: string, queue: string, taskId: string): Promise<boolean> {
+    const answer = await this.scripts.gemwatchAckOutboxQueued(this.keys.outbox(), this.keys.outboxData(), this.keys.queueTask(queue, taskId), member);
+    return Number(answer) !== -1;
+  }
+
   /** How many transitions wait in the outbox. */
   async outboxSize(): Promise<number> {
     return this.redis.zcard(this.keys.outbox());
