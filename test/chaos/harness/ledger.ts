@@ -39,6 +39,17 @@ export interface DeliveryCopy {
   at: number;
 }
 
+/**
+ * A Redis failover the scenario caused: from the command (`at`) to the new primary serving
+ * (`done`). Writes the old primary acknowledged and never replicated are lost, a delivered marker
+ * among them: the documented failover window (docs/reliability.md).
+ */
+export interface FailoverRecord {
+  what: string;
+  at: number;
+  done: number;
+}
+
 /** A SIGKILL the scenario sent. */
 export interface KillRecord {
   replica: string;
@@ -173,7 +184,7 @@ export class DeliveryLedger {
    * The counts of the scenario: delivered, duplicates (split into crash window and unexplained),
    * lost and unexpected, per channel and in all.
    */
-  tally(input: { slack: readonly SlackSinkRequest[]; mails: readonly SmtpSinkMail[]; lines: readonly DaemonLine[]; kills: readonly KillRecord[] }): LedgerTally {
+  tally(input: { slack: readonly SlackSinkRequest[]; mails: readonly SmtpSinkMail[]; lines: readonly DaemonLine[]; kills: readonly KillRecord[]; failovers?: readonly FailoverRecord[] }): LedgerTally {
     const copies = this.copies(input.slack, input.mails);
     const otherMessages =
       (this.channels.includes('slack') ? input.slack.filter((request) => request.answer === 200).length : 0) +
@@ -216,9 +227,14 @@ export class DeliveryLedger {
           // The sink stamps a copy when its body is in; the sender is killed after that and before
           // it could log, so the kill lies between the two copies (a second of slack for clocks).
           const killedBetween = input.kills.some((kill) => kill.at >= earlier.at - 1_000 && kill.at <= later.at);
+          // A marker lost in a failover: the first copy went out (and was logged) just before or
+          // during the failover, the second after it. A second of slack before, as for kills.
+          const failedOverBetween = (input.failovers ?? []).some((failover) => earlier.at >= failover.at - 1_000 && earlier.at <= failover.done + 1_000 && later.at >= failover.at);
           if (killedBetween && unrecorded > 0) {
             tally.crashWindow += 1;
             unrecorded -= 1;
+          } else if (failedOverBetween) {
+            tally.crashWindow += 1;
           } else {
             problems.push(
               `${channel}: ${key} delivered ${received.length} times (copy ${i + 1} at +${later.at - earlier.at} ms; ${logged} sender(s) logged delivery; ${killedBetween ? 'a kill' : 'no kill'} in between)`,
