@@ -102,6 +102,13 @@ function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
+/** A failover done: the old and the new primary's ports, and when the topology named the new one (epoch ms). */
+export interface FailoverResult {
+  from: number;
+  to: number;
+  switchedAt: number;
+}
+
 // --- Redis Cluster ---
 
 export interface TestClusterOptions {
@@ -130,7 +137,7 @@ export interface TestCluster {
    * `CLUSTER FAILOVER` on a replica of the master serving `slot`, and waits until that replica
    * serves it and the cluster is ok on every node. Answers the old and the new master's ports.
    */
-  failover(slot: number): Promise<{ from: number; to: number }>;
+  failover(slot: number): Promise<FailoverResult>;
   /** Kills every node and removes their directories. */
   close(): Promise<void>;
 }
@@ -232,6 +239,7 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
       if (to === undefined) throw new Error(`the master on ${from} has no replica to fail over to`);
       await ask(to, (client) => client.cluster('FAILOVER'));
       await waitFor(async () => (await masterOf(slot)) === to, `the replica on ${to} to serve slot ${slot}`);
+      const switchedAt = Date.now();
       await waitFor(async () => {
         for (const port of ports) {
           const info = await ask(port, (client) => client.cluster('INFO') as Promise<string>);
@@ -239,7 +247,7 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
         }
         return true;
       }, 'cluster_state:ok after the failover');
-      return { from, to };
+      return { from, to, switchedAt };
     },
     close,
   };
@@ -271,7 +279,7 @@ export interface TestSentinel {
    * `SENTINEL FAILOVER <name>` and waits until the Sentinels name the replica and it answers as a
    * master. Answers the old and the new primary's ports.
    */
-  failover(): Promise<{ from: number; to: number }>;
+  failover(): Promise<FailoverResult>;
   /** Kills every process and removes the directory. */
   close(): Promise<void>;
 }
@@ -373,11 +381,12 @@ export async function startRedisSentinel(options: TestSentinelOptions = {}): Pro
       const from = await primaryPort();
       await askSentinel(sentinelPorts[0]!, (client) => client.call('SENTINEL', 'FAILOVER', masterName));
       await waitFor(async () => (await primaryPort()) !== from, 'the Sentinels to name a new primary');
+      const switchedAt = Date.now();
       const to = await primaryPort();
       await waitFor(async () => infoField(await ask(to, (client) => client.info('replication')), 'role') === 'master', `the node on ${to} to act as master`);
       // The old primary, demoted, resyncs from the new one: done when the new one sees it online.
       await waitFor(async () => /slave0:.*state=online/.test(await ask(to, (client) => client.info('replication'))), `the old primary on ${from} to replicate from ${to}`);
-      return { from, to };
+      return { from, to, switchedAt };
     },
     close,
   };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { primaryNodes, type RedisClient } from '../../../src/state/connection.js';
-import { startRedisCluster, startRedisSentinel, type TestCluster, type TestSentinel } from '../../helpers/redis-topologies.js';
+import { startRedisCluster, startRedisSentinel, type FailoverResult, type TestCluster, type TestSentinel } from '../../helpers/redis-topologies.js';
 import { stringify } from 'yaml';
 import { QUEUE_NAMES } from '../../../src/queue/names.js';
 import { GemSimulator } from '../../../src/simulator/gem-simulator.js';
@@ -209,13 +209,13 @@ export class ChaosWorld {
    * Fails the primary over: SENTINEL FAILOVER, or CLUSTER FAILOVER on a replica of the master that
    * serves the prefix's slot. Recorded for the ledger's failover window. Answers the ports.
    */
-  async failover(): Promise<{ from: number; to: number }> {
+  async failover(): Promise<FailoverResult> {
     const at = Date.now();
-    let moved: { from: number; to: number };
+    let moved: FailoverResult;
     if (this.topology?.kind === 'sentinel') moved = await this.topology.sentinel.failover();
     else if (this.topology?.kind === 'cluster') moved = await this.topology.cluster.failover(await this.topology.cluster.slotOf(this.keys.jobs()));
     else throw new Error('a standalone world has nothing to fail over');
-    this.failovers.push({ what: `${moved.from} → ${moved.to}`, at, done: Date.now() });
+    this.failovers.push({ what: `${moved.from} → ${moved.to}`, at, switchedAt: moved.switchedAt });
     return moved;
   }
 
@@ -411,7 +411,7 @@ export class ChaosWorld {
     await this.redis.close();
     if (this.topology?.kind === 'cluster') await this.topology.cluster.close();
     if (this.topology?.kind === 'sentinel') await this.topology.sentinel.close();
-    if (this.passed) rmSync(this.logDir, { recursive: true, force: true });
+    if (this.passed && !process.env.CHAOS_KEEP_LOGS) rmSync(this.logDir, { recursive: true, force: true });
   }
 }
 

@@ -40,15 +40,19 @@ export interface DeliveryCopy {
 }
 
 /**
- * A Redis failover the scenario caused: from the command (`at`) to the new primary serving
- * (`done`). Writes the old primary acknowledged and never replicated are lost, a delivered marker
- * among them: the documented failover window (docs/reliability.md).
+ * A Redis failover the scenario caused: from the command (`at`) to the topology naming the new
+ * primary (`switchedAt`). Writes the old primary acknowledged and never replicated are lost: those
+ * after the promotion until each connection follows (a second or so), and any replication lag
+ * before it. That is the documented failover window (docs/reliability.md).
  */
 export interface FailoverRecord {
   what: string;
   at: number;
-  done: number;
+  switchedAt: number;
 }
+
+/** How long after the topology names the new primary a connection may still write to the old one. */
+export const FOLLOW_MS = 2_000;
 
 /** A SIGKILL the scenario sent. */
 export interface KillRecord {
@@ -229,7 +233,7 @@ export class DeliveryLedger {
           const killedBetween = input.kills.some((kill) => kill.at >= earlier.at - 1_000 && kill.at <= later.at);
           // A marker lost in a failover: the first copy went out (and was logged) just before or
           // during the failover, the second after it. A second of slack before, as for kills.
-          const failedOverBetween = (input.failovers ?? []).some((failover) => earlier.at >= failover.at - 1_000 && earlier.at <= failover.done + 1_000 && later.at >= failover.at);
+          const failedOverBetween = (input.failovers ?? []).some((failover) => earlier.at >= failover.at - 1_000 && earlier.at <= failover.switchedAt + FOLLOW_MS && later.at >= failover.at);
           if (killedBetween && unrecorded > 0) {
             tally.crashWindow += 1;
             unrecorded -= 1;
