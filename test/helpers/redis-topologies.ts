@@ -280,6 +280,12 @@ export interface TestSentinel {
    * master. Answers the old and the new primary's ports.
    */
   failover(): Promise<FailoverResult>;
+  /**
+   * SIGKILLs the primary and waits until the Sentinels promote the replica (after
+   * down-after-milliseconds, 1 s here): the crash failover, with a moment when no primary answers.
+   * The old primary stays down.
+   */
+  crashPrimary(): Promise<FailoverResult>;
   /** Kills every process and removes the directory. */
   close(): Promise<void>;
 }
@@ -386,6 +392,18 @@ export async function startRedisSentinel(options: TestSentinelOptions = {}): Pro
       await waitFor(async () => infoField(await ask(to, (client) => client.info('replication')), 'role') === 'master', `the node on ${to} to act as master`);
       // The old primary, demoted, resyncs from the new one: done when the new one sees it online.
       await waitFor(async () => /slave0:.*state=online/.test(await ask(to, (client) => client.info('replication'))), `the old primary on ${from} to replicate from ${to}`);
+      return { from, to, switchedAt };
+    },
+    async crashPrimary() {
+      const from = await primaryPort();
+      const node = nodes.find((candidate) => candidate.port === from)!;
+      const exited = new Promise<void>((resolve) => node.child.once('exit', () => resolve()));
+      node.child.kill('SIGKILL');
+      await exited;
+      await waitFor(async () => (await primaryPort()) !== from, 'the Sentinels to promote the replica after the crash');
+      const switchedAt = Date.now();
+      const to = await primaryPort();
+      await waitFor(async () => infoField(await ask(to, (client) => client.info('replication')), 'role') === 'master', `the node on ${to} to act as master`);
       return { from, to, switchedAt };
     },
     close,

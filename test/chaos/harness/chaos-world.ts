@@ -219,6 +219,15 @@ export class ChaosWorld {
     return moved;
   }
 
+  /** SIGKILLs the Sentinel-managed primary (see TestSentinel.crashPrimary); recorded like a failover. */
+  async crashPrimary(): Promise<FailoverResult> {
+    if (this.topology?.kind !== 'sentinel') throw new Error('only a Sentinel world has a primary to crash');
+    const at = Date.now();
+    const moved = await this.topology.sentinel.crashPrimary();
+    this.failovers.push({ what: `${moved.from} crashed → ${moved.to}`, at, switchedAt: moved.switchedAt });
+    return moved;
+  }
+
   /** The hash slot of every key of this world (a cluster world only). */
   async keySlots(): Promise<Map<number, number>> {
     if (this.topology?.kind !== 'cluster') throw new Error('slots exist on a cluster only');
