@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChecks, type CheckResult } from '../src/check.js';
 import type { Config } from '../src/config/schema.js';
 import type { WatchPipeline } from '../src/queue/pipeline.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
@@ -74,5 +75,15 @@ describe('moving a deployment from one server to a Redis Cluster', () => {
     } finally {
       await after.stop(2_000);
     }
+  });
+
+  it('check warns for every master of a cluster without replicas, naming the one that serves the prefix', async () => {
+    const results: CheckResult[] = [];
+    await runChecks(testConfig(sim, cluster.url([cluster.ports[1]!]), { GEM_WATCH_PREFIX: undefined }), { send: false, results, logger: new LogCapture('silent').logger });
+    const warnings = results.filter((result) => result.what === 'redis' && /has no replica/.test(result.detail));
+    expect(warnings).toHaveLength(3);
+    expect(warnings.every((warning) => warning.verdict === 'warn')).toBe(true);
+    const owner = await cluster.masterOf(await cluster.slotOf('{gemwatch}:jobs'));
+    expect(warnings.filter((warning) => warning.detail.endsWith('and gem-watch with them')).map((warning) => warning.detail)).toEqual([expect.stringContaining(`cluster master 127.0.0.1:${owner} (slots `)]);
   });
 });
