@@ -7,6 +7,7 @@ import { Keys } from '../src/state/keys.js';
 import { QUEUE_NAMES } from '../src/queue/names.js';
 import { LogCapture, testConfig, testPipeline, waitFor } from './helpers/pipeline.js';
 import { uniquePrefix } from './helpers/redis.js';
+import { runCli } from './helpers/run-cli.js';
 import { startRedisCluster, startRedisSentinel, type TestCluster, type TestSentinel } from './helpers/redis-topologies.js';
 
 const sim = new GemSimulator({ apiKey: 'topology-key' });
@@ -85,6 +86,7 @@ describe('on a Redis Cluster of three masters with a replica each', () => {
     ]);
 
     const client = cluster.client();
+    if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     const slot = await cluster.slotOf(new Keys(prefix).jobs());
     const keys: string[] = [];
     for (const node of client.nodes('master')) keys.push(...(await node.keys(`${prefix}*`)));
@@ -93,6 +95,12 @@ describe('on a Redis Cluster of three masters with a replica each', () => {
     expect(keys.some((key) => key.startsWith(`${prefix}:${QUEUE_NAMES.notify}:`))).toBe(true);
     const slots = new Set(await Promise.all(keys.map((key) => cluster.slotOf(key))));
     expect([...slots]).toEqual([slot]);
+
+    // A one-shot command on the same cluster, through the same seeds: it reads what the pipeline wrote.
+    const status = await runCli(['status', '--all', '--json'], { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', REDIS_URL: cluster.url(seeds), GEM_WATCH_PREFIX: prefix, GEM_JOB_TYPES: 'ROAD_MATCHING' });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('"c1"');
+    expect(status.stdout).toContain('"c2"');
   });
 
   it('takes {gemwatch} as the prefix when none is given', async () => {
@@ -148,6 +156,18 @@ describe('on a primary and a replica watched by Sentinels that require a passwor
     expect(await finishAndFail(p, ['s3', 's4'])).toEqual(['s3:running->finished', 's4:queued->failed']);
     expect(await p.pollOnce()).toEqual([]);
     expect(await notifyTaskIds(p)).toHaveLength(8);
+
+    const status = await runCli(['status', '--all', '--json'], {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'warn',
+      REDIS_URL: group.url(),
+      REDIS_SENTINEL_PASSWORD: sentinelPassword,
+      GEM_WATCH_PREFIX: config.redis.prefix,
+      GEM_JOB_TYPES: 'ROAD_MATCHING',
+    });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('"s4"');
   });
 
   it('check reports the primary the Sentinels name, its replicas, and its persistence', async () => {
