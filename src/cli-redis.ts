@@ -2,6 +2,7 @@ import type { RedisClient } from './state/connection.js';
 import { errorText } from './telemetry/redact.js';
 import { redisTarget, redisUrlHosts } from './config/redis-url.js';
 import { createRedis } from './state/connection.js';
+import { redisFailureText } from './telemetry/redis-failure.js';
 
 /**
  * A one-shot command could not use Redis. The message is one line for the operator, naming the
@@ -38,7 +39,7 @@ export function describeRedisFailure(error: unknown, url: string): RedisUnavaila
   }
   const reach = typeof code === 'string' && UNREACHABLE_CODES.has(code) ? code : /connect ETIMEDOUT|Connection is closed/i.test(message) ? 'no answer' : undefined;
   if (reach) return new RedisUnavailableError(`cannot reach Redis at ${at} (${reach}): is it running, and is REDIS_URL right?`, 'unreachable', { cause: error });
-  return new RedisUnavailableError(`Redis at ${at}: ${errorText(error)}`, 'other', { cause: error });
+  return new RedisUnavailableError(`Redis at ${at}: ${redisFailureText(error)}`, 'other', { cause: error });
 }
 
 /**

@@ -182,7 +182,7 @@ describe('on a primary and a replica watched by Sentinels that require a passwor
   it('check says the Sentinels refused when REDIS_SENTINEL_PASSWORD is wrong', async () => {
     const config = testConfig(sim, group.url(), { REDIS_SENTINEL_PASSWORD: 'not-the-password' });
     const lines = await checkLines(config);
-    expect(lines).toEqual([{ verdict: 'fail', what: 'redis', detail: expect.stringMatching(/^cannot use Redis: /) }]);
+    expect(lines).toEqual([{ verdict: 'fail', what: 'redis', detail: expect.stringMatching(/^cannot use Redis: the Sentinels refused REDIS_SENTINEL_PASSWORD/) }]);
     expect(lines[0]!.detail).not.toContain('not-the-password');
   });
 });
