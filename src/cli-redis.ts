@@ -1,5 +1,4 @@
 import type { RedisClient } from './state/connection.js';
-import { errorText } from './telemetry/redact.js';
 import { redisTarget, redisUrlHosts } from './config/redis-url.js';
 import { createRedis } from './state/connection.js';
 import { redisFailureText } from './telemetry/redis-failure.js';
