@@ -35,12 +35,13 @@ describe('chaos 12: Redis Cluster failover mid-run (redis+cluster://, default pr
     await world.kill(daemon!);
     await daemon!.start();
     await flowing;
+    await world.until(async () => (await world.readyz(daemon!)) === 200, 60_000, '/readyz 200 on the cluster after the failovers and the restart');
 
     const { tally } = await settleAndJudge(world, {
       id: 12,
       scenario: 'Cluster failover mid-run',
       seed: SEED,
-      notes: `redis+cluster:// naming 2 seeds that do not serve the prefix slot, 3 masters with a replica each, default prefix {gemwatch}; CLUSTER FAILOVER ×${failovers} of the master serving it (${moves.join(', ')}) and 1 SIGKILL while ${jobs} jobs ran`,
+      notes: `redis+cluster:// naming 2 seeds that do not serve the prefix slot, 3 masters with a replica each, default prefix {gemwatch}; CLUSTER FAILOVER ×${failovers} of the master serving it (${moves.join(', ')}) and 1 SIGKILL while ${jobs} jobs ran; /readyz 200 after`,
       allowCrashWindow: true,
     });
     expect(tally.lost).toBe(0);
