@@ -1,5 +1,4 @@
 import nodemailer from 'nodemailer';
-import { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import { configWarnings } from './config/warnings.js';
 import { createTokenProvider } from './gem/auth/create-token-provider.js';
@@ -11,7 +10,7 @@ import { errorText } from './telemetry/redact.js';
 import { timeZoneFor } from './notify/notifier.js';
 import { createNotifiers } from './notify/registry.js';
 import { sampleTransition } from './notify/sample-data.js';
-import { isRedisAuthError, isRedisDatabaseError, redisFailureText } from './telemetry/redis-failure.js';
+import { checkRedis } from './check-redis.js';
 import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {
@@ -32,8 +31,6 @@ export interface CheckResult {
   what: string;
   detail: string;
 }
-
-const MIN_REDIS = [6, 2];
 
 /**
  * What `check` found: `ok`; `failed` when an outside part failed (exit 3); `setting` when a setting
@@ -62,36 +59,7 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   // A warning, since the daemon starts with it; but a wrong setting all the same, so exit 2.
   for (const warning of configWarnings(config)) line('warn', 'config', warning, true);
 
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null });
-  // ioredis reports a refused AUTH (or the NOAUTH of the ready check) only as an `error` event and
-  // then rejects connect() with "Connection is closed.", and a refused SELECT (a database beyond the
-  // server's count) only as an event before carrying on in database 0: keep the event to say so.
-  let refusal: unknown;
-  redis.on('error', (error) => {
-    refusal ??= error;
-  });
-  try {
-    await redis.connect();
-    const info = await redis.info();
-    if (refusal !== undefined) throw refusal;
-    const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
-    const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    const [major = 0, minor = 0] = version.split('.').map(Number);
-    const oldRedis = major < MIN_REDIS[0]! || (major === MIN_REDIS[0] && minor < MIN_REDIS[1]!);
-    line(oldRedis ? 'fail' : 'ok', 'redis', `version ${version}${oldRedis ? ' (gem-watch needs 6.2 or later)' : ''}`);
-    line(
-      policy === 'noeviction' ? 'ok' : 'warn',
-      'redis',
-      policy === 'noeviction'
-        ? 'maxmemory-policy noeviction'
-        : `maxmemory-policy ${policy}: Redis may evict queue and state keys; set noeviction`,
-    );
-  } catch (error) {
-    const cause = refusal ?? error;
-    line('fail', 'redis', `cannot use Redis: ${redisFailureText(cause)}`, isRedisAuthError(cause) || isRedisDatabaseError(cause));
-  } finally {
-    redis.disconnect();
-  }
+  await checkRedis(config, line);
 
   const client = new GemClient({
     baseUrl: config.gem.baseUrl,

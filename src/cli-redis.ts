@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
-import { errorText } from './telemetry/redact.js';
+import type { RedisClient } from './state/connection.js';
+import { redisTarget, redisUrlHosts } from './config/redis-url.js';
 import { createRedis } from './state/connection.js';
+import { redisFailureText } from './telemetry/redis-failure.js';
 
 /**
  * A one-shot command could not use Redis. The message is one line for the operator, naming the
@@ -20,20 +21,13 @@ export class RedisUnavailableError extends Error {
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
 
-/** `host:port` of a Redis URL, without user or password. */
-function where(url: string): string {
-  if (!URL.canParse(url)) return 'REDIS_URL';
-  const parsed = new URL(url);
-  return `${parsed.hostname}:${parsed.port || '6379'}`;
-}
-
 /**
  * Turns what ioredis reported into one line: unreachable (refused, unknown host, timeout), a
  * password refused (WRONGPASS, or `ERR invalid password` from Redis before 6) or required
  * (NOAUTH), else the scrubbed message.
  */
 export function describeRedisFailure(error: unknown, url: string): RedisUnavailableError {
-  const at = where(url);
+  const at = redisUrlHosts(url);
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (/^WRONGPASS|^ERR invalid password|^ERR AUTH/i.test(message)) {
@@ -44,7 +38,7 @@ export function describeRedisFailure(error: unknown, url: string): RedisUnavaila
   }
   const reach = typeof code === 'string' && UNREACHABLE_CODES.has(code) ? code : /connect ETIMEDOUT|Connection is closed/i.test(message) ? 'no answer' : undefined;
   if (reach) return new RedisUnavailableError(`cannot reach Redis at ${at} (${reach}): is it running, and is REDIS_URL right?`, 'unreachable', { cause: error });
-  return new RedisUnavailableError(`Redis at ${at}: ${errorText(error)}`, 'other', { cause: error });
+  return new RedisUnavailableError(`Redis at ${at}: ${redisFailureText(error)}`, 'other', { cause: error });
 }
 
 /**
@@ -53,9 +47,9 @@ export function describeRedisFailure(error: unknown, url: string): RedisUnavaila
  * outage). Connection errors are not logged: the command prints one line of its own instead.
  * Throws RedisUnavailableError.
  */
-export async function connectCliRedis(url: string, name: string, options: { connectTimeoutMs?: number } = {}): Promise<Redis> {
+export async function connectCliRedis(settings: { url: string; sentinelPassword?: string }, name: string, options: { connectTimeoutMs?: number } = {}): Promise<RedisClient> {
   let lastError: unknown;
-  const redis = createRedis(url, name, {}, {
+  const redis = createRedis(redisTarget(settings), name, {}, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: options.connectTimeoutMs ?? 5_000,
@@ -72,7 +66,7 @@ export async function connectCliRedis(url: string, name: string, options: { conn
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    throw describeRedisFailure(lastError ?? error, url);
+    throw describeRedisFailure(lastError ?? error, settings.url);
   }
   return redis;
 }

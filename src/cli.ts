@@ -111,7 +111,7 @@ program
       const cfg = config();
       // The pipeline's connections wait out an outage, as the daemon's must; a one-shot command
       // should say at once that Redis cannot be used.
-      (await connectCliRedis(cfg.redis.url, 'cli')).disconnect();
+      (await connectCliRedis(cfg.redis, 'cli')).disconnect();
       const { createApp } = await import('./main.js');
       const app = createApp(cfg, { role: 'scheduler', logger: quietLogger(cfg) });
       try {
@@ -143,7 +143,7 @@ program
     action(async (options: { all?: boolean; json?: boolean }) => {
       const cfg = config({ readOnly: true });
       const { printStatus } = await import('./status.js');
-      const redis = await connectCliRedis(cfg.redis.url, 'status');
+      const redis = await connectCliRedis(cfg.redis, 'status');
       try {
         await printStatus(cfg, redis, { all: options.all === true, json: options.json === true, out: process.stdout });
       } finally {
@@ -175,7 +175,7 @@ program
       const { Keys } = await import('./state/keys.js');
       const { StateStore } = await import('./state/state-store.js');
       const logger = quietLogger(cfg);
-      const redis = await connectCliRedis(cfg.redis.url, 'cli');
+      const redis = await connectCliRedis(cfg.redis, 'cli');
       const keys = new Keys(cfg.redis.prefix);
       // Only --now queues anything; the queue shares the command's connection.
       const digestQueue = options.now ? new Queue(QUEUE_NAMES.housekeeping, queueOptions(redis, cfg.redis.prefix)) : undefined;
@@ -272,7 +272,7 @@ program
       const { QUEUE_NAMES } = await import('./queue/names.js');
       const { Keys } = await import('./state/keys.js');
       const { listFailedDeliveries, retryFailedDeliveries } = await import('./notify/operations.js');
-      const redis = await connectCliRedis(cfg.redis.url, 'cli');
+      const redis = await connectCliRedis(cfg.redis, 'cli');
       const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
       queue.on('error', () => {});
       try {
@@ -328,7 +328,7 @@ async function alertContext(cfg: Config) {
   const { queueOptions } = await import('./queue/queue-options.js');
   const { QUEUE_NAMES } = await import('./queue/names.js');
   const { Keys } = await import('./state/keys.js');
-  const redis = await connectCliRedis(cfg.redis.url, 'cli');
+  const redis = await connectCliRedis(cfg.redis, 'cli');
   const queue = new Queue(QUEUE_NAMES.notify, queueOptions(redis, cfg.redis.prefix));
   queue.on('error', () => {});
   return {

@@ -13,7 +13,9 @@ afterEach(() => clearSecrets());
 const SECRET_VALUES: Record<string, string> = {
   GEM_API_KEY: 'api-key-marker-1a',
   GEM_BEARER_TOKEN: 'bearer-marker-2b',
-  REDIS_URL: 'redis://:redis-marker-3c@127.0.0.1:6379/0',
+  // The Sentinel form: a list of hosts, which URL parsers refuse, must still have its password found.
+  REDIS_URL: 'redis+sentinel://:redis-marker-3c@127.0.0.1:26379,127.0.0.1:26380/mymaster',
+  REDIS_SENTINEL_PASSWORD: 'sentinel-marker-14n',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/slack-marker-4d',
   SMTP_URL: 'smtp://user:smtp-marker-5e@mail.example.com:25',
   HTTP_AUTH_TOKEN: 'http-token-marker-6f-long',
@@ -32,6 +34,7 @@ const MARKERS = [
   'teams-marker-8h',
   'webhook-url-marker-9i',
   'd2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE',
+  'sentinel-marker-14n',
 ];
 
 describe('loadConfigWithSecrets', () => {

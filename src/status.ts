@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './state/connection.js';
 import type { Config } from './config/schema.js';
 import { isTerminal, type JobStatus } from './domain/job.js';
 import { isoTime, writeJson } from './json-output.js';
@@ -91,7 +91,7 @@ export function formatTable(rows: StatusRow[]): string {
 /** `gem-watch status`: what gem-watch tracks, read from Redis through the caller's client. */
 export async function printStatus(
   config: Pick<Config, 'redis' | 'retention' | 'digest'>,
-  redis: Redis,
+  redis: RedisClient,
   options: { all: boolean; json: boolean; out: NodeJS.WritableStream; now?: number },
 ): Promise<void> {
   const store = new StateStore(redis, new Keys(config.redis.prefix), { transitionsDays: config.retention.transitionsDays });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
 import type { Logger } from '../telemetry/logger.js';
 import { JobAlertMarks } from '../state/job-alert-marks.js';
@@ -41,7 +41,7 @@ export interface JobAlertWatcherOptions {
     alerts: JobAlertConfig;
     retention: { transitionsDays: number; deliveriesDays: number; vanishedDays: number };
   };
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   dispatcher: JobAlertDispatch;
   logger: Logger;

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Silence } from '../domain/mute.js';
 import type { DeliveryLogEntry } from '../state/notification-log-store.js';
@@ -19,7 +19,7 @@ import { SilenceInputError, SilenceStore } from '../state/silence-store.js';
 
 export interface SilenceContext {
   config: Config;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The notify queue: removing a silence sends what it held now. */
   queue: Pick<Queue<NotifyTaskData>, 'getJob' | 'add'>;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { formatDuration, formatInstant } from '../templates/format.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
@@ -22,7 +22,7 @@ import { PollHealthStore } from '../state/poll-health-store.js';
 export type PollingFlag = Pick<SharedHealthFlag, 'report'>;
 
 export interface PollHealthWatcherOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The shared flag, normally `new HealthFlag(redis, keys, 'polling')`. */
   flag: PollingFlag;

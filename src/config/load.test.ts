@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(config.gem.baseUrl).toBe('https://api.tomtom.com/maps/orbis/platform');
     expect(config.gem.jobTypes).toEqual(['ROAD_MATCHING', 'LANE_LEVEL_MATCHING']);
     expect(config.poll.cron).toBe('* * * * *');
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'gemwatch' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'gemwatch', sentinelPassword: '' });
     expect(config.notify.on).toEqual(['finished', 'failed']);
     expect(config.email.onTransition).toBe(true);
     expect(config.digest).toMatchObject({ cron: '0 8 * * *', timezone: 'UTC' });
@@ -124,6 +124,46 @@ describe('loadConfig', () => {
     for (const url of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://127.0.0.1:6379/2', 'rediss://:pw@h:6380/0?db=0']) {
       expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: url }), url).toEqual([]);
     }
+  });
+
+  it('reads the cluster and Sentinel forms of REDIS_URL, and names REDIS_URL when one is wrong, never quoting it', () => {
+    for (const url of ['redis+cluster://127.0.0.1:7000,127.0.0.1:7001', 'rediss+cluster://u:pw@[::1]:7000', 'redis+sentinel://:pw@h1:26379,h2:26380/mymaster', 'rediss+sentinel://h1/mymaster']) {
+      expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: url }), url).toEqual([]);
+    }
+    const wrong: Array<[string, RegExp]> = [
+      ['redis+cluster://:pw-x@', /names no cluster seed node/],
+      ['redis+cluster://:pw-x@h1:7000/2', /only database 0/],
+      ['redis+cluster://:pw-x@h1:70000', /port must be between 1 and 65535/],
+      ['redis+cluster://:pw-x@h1:7000;h2:7001', /host:port/],
+      ['redis+sentinel://:pw-x@h1:26379', /must end with \/<master-name>/],
+      ['redis+sentinel://:pw-x@h1:26379/mymaster?x=1', /no \?query/],
+      ['redis+replica://:pw-x@h1:26379', /must be redis:\/\/host:port/],
+    ];
+    for (const [url, message] of wrong) {
+      const problems = problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: url }).join();
+      expect(problems, url).toMatch(/^redis\.url \(REDIS_URL\): /);
+      expect(problems, url).toMatch(message);
+      expect(problems).not.toContain('pw-x');
+    }
+  });
+
+  it('gives a cluster the braced prefix {gemwatch} by default, and refuses a chosen prefix without a hash tag', () => {
+    const cluster = 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001';
+    expect(loadConfig({ env: { GEM_API_KEY: 'k-1234', REDIS_URL: cluster } }).redis.prefix).toBe('{gemwatch}');
+    expect(loadConfig({ env: { GEM_API_KEY: 'k-1234', REDIS_URL: 'redis+sentinel://h1:26379/mymaster' } }).redis.prefix).toBe('gemwatch');
+    expect(loadConfig({ env: { GEM_API_KEY: 'k-1234', REDIS_URL: cluster, GEM_WATCH_PREFIX: 'gw-{prod}' } }).redis.prefix).toBe('gw-{prod}');
+    for (const prefix of ['gemwatch', '{}gemwatch', 'gem{watch', 'gem}watch{']) {
+      const problems = problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: cluster, GEM_WATCH_PREFIX: prefix });
+      expect(problems.join(), prefix).toMatch(/^redis\.prefix \(GEM_WATCH_PREFIX\): on a Redis Cluster .* hash tag .*write \{gemwatch\}/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    writeFileSync(join(dir, 'c.yaml'), 'redis:\n  prefix: mine\n');
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_URL: cluster }, join(dir, 'c.yaml')).join()).toMatch(/GEM_WATCH_PREFIX.*write \{mine\}/);
+  });
+
+  it('takes REDIS_SENTINEL_PASSWORD only with a Sentinel REDIS_URL', () => {
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_SENTINEL_PASSWORD: 'sentinel-pw' }).join()).toMatch(/^redis\.sentinelPassword \(REDIS_SENTINEL_PASSWORD\): is only used with a redis\+sentinel/);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', REDIS_SENTINEL_PASSWORD: 'sentinel-pw', REDIS_URL: 'redis+sentinel://h1:26379/mymaster' })).toEqual([]);
   });
 
   it('has no ops listener unless HTTP_OPS_PORT is set, and refuses one on the main port', () => {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ENV_BINDINGS, envNameFor, type EnvBinding } from './env.js';
 import { isLoopbackHost } from './loopback.js';
+import { defaultPrefix, parseRedisUrl, prefixHasHashTag, redisModeOf, redisUrlPassword } from './redis-url.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The defaults shipped with gem-watch; resolved the same from src/ and from dist/. */
@@ -179,6 +180,15 @@ function crossChecks(config: Config): string[] {
       `retention.vanishedDays: ${vanishedDays} must be at least retention.deliveriesDays (${deliveriesDays}) + 1: a forgotten job listed again starts over at version 1, and delivery markers of its old run kept longer would drop the announcement of its new end`,
     );
   }
+  const redisMode = parseRedisUrl(config.redis.url).mode;
+  if (redisMode === 'cluster' && !prefixHasHashTag(config.redis.prefix)) {
+    problems.push(
+      `redis.prefix (GEM_WATCH_PREFIX): on a Redis Cluster (REDIS_URL redis+cluster://) the prefix must hold a hash tag so that every key, BullMQ's too, sits in one slot: write {${config.redis.prefix.replace(/[{}]/g, '')}}, or leave it unset for {gemwatch}`,
+    );
+  }
+  if (config.redis.sentinelPassword && redisMode !== 'sentinel') {
+    problems.push('redis.sentinelPassword (REDIS_SENTINEL_PASSWORD): is only used with a redis+sentinel:// or rediss+sentinel:// REDIS_URL');
+  }
   if (config.gem.auth.provider === 'static' && !config.gem.auth.bearerToken) {
     problems.push('gem.auth.bearerToken (GEM_BEARER_TOKEN): required when gem.auth.provider is static');
   }
@@ -268,10 +278,14 @@ export interface ConfigSecrets {
 export function configSecrets(config: Config): ConfigSecrets {
   const set = (values: Array<string | undefined>) => values.filter((value): value is string => Boolean(value));
   return {
+    // A cluster or Sentinel REDIS_URL lists several hosts, which URL parsers refuse: its password
+    // is handed over as a value. REDIS_SENTINEL_PASSWORD is a value too.
     values: set([
       config.gem.apiKey,
       config.gem.auth.bearerToken,
       config.http.authToken,
+      redisUrlPassword(config.redis.url),
+      config.redis.sentinelPassword,
       // A signing secret with and without its whsec_ prefix: the key is the base64 after it.
       ...[config.webhook.secret, ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.secret)].flatMap((secret) => [secret, secret.replace(/^whsec_/, '')]),
     ]),
@@ -297,13 +311,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const problems: string[] = [];
   let tree = readYaml(DEFAULT_CONFIG_FILE, 'default configuration', problems);
   const file = options.file ?? env.GEM_WATCH_CONFIG;
-  if (file) tree = merge(tree, readYaml(file, options.file ? '--config' : 'GEM_WATCH_CONFIG', problems));
+  let prefixGiven = false;
+  if (file) {
+    const own = readYaml(file, options.file ? '--config' : 'GEM_WATCH_CONFIG', problems);
+    prefixGiven = isTree(own.redis) && own.redis.prefix !== undefined;
+    tree = merge(tree, own);
+  }
 
   for (const binding of ENV_BINDINGS) {
     const raw = envValue(binding, env, problems);
     if (raw === undefined) continue;
     const value = convert(binding, raw, problems);
     if (value !== undefined) setPath(tree, binding.path, value);
+    if (binding.path === 'redis.prefix') prefixGiven = true;
+  }
+  // The shipped default prefix has no hash tag; on a cluster the default is the braced one, while a
+  // prefix the operator chose is checked (crossChecks) rather than silently changed.
+  const redis = isTree(tree.redis) ? tree.redis : undefined;
+  if (!prefixGiven && redis && typeof redis.url === 'string') {
+    const mode = redisModeOf(redis.url);
+    if (mode) redis.prefix = defaultPrefix(mode);
   }
 
   const parsed = (options.readOnly ? readOnlySchema : configSchema).safeParse(tree);

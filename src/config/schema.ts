@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { parseRedisUrl, RedisUrlError } from './redis-url.js';
 
 /**
  * The whole configuration of gem-watch. config/default.yaml carries every key with its default and a
@@ -42,19 +43,16 @@ const smtpUrl = z.union([
 ]);
 
 /**
- * A redis:// or rediss:// URL whose database, if any (`/2` or `?db=2`), is a whole number: ioredis
- * hands any other text to SELECT as NaN, which Redis refuses on every connection, and each refusal
- * surfaced as an unhandled rejection. The value is never echoed: it may carry the password.
+ * REDIS_URL in any of its forms (see redis-url.ts): redis:// or rediss:// with a whole-number
+ * database, if any (`/2` or `?db=2`): ioredis hands any other text to SELECT as NaN, which Redis
+ * refuses on every connection, and each refusal surfaced as an unhandled rejection; or a cluster's
+ * seeds, or Sentinels and a master name. The value is never echoed: it may carry the password.
  */
 const redisUrl = z.string().superRefine((value, context) => {
-  if (!URL.canParse(value) || !['redis:', 'rediss:'].includes(new URL(value).protocol)) {
-    context.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL' });
-    return;
-  }
-  const url = new URL(value);
-  const database = [url.pathname === '' || url.pathname === '/' ? null : url.pathname.slice(1), url.searchParams.get('db')];
-  if (database.some((text) => text !== null && !/^\d{1,5}$/.test(text))) {
-    context.addIssue({ code: 'custom', message: 'the database (the path after host:port, or ?db=) must be a whole number such as /0' });
+  try {
+    parseRedisUrl(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: error instanceof RedisUrlError ? error.message : 'cannot be read' });
   }
 });
 
@@ -216,10 +214,19 @@ export const configSchema = z
       .strict(),
     redis: z
       .object({
-        /** Redis connection URL; rediss:// for TLS. */
+        /**
+         * Redis connection URL: redis:// (rediss:// for TLS) for one server,
+         * redis+cluster://host:port,host:port for a Redis Cluster, or
+         * redis+sentinel://host:port,host:port/<master-name> for a Sentinel-managed primary.
+         */
         url: redisUrl,
-        /** Prefix of every key; `{name}` in braces keeps BullMQ's keys in one Redis Cluster slot. */
+        /**
+         * Prefix of every key. On a cluster it must hold a hash tag (`{name}`) so every key, BullMQ's
+         * too, sits in one slot; left unset there it is `{gemwatch}` (see loadConfig).
+         */
         prefix: z.string().regex(/^[A-Za-z0-9_{}.-]+$/, 'must be letters, digits, _ . - or braces'),
+        /** Password of the Sentinels (redis+sentinel:// only); the URL's password is the data nodes'. Default none. */
+        sentinelPassword: z.string().default(''),
       })
       .strict(),
     retention: z

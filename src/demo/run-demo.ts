@@ -10,6 +10,7 @@ import { colorWanted } from '../telemetry/color.js';
 import { createLogger } from '../telemetry/logger.js';
 import { GemSimulator } from '../simulator/gem-simulator.js';
 import { forgetPrefix } from '../state/forget-prefix.js';
+import { redisModeOf, redisTarget } from '../config/redis-url.js';
 import { PollHealthStore } from '../state/poll-health-store.js';
 import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
 import { startTeamsSink } from '../simulator/teams-workflows-sink.js';
@@ -150,10 +151,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     });
     closers.push({ name: 'the SMTP sink', close: () => smtp.close() });
 
-    const prefix = env.REDIS_URL ? `gemwatch-demo-${Date.now().toString(36)}` : 'gemwatch-demo';
+    const own = env.REDIS_URL ? `gemwatch-demo-${Date.now().toString(36)}` : 'gemwatch-demo';
+    // On a cluster every key of the demo must share one slot, as the daemon's do.
+    const prefix = env.REDIS_URL && redisModeOf(env.REDIS_URL) === 'cluster' ? `{${own}}` : own;
     if (env.REDIS_URL) {
       const url = env.REDIS_URL;
-      closers.push({ name: 'the demo keys', close: () => forgetPrefix(url, prefix) });
+      closers.push({ name: 'the demo keys', close: () => forgetPrefix(redisTarget({ url }), prefix) });
     }
     const httpPort = env.HTTP_PORT ?? ((await portIsFree(PREFERRED_HTTP_PORT)) ? String(PREFERRED_HTTP_PORT) : '0');
     const seconds = Math.max(1, Math.round(tickMs / 1000));

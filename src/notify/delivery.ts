@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
@@ -61,7 +61,7 @@ export interface DeliveryOptions {
   config: DeliverySettings;
   notifiers: NotifierLookup;
   /** Client for delivery markers, locks and rate gates (not BullMQ's blocking connection). */
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   logger: Logger;
   /** Called after each step; errors in it are logged, never fail a delivery. */
@@ -189,7 +189,7 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
       // The marker goes in before BullMQ completes the task: a crash from here on finds it on retry.
       const record = { at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) };
       const marking = lock.mark(record, decision);
-      // The lock's release leaves in the same write, behind the marker on the same connection: Redis
+      // The lock's release leaves in the same write, behind the marker on the same connection: RedisClient
       // applies them in that order, so whoever takes the lock next finds the marker.
       const releasing = lock.release();
       try {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { DeliveryOutcomeEvent } from './stages/record.js';
 import { scrub } from '../telemetry/redact.js';
 import type { Keys } from '../state/keys.js';
@@ -56,7 +56,7 @@ function entriesOf(event: DeliveryOutcomeEvent): DeliveryLogEntry[] {
 export class NotificationLog {
   private readonly store: NotificationLogStore;
 
-  constructor(redis: Redis, keys: Keys, options: NotificationLogOptions) {
+  constructor(redis: RedisClient, keys: Keys, options: NotificationLogOptions) {
     this.store = new NotificationLogStore(redis, keys, options);
   }
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { EMAIL_ROUTE_TARGET } from '../domain/routing.js';
 import { errorText } from '../telemetry/redact.js';
 import { DeliveryMarks } from '../state/delivery-marks.js';
@@ -161,7 +161,7 @@ export interface RetryFailedOptions extends FailedDeliveriesOptions {
   /** Only these task ids; default every failed one (up to `limit`). */
   ids?: string[];
   /** With `keys`: tasks whose delivered marker exists are not re-queued (they were sent). */
-  redis?: Redis;
+  redis?: RedisClient;
   keys?: Keys;
 }
 

@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
+import { redisTarget } from '../config/redis-url.js';
 import type { Config } from '../config/schema.js';
 import { createRedis } from '../state/connection.js';
 import type { Keys } from '../state/keys.js';
@@ -56,7 +57,7 @@ export interface HttpServerOptions {
    */
   recentDeliveries?: (limit: number) => Promise<StatusPageNotification[]>;
   /** A Redis client for the probes and reads; default a new one from config.redis.url. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Timeout of the Redis PING of /readyz, in milliseconds. Default 1,000. */
   pingTimeoutMs?: number;
   /** Timeout of gathering the status page's and the gauges' data, in milliseconds. Default 3,000. */
@@ -101,7 +102,7 @@ function handle(body: (request: Request, response: Response) => Promise<void>): 
  */
 export class HttpServer {
   private server: Server | undefined;
-  private redis: Redis | undefined;
+  private redis: RedisClient | undefined;
   private readonly ownsRedis: boolean;
   private readonly sockets = new Set<Socket>();
   private readonly now: () => number;
@@ -154,7 +155,7 @@ export class HttpServer {
     const { config } = this.options;
     // Its own connection: no offline queue, so a probe during an outage fails at once instead of
     // waiting for the reconnection like the pipeline's commands do.
-    this.redis ??= createRedis(config.redis.url, 'http', connectionLog(this.options.logger, 'http'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis ??= createRedis(redisTarget(config.redis), 'http', connectionLog(this.options.logger, 'http'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.startedAt = this.now();
     const server = createHardenedServer(this.buildApp(), config.http, {
       onShed: (which) => this.options.logger.debug({ which }, 'http connection closed to stay within http.maxConnections'),

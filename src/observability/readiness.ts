@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import cron from 'node-cron';
 import type { Config } from '../config/schema.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
@@ -34,7 +34,7 @@ export interface ReadinessOptions {
   workersRunning(): boolean;
   credentials: CredentialState;
   /** The probe client: made when the server starts, so it is asked for at each check. */
-  redis(): Redis | undefined;
+  redis(): RedisClient | undefined;
   /** Epoch ms the server started: a deployment that never polled is judged from then. */
   startedAt(): number;
   /** True once shutdown has begun. */

@@ -1,5 +1,5 @@
 import type { Job as BullJob, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { estimateEnd } from '../domain/eta.js';
 import type { JobStatus } from '../domain/job.js';
 import type { TrackedJob } from '../domain/tracked-job.js';
@@ -49,7 +49,7 @@ export function jobView(tracked: TrackedJob, now: number): JobView {
 /** What the read model reads from: the server's Redis client and the pipeline's queues. */
 export interface StatusReadModelOptions {
   /** The server's client: made when it starts, so it is asked for at each read. */
-  redis(): Redis | undefined;
+  redis(): RedisClient | undefined;
   keys: Keys;
   jobTypes: readonly string[];
   /** retention.transitionsDays, for the state store. */

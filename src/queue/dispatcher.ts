@@ -37,14 +37,20 @@ export class Dispatcher {
   async dispatch(transition: Transition): Promise<number> {
     const { store, resolve, jobOptions } = this.options;
     const destinations = transition.silent ? [] : resolve(transition);
-    await this.enqueue(
-      destinations.map((destination) => {
-        const data: NotifyTaskData = { transition, ...destination };
-        return { name: 'transition', data, opts: { ...jobOptions, jobId: notifyTaskId(data) } };
-      }),
-    );
+    const tasks = destinations.map((destination) => {
+      const data: NotifyTaskData = { transition, ...destination };
+      return { name: 'transition', data, opts: { ...jobOptions, jobId: notifyTaskId(data) } };
+    });
+    await this.enqueue(tasks);
     await this.options.afterEnqueue?.(transition);
-    await store.ackOutbox(transitionKey(transition));
+    const [first] = tasks;
+    if (!first) {
+      await store.ackOutbox(transitionKey(transition));
+    } else if (!(await store.ackOutboxIfQueued(transitionKey(transition), this.options.notifyQueue.name, first.opts.jobId))) {
+      // The queue's connection and the store's are two: after a failover the add may have gone to
+      // the old primary and been lost. Only an acknowledgement next to the task is safe.
+      this.options.logger.warn({ jobId: transition.jobId, version: transition.version }, 'notify task not found where the transition is acknowledged (lost in a failover?); left in the outbox for the sweeper');
+    }
     return destinations.length;
   }
 

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { DelayedError, type Job, type Processor, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import type { Config } from '../config/schema.js';
 import { digestSettings } from '../digest/digest-config.js';
 import { createDelivery, type DeliveryOptions, type NotifyResult } from '../notify/delivery.js';
@@ -76,7 +76,7 @@ export interface NotifyStageOptions {
 
 /** What the pipeline hands the delivery side: its Redis client, keys and the notify queue. */
 export interface NotifyStageContext {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The notify queue; with it, quiet hours, bursts and warnings apply (notify/stages/policy.ts). */
   notifyQueue?: Queue<NotifyTaskData>;

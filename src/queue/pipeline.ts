@@ -1,7 +1,9 @@
 import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { JobAlertWatcher } from '../alerts/job-alert-watcher.js';
 import { PollHealthWatcher } from '../alerts/poll-health-watcher.js';
+import { redisTarget } from '../config/redis-url.js';
 import type { Config } from '../config/schema.js';
 import { isClassifiedError, type ClassifiedError } from '../domain/failure.js';
 import type { Transition } from '../domain/transition.js';
@@ -44,7 +46,7 @@ export interface PipelineOptions {
   resolve: ResolveDestinations;
   resolveAlert?: ResolveAlertDestinations;
   /** Builds the delivery side, given the pipeline's Redis connection, keys and notify queue. */
-  notify: (context: { redis: Redis; keys: Keys; notifyQueue: Queue<NotifyTaskData> }) => NotifyStage;
+  notify: (context: { redis: RedisClient; keys: Keys; notifyQueue: Queue<NotifyTaskData> }) => NotifyStage;
   /**
    * Builds the housekeeping side (the digest's slot tasks), given the pipeline; the housekeeping
    * worker runs where the other workers run. Without it, slot tasks wait for a replica that has it.
@@ -68,7 +70,7 @@ const DAY_MS = 86_400_000;
  */
 export class WatchPipeline {
   readonly keys: Keys;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: StateStore;
   readonly pollQueue: Queue<PollTaskData>;
   readonly detailQueue: Queue<DetailTaskData>;
@@ -85,7 +87,7 @@ export class WatchPipeline {
   readonly pollHealth: PollHealthWatcher;
   private readonly workers: Worker[] = [];
   private readonly errorFilter = new RepeatFilter();
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisClient[] = [];
   private started = false;
 
   constructor(private readonly options: PipelineOptions) {
@@ -187,8 +189,8 @@ export class WatchPipeline {
     });
   }
 
-  private connection(name: string, overrides: RedisOptions = {}): Redis {
-    const redis = createRedis(this.options.config.redis.url, name, connectionLog(this.options.logger, name), overrides);
+  private connection(name: string, overrides: RedisOptions = {}): RedisClient {
+    const redis = createRedis(redisTarget(this.options.config.redis), name, connectionLog(this.options.logger, name), overrides);
     this.connections.push(redis);
     return redis;
   }

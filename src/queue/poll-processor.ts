@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Job as BullJob, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 import { diffJob } from '../domain/diff.js';
 import type { GemClient } from '../gem/client.js';
 import { canonicalStatus } from '../gem/normalize.js';
@@ -19,7 +19,7 @@ import { detailDeduplicationId, detailTaskId, type DetailTaskData, type PollTask
 export interface PollProcessorOptions {
   client: GemClient;
   store: StateStore;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   detailQueue: Queue<DetailTaskData>;
   dispatcher: Dispatcher;

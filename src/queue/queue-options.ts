@@ -1,5 +1,5 @@
 import type { QueueOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/connection.js';
 
 /**
  * Entries kept in each queue's event stream. Nothing in gem-watch reads the stream (no
@@ -9,6 +9,6 @@ import type { Redis } from 'ioredis';
 export const QUEUE_EVENTS_MAX_LEN = 1_000;
 
 /** Options every gem-watch Queue is opened with: connection, key prefix, event stream cap. */
-export function queueOptions(connection: Redis, prefix: string): QueueOptions {
+export function queueOptions(connection: RedisClient, prefix: string): QueueOptions {
   return { connection, prefix, streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } } };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { GatheringStore, type SentGathering } from './gathering-store.js';
 import type { Keys } from './keys.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
@@ -29,7 +29,7 @@ export class DeliveryMarks {
   private readonly gatherings: GatheringStore;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {
     this.scripts = withScripts(redis);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Keys } from './keys.js';
 
 /** The detail work the polls ask for, against what the detail rate limit can do between two polls. */
@@ -18,7 +18,7 @@ export interface DetailWork {
  */
 export class DetailWorkStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Keys } from './keys.js';
 import { DigestStateError } from './digest-state-error.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
@@ -63,7 +63,7 @@ export class DigestLedger {
   private readonly scripts: ScriptCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     options: DigestLedgerOptions = {},
   ) {

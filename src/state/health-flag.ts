@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { HealthFlagReport, HealthFlagState, SharedHealthFlag } from '../domain/health-state.js';
 import type { Keys } from './keys.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
@@ -17,7 +17,7 @@ export class HealthFlag implements SharedHealthFlag {
   private readonly scripts: ScriptCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keys: Keys,
     readonly name: string,
   ) {

@@ -73,6 +73,14 @@ export class Keys {
     return this.key('poll', 'detail-work');
   }
 
+  /**
+   * BullMQ's hash of one task (`<prefix>:<queue>:<task id>`, as BullMQ spells it under the same
+   * prefix): read, never written, to see that a task exists on the server at hand.
+   */
+  queueTask(queue: string, taskId: string): string {
+    return this.key(queue, taskId);
+  }
+
   // --- Notifications ---
 
   /** String: a delivery that succeeded; checked before sending so a replay never repeats it. */

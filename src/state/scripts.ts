@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * Every Lua script gem-watch runs, as an ioredis command name → its file in `lua/`. A file is named
@@ -12,6 +12,7 @@ const SCRIPT_FILES = {
   gemwatchRecordHistory: 'record-history-2.lua',
   gemwatchReadJob: 'read-job-3.lua',
   gemwatchAckOutbox: 'ack-outbox-2.lua',
+  gemwatchAckOutboxQueued: 'ack-outbox-queued-3.lua',
   gemwatchForgetVanished: 'forget-vanished-3.lua',
   gemwatchReportHealthFlag: 'report-health-flag-1.lua',
   gemwatchClaimPollSlot: 'claim-poll-slot-1.lua',
@@ -55,7 +56,7 @@ function loadSources(): Map<ScriptName, { lua: string; numberOfKeys: number }> {
  * and answers the connection typed with them. ioredis sends a script by its SHA and falls back to
  * its text when Redis does not know it (after a restart or a SCRIPT FLUSH).
  */
-export function withScripts(redis: Redis): ScriptCommands {
+export function withScripts(redis: RedisClient): ScriptCommands {
   for (const [name, { lua, numberOfKeys }] of loadSources()) {
     if (name in redis) continue;
     redis.defineCommand(name, { numberOfKeys, lua });

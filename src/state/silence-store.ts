@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Silence } from '../domain/mute.js';
 import type { Keys } from './keys.js';
 
@@ -40,7 +40,7 @@ function parseSilence(json: string): Silence | undefined {
 
 export class SilenceStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Transition } from '../domain/transition.js';
 import { transitionKey } from '../domain/transition.js';
 import { isTerminal, type Job, type JobStatus } from '../domain/job.js';
@@ -70,7 +70,7 @@ export class StateStore {
   private readonly scripts: ScriptCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: Keys,
     private readonly options: StateStoreOptions,
   ) {
@@ -381,6 +381,16 @@ export class StateStore {
   /** The transition's notification tasks exist: its outbox entry can go. */
   async ackOutbox(member: string): Promise<void> {
     await this.scripts.gemwatchAckOutbox(this.keys.outbox(), this.keys.outboxData(), member);
+  }
+
+  /**
+   * Acknowledges an outbox entry if the notify task `taskId` of `queue` exists on the server this
+   * connection writes to (see lua/ack-outbox-queued-3.lua). False when it does not: the entry is
+   * kept for the sweeper.
+   */
+  async ackOutboxIfQueued(member: string, queue: string, taskId: string): Promise<boolean> {
+    const answer = await this.scripts.gemwatchAckOutboxQueued(this.keys.outbox(), this.keys.outboxData(), this.keys.queueTask(queue, taskId), member);
+    return Number(answer) !== -1;
   }
 
   /** How many transitions wait in the outbox. */

@@ -17,9 +17,19 @@ export function isRedisDatabaseError(error: unknown): boolean {
  */
 export function redisFailureText(error: unknown): string {
   const text = errorText(error);
+  // ioredis's words when no Sentinel gave a primary: unreachable, refusing REDIS_SENTINEL_PASSWORD,
+  // or not knowing the master name. Its last error names the Sentinels' refusal, not the URL's.
+  if (/All sentinels are unreachable/i.test(text)) {
+    if (/\b(WRONGPASS|NOAUTH)\b/.test(text)) return `the Sentinels refused REDIS_SENTINEL_PASSWORD, or require one and it is not set (${text})`;
+    return `no Sentinel named a primary: check the Sentinel hosts and the master name in REDIS_URL, and REDIS_SENTINEL_PASSWORD if the Sentinels require one (${text})`;
+  }
   if (/\bWRONGPASS\b/.test(text)) return `Redis refused the user name or password in REDIS_URL (${text})`;
   if (/\bNOAUTH\b/.test(text)) return `Redis requires a password and REDIS_URL gives none (${text})`;
   if (/DB index is out of range/i.test(text)) return `the database number in REDIS_URL is beyond what this Redis has (its "databases" setting) (${text})`;
+  if (/Failed to refresh slots cache|None of startup nodes is available/i.test(text)) {
+    return `no cluster node answered with the slot map: check the seed hosts in REDIS_URL (${text})`;
+  }
+  if (/CLUSTERDOWN/.test(text)) return `the Redis Cluster is down (a slot has no master) (${text})`;
   return text;
 }
 

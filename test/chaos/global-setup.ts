@@ -7,10 +7,11 @@ import { readRows, reliabilityDocument, renderTable, type ScenarioRow } from './
 import type { ChaosScale } from './harness/scale.js';
 
 /**
- * Scenarios 1–7 and 9–10 run the daemon; 8 is the scan of all their lines (and its own daemon run).
- * A full run writes docs/reliability.md only when every one of them reported.
+ * Scenarios 1–7 and 9–12 run the daemon (11 on Sentinel, 12 on a Redis Cluster); 8 is the scan of
+ * all their lines (and its own daemon run). A full run writes docs/reliability.md only when every
+ * one of them reported.
  */
-const SCENARIO_COUNT = 10;
+const SCENARIO_COUNT = 12;
 
 /**
  * Gives every chaos file a directory to leave its row in, and at the end of the run prints the

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/connection.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { DeliveryMarks, type MarkExtras } from '../../state/delivery-marks.js';
@@ -72,7 +72,7 @@ export interface BusyLock {
 export class DeliveryDedup {
   private readonly marks: DeliveryMarks;
 
-  constructor(redis: Redis, keys: Keys, private readonly settings: DedupSettings) {
+  constructor(redis: RedisClient, keys: Keys, private readonly settings: DedupSettings) {
     this.marks = new DeliveryMarks(redis, keys);
   }
 

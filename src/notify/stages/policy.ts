@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/connection.js';
 import { summarizeGroup, type GroupMember } from '../../domain/batch.js';
 import { muteState, type MuteState } from '../../domain/mute.js';
 import type { JobAlert } from '../../domain/overdue.js';
@@ -69,7 +69,7 @@ export type DeliveryPolicyConfig = AlertConfig & {
 export interface DeliveryPolicyOptions {
   config: DeliveryPolicyConfig;
   /** Client for decisions, gatherings and silences. */
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The notify queue: grouped messages are tasks in it, with deterministic ids. */
   queue: FollowUpQueue;

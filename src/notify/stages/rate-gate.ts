@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/connection.js';
 import type { Keys } from '../../state/keys.js';
 import { RateGate } from '../../state/rate-gate.js';
 import type { Notifier } from '../notifier.js';
@@ -11,7 +11,7 @@ import type { Notifier } from '../notifier.js';
 export class EndpointGate {
   private readonly gate: RateGate;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.gate = new RateGate(redis, keys);
   }
 

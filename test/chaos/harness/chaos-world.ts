@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { primaryNodes, type RedisClient } from '../../../src/state/connection.js';
+import { startRedisCluster, startRedisSentinel, type FailoverResult, type TestCluster, type TestSentinel } from '../../helpers/redis-topologies.js';
 import { stringify } from 'yaml';
 import { QUEUE_NAMES } from '../../../src/queue/names.js';
 import { GemSimulator } from '../../../src/simulator/gem-simulator.js';
@@ -16,7 +18,7 @@ import { startSlackSink, type SlackSink } from '../../helpers/slack-sink.js';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.js';
 import { DaemonProcess, REPO_ROOT, type DaemonLine } from './daemon-process.js';
 import { JobDriver, type JobDriverOptions } from './job-driver.js';
-import { CHANNELS, DeliveryLedger, type Channel, type KillRecord, type LedgerTally, type SinkRecords } from './ledger.js';
+import { CHANNELS, DeliveryLedger, type Channel, type FailoverRecord, type KillRecord, type LedgerTally, type SinkRecords } from './ledger.js';
 import { scanForSecrets, type NamedSecret, type SecretScan } from './secret-scan.js';
 
 export interface ChaosWorldOptions {
@@ -31,7 +33,16 @@ export interface ChaosWorldOptions {
   jobTypes?: readonly string[];
   /** POLL_CRON. Default every second. */
   pollCron?: string;
+  /**
+   * The Redis the daemons use: one restartable server (default); a Redis Cluster of three masters
+   * with a replica each, named to the daemon by two seeds that do not serve the prefix's slot,
+   * with the default prefix ({gemwatch}); or a primary, a replica and three Sentinels.
+   */
+  topology?: 'standalone' | 'cluster' | 'sentinel';
 }
+
+/** The cluster or Sentinel group of a world, when it has one. */
+export type WorldTopology = { kind: 'cluster'; cluster: TestCluster } | { kind: 'sentinel'; sentinel: TestSentinel };
 
 /**
  * Settings that make faults resolve in seconds rather than minutes, so a scenario sees many of
@@ -79,12 +90,13 @@ export class ChaosWorld {
   readonly ledger: DeliveryLedger;
   readonly replicas: DaemonProcess[] = [];
   readonly kills: KillRecord[] = [];
+  readonly failovers: FailoverRecord[] = [];
   readonly keys: Keys;
   readonly secrets: NamedSecret[];
   readonly logDir: string;
   /** Set when the scenario passed: its logs are then removed on close (a failure keeps them). */
   passed = false;
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly queues: Queue[];
   private readonly env: Record<string, string>;
   private readonly ports = new Map<DaemonProcess, number>();
@@ -92,6 +104,8 @@ export class ChaosWorld {
   private constructor(
     readonly options: ChaosWorldOptions,
     readonly redis: TestRedis,
+    /** The cluster or Sentinel group, when the world runs on one (`redis` then only names its URL). */
+    readonly topology: WorldTopology | undefined,
     readonly sim: GemSimulator,
     readonly slack: SlackSink,
     readonly smtp: SmtpSink,
@@ -102,7 +116,9 @@ export class ChaosWorld {
     logDir: string,
   ) {
     this.ledger = new DeliveryLedger(options.channels ?? CHANNELS);
-    this.keys = new Keys('chaos');
+    // On a cluster the daemon runs with the default prefix, which is then {gemwatch}.
+    const prefix = topology?.kind === 'cluster' ? '{gemwatch}' : 'chaos';
+    this.keys = new Keys(prefix);
     this.logDir = logDir;
     this.secrets = [
       { name: 'GEM API key', value: secrets.apiKey },
@@ -120,7 +136,7 @@ export class ChaosWorld {
       GEM_BEARER_TOKEN: secrets.bearerToken,
       GEM_JOB_TYPES: (options.jobTypes ?? ['ROAD_MATCHING', 'LANE_LEVEL_MATCHING']).join(','),
       REDIS_URL: redis.url,
-      GEM_WATCH_PREFIX: 'chaos',
+      ...(topology?.kind === 'cluster' ? {} : { GEM_WATCH_PREFIX: prefix }),
       POLL_CRON: options.pollCron ?? '* * * * * *',
       DIGEST_CRON: '0 0 1 1 *',
       SLACK_WEBHOOK_URL: channels.includes('slack') ? secrets.webhookUrl : '',
@@ -134,10 +150,16 @@ export class ChaosWorld {
       LOG_LEVEL: 'debug',
       LOG_PRETTY: 'false',
     };
-    this.client = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
-    this.client.on('error', () => {});
+    if (topology?.kind === 'cluster') {
+      this.client = topology.cluster.client();
+    } else if (topology?.kind === 'sentinel') {
+      this.client = topology.sentinel.client();
+    } else {
+      this.client = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
+      this.client.on('error', () => {});
+    }
     this.queues = [QUEUE_NAMES.notify, QUEUE_NAMES.detail].map((name) => {
-      const queue = new Queue(name, { connection: this.client, prefix: 'chaos' });
+      const queue = new Queue(name, { connection: this.client, prefix });
       queue.on('error', () => {});
       return queue;
     });
@@ -155,11 +177,7 @@ export class ChaosWorld {
       teamsSig: token('chaosTeamsSig'),
       signingSecret: `whsec_${Buffer.from(Array.from({ length: 32 }, () => random.int(0, 255))).toString('base64')}`,
     };
-    const redis = await startRedis({ aof: true });
-    if (!redis.owned) {
-      await redis.close();
-      throw new Error('the chaos suite stops and restarts its own redis-server: unset TEST_REDIS_URL and REDIS_URL to run it');
-    }
+    const { redis, topology } = await startWorldRedis(options.topology ?? 'standalone');
     const sim = new GemSimulator({ apiKey: secrets.apiKey, bearerToken: secrets.bearerToken, seed: options.seed });
     await sim.start();
     const slack = await startSlackSink();
@@ -171,7 +189,7 @@ export class ChaosWorld {
     mkdirSync(logDir, { recursive: true });
     const configFile = join(logDir, 'config.yaml');
     writeFileSync(configFile, stringify(merge(CHAOS_DEFAULTS, options.config ?? {})));
-    return new ChaosWorld(options, redis, sim, slack, smtp, teams, receiver, secrets, configFile, logDir);
+    return new ChaosWorld(options, redis, topology, sim, slack, smtp, teams, receiver, secrets, configFile, logDir);
   }
 
   /** A new replica (not started): its own HTTP port and log file. */
@@ -200,6 +218,40 @@ export class ChaosWorld {
     const life = replica.lives;
     this.kills.push({ replica: replica.name, life, at: Date.now() });
     await replica.kill('SIGKILL');
+  }
+
+  /**
+   * Fails the primary over: SENTINEL FAILOVER, or CLUSTER FAILOVER on a replica of the master that
+   * serves the prefix's slot. Recorded for the ledger's failover window. Answers the ports.
+   */
+  async failover(): Promise<FailoverResult> {
+    const at = Date.now();
+    let moved: FailoverResult;
+    if (this.topology?.kind === 'sentinel') moved = await this.topology.sentinel.failover();
+    else if (this.topology?.kind === 'cluster') moved = await this.topology.cluster.failover(await this.topology.cluster.slotOf(this.keys.jobs()));
+    else throw new Error('a standalone world has nothing to fail over');
+    this.failovers.push({ what: `${moved.from} → ${moved.to}`, at, switchedAt: moved.switchedAt });
+    return moved;
+  }
+
+  /** SIGKILLs the Sentinel-managed primary (see TestSentinel.crashPrimary); recorded like a failover. */
+  async crashPrimary(): Promise<FailoverResult> {
+    if (this.topology?.kind !== 'sentinel') throw new Error('only a Sentinel world has a primary to crash');
+    const at = Date.now();
+    const moved = await this.topology.sentinel.crashPrimary();
+    this.failovers.push({ what: `${moved.from} crashed → ${moved.to}`, at, switchedAt: moved.switchedAt });
+    return moved;
+  }
+
+  /** The hash slot of every key of this world (a cluster world only). */
+  async keySlots(): Promise<Map<number, number>> {
+    if (this.topology?.kind !== 'cluster') throw new Error('slots exist on a cluster only');
+    const slots = new Map<number, number>();
+    for (const key of await this.allKeys()) {
+      const slot = await this.topology.cluster.slotOf(key);
+      slots.set(slot, (slots.get(slot) ?? 0) + 1);
+    }
+    return slots;
   }
 
   /** Like `until`, but fails at once when a daemon exits on its own meanwhile. */
@@ -306,21 +358,16 @@ export class ChaosWorld {
   /** Every key and value in this world's Redis, as one text, for the secret scan. */
   async dumpRedis(): Promise<string> {
     const parts: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.client.scan(cursor, 'COUNT', 500);
-      cursor = next;
-      for (const key of found) {
-        parts.push(key);
-        const type = await this.client.type(key);
-        if (type === 'string') parts.push((await this.client.get(key)) ?? '');
-        else if (type === 'hash') parts.push(JSON.stringify(await this.client.hgetall(key)));
-        else if (type === 'list') parts.push(JSON.stringify(await this.client.lrange(key, 0, -1)));
-        else if (type === 'set') parts.push(JSON.stringify(await this.client.smembers(key)));
-        else if (type === 'zset') parts.push(JSON.stringify(await this.client.zrange(key, 0, -1)));
-        else if (type === 'stream') parts.push(JSON.stringify(await this.client.xrange(key, '-', '+')));
-      }
-    } while (cursor !== '0');
+    for (const key of await this.allKeys()) {
+      parts.push(key);
+      const type = await this.client.type(key);
+      if (type === 'string') parts.push((await this.client.get(key)) ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await this.client.hgetall(key)));
+      else if (type === 'list') parts.push(JSON.stringify(await this.client.lrange(key, 0, -1)));
+      else if (type === 'set') parts.push(JSON.stringify(await this.client.smembers(key)));
+      else if (type === 'zset') parts.push(JSON.stringify(await this.client.zrange(key, 0, -1)));
+      else if (type === 'stream') parts.push(JSON.stringify(await this.client.xrange(key, '-', '+')));
+    }
     return parts.join('\n');
   }
 
@@ -329,8 +376,22 @@ export class ChaosWorld {
     return { slack: this.slack.requests, mails: this.smtp.mails, teams: this.teams.requests, webhook: this.receiver.requests };
   }
 
+  /** Every key of this world's Redis: SCAN on each master of a cluster, since it answers for one node. */
+  async allKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    for (const node of primaryNodes(this.client)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'COUNT', 500);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+    }
+    return keys;
+  }
+
   tally(): LedgerTally {
-    return this.ledger.tally({ ...this.sinkRecords(), lines: this.lines(), kills: this.kills });
+    return this.ledger.tally({ ...this.sinkRecords(), lines: this.lines(), kills: this.kills, failovers: this.failovers });
   }
 
   scan(): SecretScan {
@@ -379,6 +440,45 @@ export class ChaosWorld {
     await this.receiver.close();
     await this.sim.stop();
     await this.redis.close();
-    if (this.passed) rmSync(this.logDir, { recursive: true, force: true });
+    if (this.topology?.kind === 'cluster') await this.topology.cluster.close();
+    if (this.topology?.kind === 'sentinel') await this.topology.sentinel.close();
+    if (this.passed && !process.env.CHAOS_KEEP_LOGS) rmSync(this.logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Redis of a world. A cluster or Sentinel group is wrapped as a TestRedis that names its URL
+ * (it cannot be stopped as one server; its scenario fails a node over instead).
+ */
+async function startWorldRedis(kind: 'standalone' | 'cluster' | 'sentinel'): Promise<{ redis: TestRedis; topology: WorldTopology | undefined }> {
+  if (kind === 'standalone') {
+    const redis = await startRedis({ aof: true });
+    if (!redis.owned) {
+      await redis.close();
+      throw new Error('the chaos suite stops and restarts its own redis-server: unset TEST_REDIS_URL and REDIS_URL to run it');
+    }
+    return { redis, topology: undefined };
+  }
+  const wrap = (url: string): TestRedis => ({
+    url,
+    port: 0,
+    owned: true,
+    stop: async () => {
+      throw new Error(`a ${kind} world fails nodes over instead of stopping its Redis`);
+    },
+    start: async () => {},
+    close: async () => {},
+    client: () => {
+      throw new Error(`a ${kind} world has no single-server client`);
+    },
+  });
+  if (kind === 'sentinel') {
+    const sentinel = await startRedisSentinel({ sentinels: 3 });
+    return { redis: wrap(sentinel.url()), topology: { kind, sentinel } };
+  }
+  const cluster = await startRedisCluster({ masters: 3, replicas: 1 });
+  // Seeds that do not serve the prefix's slot: the daemon must follow MOVED from its first command.
+  const owner = await cluster.masterOf(await cluster.slotOf(new Keys('{gemwatch}').jobs()));
+  const seeds = (await cluster.masters()).filter((port) => port !== owner);
+  return { redis: wrap(cluster.url(seeds)), topology: { kind, cluster } };
 }

@@ -50,6 +50,21 @@ export interface DeliveryCopy {
   at: number;
 }
 
+/**
+ * A Redis failover the scenario caused: from the command (`at`) to the topology naming the new
+ * primary (`switchedAt`). Writes the old primary acknowledged and never replicated are lost: those
+ * after the promotion until each connection follows (a second or so), and any replication lag
+ * before it. That is the documented failover window (docs/reliability.md).
+ */
+export interface FailoverRecord {
+  what: string;
+  at: number;
+  switchedAt: number;
+}
+
+/** How long after the topology names the new primary a connection may still write to the old one. */
+export const FOLLOW_MS = 2_000;
+
 /** A SIGKILL the scenario sent. */
 export interface KillRecord {
   replica: string;
@@ -225,7 +240,7 @@ export class DeliveryLedger {
    * The counts of the scenario: delivered, duplicates (split into crash window and unexplained),
    * lost and unexpected, per channel and in all.
    */
-  tally(input: SinkRecords & { lines: readonly DaemonLine[]; kills: readonly KillRecord[] }): LedgerTally {
+  tally(input: SinkRecords & { lines: readonly DaemonLine[]; kills: readonly KillRecord[]; failovers?: readonly FailoverRecord[] }): LedgerTally {
     const copies = this.copies(input);
     const otherMessages =
       (this.channels.includes('slack') ? input.slack.filter((request) => request.answer === 200).length : 0) +
@@ -270,9 +285,14 @@ export class DeliveryLedger {
           // The sink stamps a copy when its body is in; the sender is killed after that and before
           // it could log, so the kill lies between the two copies (a second of slack for clocks).
           const killedBetween = input.kills.some((kill) => kill.at >= earlier.at - 1_000 && kill.at <= later.at);
+          // A marker lost in a failover: the first copy went out (and was logged) just before or
+          // during the failover, the second after it. A second of slack before, as for kills.
+          const failedOverBetween = (input.failovers ?? []).some((failover) => earlier.at >= failover.at - 1_000 && earlier.at <= failover.switchedAt + FOLLOW_MS && later.at >= failover.at);
           if (killedBetween && unrecorded > 0) {
             tally.crashWindow += 1;
             unrecorded -= 1;
+          } else if (failedOverBetween) {
+            tally.crashWindow += 1;
           } else {
             problems.push(
               `${channel}: ${key} delivered ${received.length} times (copy ${i + 1} at +${later.at - earlier.at} ms; ${logged} sender(s) logged delivery; ${killedBetween ? 'a kill' : 'no kill'} in between)`,

@@ -5,7 +5,7 @@ import type { ChaosScale } from './scale.js';
 
 /** One row of the summary table: what a scenario made, delivered, duplicated and lost. */
 export interface ScenarioRow {
-  /** The scenario's number: its file is test/chaos/s<id>-*.e2e.test.ts. */
+  /** 1–13, the scenario's number: its file is test/chaos/s<id>-*.e2e.test.ts. */
   id: number;
   scenario: string;
   scale: ChaosScale;
@@ -127,6 +127,17 @@ export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Da
     '  the backlog.',
     '- Scenario 10 starts with old jobs in GEM and a first list answer of `{"jobs": []}`; a message about',
     '  any of that history is counted as unexpected and fails it, and the daemon must log it all as history.',
+    '- Scenarios 12 and 13 run on other Redis topologies, built from redis-server and redis-cli: 12 on a',
+    '  primary, a replica and three Sentinels (`redis+sentinel://`, two daemon replicas) with `SENTINEL',
+    '  FAILOVER` mid-run, then the primary SIGKILLed (/readyz must be 503 while no primary answers, 200',
+    '  after); 13 on a Redis Cluster of three masters with a replica each (`redis+cluster://`',
+    '  naming two seeds that do not serve the prefix slot, default prefix `{gemwatch}`) with `CLUSTER',
+    '  FAILOVER` on the replica of the master serving that slot, and a SIGKILL; it also asserts that every',
+    '  key sits in one slot. Their bracketed duplicates are the failover window (docs/architecture.md,',
+    '  "Redis failover"): a message whose first copy went out from a second before the failover until two',
+    '  seconds after the topology named the new primary, whose delivered marker the old primary took and',
+    '  lost. Sentinel promotes without waiting for the replica, so such copies are expected there;',
+    '  `CLUSTER FAILOVER` (without FORCE) waits for the replica to catch up, so scenario 13 has none.',
     '',
   ].join('\n');
 }
