@@ -105,7 +105,8 @@ const HEAP_WARNING_EVERY_MS = 3_600_000;
 
 /**
  * One poll of one job type: the list call, then a detail task only for jobs that need one (never
- * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call.
+ * seen, listed as active though recorded as ended, recorded as active with a changed list word, or
+ * whose read is due: see PollProcessorOptions.progressEveryMs). Ended jobs cost no call.
  * The first poll of a job type with empty state records terminal history silently instead of
  * announcing it.
  */
