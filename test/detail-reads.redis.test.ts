@@ -130,6 +130,22 @@ describe('adaptive detail reads', () => {
     expect(found.map((t) => `${t.jobId}:${t.to}`)).toEqual(['d1:finished']);
   });
 
+  it('reads a job the list says ended every poll while its details still say running', async () => {
+    sim.upsertJob({ id: 'd2', status: 'running', progress: 50 });
+    const { p, clock } = world();
+    const t0 = clock.now;
+    await p.pollOnce();
+    // The list is ahead of the details: it says SUCCESS, the detail answer still IN_PROGRESS.
+    sim.setStatus('d2', 'running', { progress: 60, listStatusOverride: 'SUCCESS' });
+    for (const minute of [1, 2]) {
+      clock.now = t0 + minute * MIN;
+      expect(await detailCalls(p)).toBe(1);
+    }
+    clock.now = t0 + 3 * MIN;
+    sim.setStatus('d2', 'finished');
+    expect((await p.pollOnce()).map((t) => `${t.jobId}:${t.to}`)).toEqual(['d2:finished']);
+  });
+
   it('reads a job sooner when its expected end from the progress history comes', async () => {
     sim.upsertJob({ id: 'e1', status: 'running', progress: 10 });
     // Reads due every hour, but the pace (40% in 4 minutes) puts the end at t0 + 9 min.

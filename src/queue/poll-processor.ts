@@ -219,8 +219,10 @@ export class PollProcessor {
       if (recordedEnded && isTerminal(job.status)) continue;
       // An active job whose list word is the one its last read was asked with only has progress
       // to tell: it is read when that is due (see PollProcessorOptions.progressEveryMs). A job
-      // listed as active though recorded as ended is read at once, as is any change of the word.
-      if (recordedEnded || isDetailReadDue(marks.get(job.id), job.rawStatus, now, everyMs)) needDetail.push(job);
+      // listed as active though recorded as ended is read at once, as is any change of the word,
+      // and a job the list says ended while its details still said active is read every poll
+      // until they agree (the list ahead of the details), as before.
+      if (recordedEnded || isTerminal(job.status) || isDetailReadDue(marks.get(job.id), job.rawStatus, now, everyMs)) needDetail.push(job);
       else deferred += 1;
     }
 
