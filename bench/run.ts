@@ -552,6 +552,8 @@ async function main(): Promise<void> {
       daemonReplicas: options.replicas,
       'poll.detailConcurrency': DAEMON_SETTINGS.detailConcurrency,
       'poll.rateLimit': DAEMON_SETTINGS.rateLimit,
+      'poll.progressEverySeconds': QUIET_PROGRESS_EVERY_SECONDS,
+      quietWorkload: options.quiet ? `a tick every ${QUIET_SPACING_MS} ms, ${QUIET_WARMUP_CYCLES} warm-up and ${options.quietCycles} measured cycles after the usual ones` : 'not run',
       'notify.concurrency': DAEMON_SETTINGS.notifyConcurrency,
       'notify.slackPerSecond': DAEMON_SETTINGS.slackPerSecond,
       'alerts.burstWindowSec': DAEMON_SETTINGS.burstWindowSec,
