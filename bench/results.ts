@@ -15,6 +15,25 @@ export interface RawBullmqResult {
   harnessCpuSeconds?: number;
 }
 
+/** Cycles in which the running jobs neither end nor start, but their progress moves. */
+export interface QuietResult {
+  /** Tick to tick, in ms. */
+  spacingMs: number;
+  /** The daemon's poll.progressEverySeconds: five spacings. */
+  progressEverySeconds: number;
+  /** Running jobs throughout. */
+  running: number;
+  warmupCycles: number;
+  /** API calls (list + detail) answered from each measured tick to the next. */
+  apiCallsByCycle: number[];
+  apiCallsPerCycle: number;
+  /** job types + running ÷ 5. */
+  bound: number;
+  daemonCpuSecondsPerCycle: number;
+  redisCommandsPerCycle: number;
+  cycles: CycleResult[];
+}
+
 /** Everything measured at one scale. */
 export interface ScaleResult {
   jobs: number;
@@ -44,7 +63,20 @@ export interface ScaleResult {
     e2eTransitionsPerSecond: number;
     rawNoopPerSecond: number;
     throughputRatio: number;
+    /** Burst end-to-end transitions per second ÷ the skeleton's, same run (target ≥ 0.6). */
+    skeletonRatio: number;
+    /**
+     * Daemon + Redis CPU per transition in the burst ÷ the skeleton process + Redis per transition
+     * (target ≤ 1.6).
+     */
+    cpuPerTransitionRatio: number;
+    /** The quiet workload's API calls per cycle, averaged over its measured cycles (NaN when not run). */
+    quietApiCallsPerCycle: number;
+    /** What they may be: job types + running ÷ 5. */
+    quietApiCallsBound: number;
   };
+  /** The quiet workload; absent when run with --no-quiet. */
+  quiet?: QuietResult;
   memory: {
     baselineBytes: number;
     afterSyncBytes: number;

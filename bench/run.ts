@@ -10,7 +10,7 @@
  * Docker image's NODE_OPTIONS, which it always gets);
  * --daemon-entry=PATH (run another build of the daemon, e.g. a patched copy, instead of dist/cli.js);
  * --replicas=N (N daemons on the scale's Redis, as replicas are deployed; default 1, which is what the
- * targets in BENCHMARKS.md are judged on).
+ * targets in BENCHMARKS.md are judged on); --no-quiet (skip the quiet workload).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ import { machineInfo } from './machine.js';
 import { NaiveWatcher } from './naive-watcher.js';
 import { memoryByKeyKind, snapshotRedis } from './redis-stats.js';
 import { markdownReport, replaceResultsBlock, resultsTable, targetChecks } from './report.js';
-import type { BenchResults, RawBullmqResult, ScaleResult } from './results.js';
+import type { BenchResults, QuietResult, RawBullmqResult, ScaleResult } from './results.js';
 import { median, percentile } from './stats.js';
 import { Workload } from './workload.js';
 
@@ -68,6 +68,17 @@ const DAEMON_SETTINGS = {
   burstWindowSec: 0,
 };
 
+/**
+ * The quiet workload: after the usual cycles, cycles in which the running jobs (1% of the account)
+ * neither end nor start but their progress moves, ticked every QUIET_SPACING_MS, as the usual
+ * cycles come (a new slot second each, 1–2 s apart at 50,000 jobs). The daemon's
+ * poll.progressEverySeconds is five spacings. It changes nothing in the usual cycles, where every
+ * active job ends each cycle and is read for that (a changed list word).
+ */
+const QUIET_SPACING_MS = 2_000;
+const QUIET_PROGRESS_EVERY_SECONDS = (5 * QUIET_SPACING_MS) / 1000;
+const QUIET_WARMUP_CYCLES = 2;
+
 interface BenchOptions {
   quick: boolean;
   scales: number[];
@@ -87,12 +98,15 @@ interface BenchOptions {
   daemonEntry: string;
   /** Daemons started on the scale's Redis; their CPU is summed, RSS is the largest one's. */
   replicas: number;
+  /** Run the quiet workload after the usual cycles. */
+  quiet: boolean;
+  quietCycles: number;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
   const flag = (name: string) => argv.includes(`--${name}`);
   const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const known = ['quick', 'no-build', 'no-write', 'no-naive', 'profile', 'scales', 'cycles', 'daemon-node-flags', 'daemon-entry', 'replicas'];
+  const known = ['quick', 'no-build', 'no-write', 'no-naive', 'no-quiet', 'profile', 'scales', 'cycles', 'daemon-node-flags', 'daemon-entry', 'replicas'];
   for (const arg of argv) {
     const name = arg.replace(/^--/, '').split('=')[0]!;
     if (!arg.startsWith('--') || !known.includes(name)) throw new Error(`unknown argument ${arg}; known: ${known.map((k) => `--${k}`).join(' ')}`);
@@ -125,6 +139,11 @@ function parseOptions(argv: string[]): BenchOptions {
     daemonNodeFlags: (value('daemon-node-flags') ?? '').split(' ').filter((part) => part !== ''),
     daemonEntry: value('daemon-entry') ?? 'dist/cli.js',
     replicas,
+    quiet: !flag('no-quiet'),
+    // At least ten, as the target asks; twelve is two whole periods of a job's reads (every sixth
+    // tick: a read is due once five spacings have passed, which the fifth tick misses by the
+    // read's own delay after its poll).
+    quietCycles: 12,
   };
 }
 
@@ -245,6 +264,49 @@ function describeCycle(cycle: CycleResult): string {
   );
 }
 
+/**
+ * The quiet workload (see QUIET_SPACING_MS): warm-up cycles, then `count` measured ones, each a
+ * tick QUIET_SPACING_MS after the last. A cycle's API calls are those the simulator answered from
+ * its tick to the next one (the last one's until a spacing after its tick), so a read that lands
+ * after a cycle's snapshot still counts, in the cycle whose poll asked for it.
+ */
+async function quietPhase(runner: CycleRunner, workload: Workload, sim: GemSimulator, count: number): Promise<QuietResult> {
+  const running = workload.activeCount;
+  const cycles: CycleResult[] = [];
+  const calls: number[] = [];
+  let boundary = { list: sim.counts.list, detail: sim.counts.detail };
+  let nextTick = Date.now() + QUIET_SPACING_MS;
+  for (let i = 0; i < QUIET_WARMUP_CYCLES + count; i += 1) {
+    if (elapsed() > HARD_LIMIT_MS) throw new Error('time budget spent during the quiet cycles');
+    await sleep(Math.max(0, nextTick - Date.now()));
+    nextTick += QUIET_SPACING_MS;
+    const at = { list: sim.counts.list, detail: sim.counts.detail };
+    if (i > QUIET_WARMUP_CYCLES) calls.push(at.list + at.detail - boundary.list - boundary.detail);
+    boundary = at;
+    const isWarmup = i < QUIET_WARMUP_CYCLES;
+    const result = await runner.run(isWarmup ? `quiet warm-up ${i + 1}` : `quiet ${i + 1 - QUIET_WARMUP_CYCLES}`, workload.quietCycle(), { timeoutMs: 60_000 });
+    if (!isWarmup) cycles.push(result);
+    log(describeCycle(result));
+  }
+  await sleep(Math.max(0, nextTick - Date.now()));
+  calls.push(sim.counts.list + sim.counts.detail - boundary.list - boundary.detail);
+  const apiCallsPerCycle = calls.reduce((sum, n) => sum + n, 0) / calls.length;
+  const bound = JOB_TYPES.length + running / 5;
+  log(`quiet workload: ${running} running, ${calls.join(', ')} API calls per cycle = ${apiCallsPerCycle.toFixed(1)} on average (bound ${bound})`);
+  return {
+    spacingMs: QUIET_SPACING_MS,
+    progressEverySeconds: QUIET_PROGRESS_EVERY_SECONDS,
+    running,
+    warmupCycles: QUIET_WARMUP_CYCLES,
+    apiCallsByCycle: calls,
+    apiCallsPerCycle,
+    bound,
+    daemonCpuSecondsPerCycle: median(cycles.map((c) => c.daemonCpuSeconds)),
+    redisCommandsPerCycle: median(cycles.map((c) => c.redisCommands)),
+    cycles,
+  };
+}
+
 async function runScale(jobs: number, options: BenchOptions, workDir: string): Promise<ScaleResult> {
   log(`── ${jobs.toLocaleString('en-US')} jobs (load average ${loadavg()[0]!.toFixed(1)}) ──`);
   const loadAtStart = loadavg()[0]!;
@@ -274,6 +336,7 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
         'poll:',
         `  detailConcurrency: ${DAEMON_SETTINGS.detailConcurrency}`,
         `  rateLimit: { max: ${DAEMON_SETTINGS.rateLimit.max}, durationMs: ${DAEMON_SETTINGS.rateLimit.durationMs} }`,
+        `  progressEverySeconds: ${QUIET_PROGRESS_EVERY_SECONDS}`,
         'notify:',
         `  slackPerSecond: ${DAEMON_SETTINGS.slackPerSecond}`,
         `  concurrency: ${DAEMON_SETTINGS.notifyConcurrency}`,
@@ -335,6 +398,8 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
     const tracked = await runner.trackedJobs();
     const afterCycles = await snapshotRedis(admin);
     const byKind = Object.fromEntries(await memoryByKeyKind(admin, keyKind));
+
+    const quiet = options.quiet ? await quietPhase(runner, workload, sim, options.quietCycles) : undefined;
 
     // The naive watcher, against the same account at the same size while the daemon idles: one
     // cycle to learn every status, then one with this scale's usual changes. The daemon then
@@ -405,7 +470,13 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
         e2eTransitionsPerSecond: e2e,
         rawNoopPerSecond: raw.perSecond,
         throughputRatio: e2e / raw.perSecond,
+        skeletonRatio: e2e / skeleton.perSecond,
+        cpuPerTransitionRatio:
+          (burstFinish.daemonCpuSeconds + burstFinish.redisCpuSeconds) / burstFinish.expectedNotifications / ((skeleton.cpuSeconds + (skeleton.redisCpuSeconds ?? Number.NaN)) / skeleton.count),
+        quietApiCallsPerCycle: quiet?.apiCallsPerCycle ?? Number.NaN,
+        quietApiCallsBound: quiet?.bound ?? Number.NaN,
       },
+      quiet,
       memory: { baselineBytes: baseline.usedMemory, afterSyncBytes: afterSync.usedMemory, afterCyclesBytes: afterCycles.usedMemory, trackedAfterSync, byKind },
       burst: { size: options.burst, start: burstStart, finish: burstFinish },
       raw,
@@ -481,6 +552,8 @@ async function main(): Promise<void> {
       daemonReplicas: options.replicas,
       'poll.detailConcurrency': DAEMON_SETTINGS.detailConcurrency,
       'poll.rateLimit': DAEMON_SETTINGS.rateLimit,
+      'poll.progressEverySeconds': QUIET_PROGRESS_EVERY_SECONDS,
+      quietWorkload: options.quiet ? `a tick every ${QUIET_SPACING_MS} ms, ${QUIET_WARMUP_CYCLES} warm-up and ${options.quietCycles} measured cycles after the usual ones` : 'not run',
       'notify.concurrency': DAEMON_SETTINGS.notifyConcurrency,
       'notify.slackPerSecond': DAEMON_SETTINGS.slackPerSecond,
       'alerts.burstWindowSec': DAEMON_SETTINGS.burstWindowSec,

@@ -80,4 +80,31 @@ describe('stuck and overdue jobs', () => {
       'stalled slack',
     ]);
   });
+  it('still announces a stalled job when its details are read only every half hour, from the sparse samples', async () => {
+    sim.upsertJob({ id: 's1', status: 'running', progress: 10 });
+    const w = parts.world({ yaml: { poll: { progressEverySeconds: 1800 } } });
+    const t0 = w.clock.now;
+    await w.pipeline.pollOnce();
+    w.clock.now = t0 + 20 * MIN;
+    // The list's word is unchanged, so this move is not seen until the half-hour read.
+    sim.setStatus('s1', 'running', { progress: 30 });
+
+    // A poll a minute for two hours; the progress stays at 30% from t0 + 20 min.
+    let reads = 0;
+    for (let minute = 1; minute <= 120; minute += 1) {
+      w.clock.now = t0 + minute * MIN;
+      const before = sim.counts.detail;
+      await w.pipeline.pollOnce();
+      reads += sim.counts.detail - before;
+    }
+    await waitFor(() => w.slackMessages().length >= 1 && w.mails().length >= 1, 'the stall alert');
+    await notifyQueueDrained(w);
+    // The move was sampled at the read of t0 + 30 min: the stall is counted from there, and the read
+    // due at its limit (t0 + 90 min + 1 ms, taken by the poll of t0 + 91 min) tells it.
+    const stalled = w.slackMessages().map((m) => m.body?.text?.split('\n')[0]);
+    expect(stalled).toEqual(['ROAD_MATCHING job s1: progress has not moved for 1 h 1 min']);
+    expect(w.mails()).toHaveLength(1);
+    // Far fewer than a read per poll (120): the half-hour reads, plus those due at thresholds.
+    expect(reads).toBeLessThanOrEqual(8);
+  });
 });

@@ -5,6 +5,7 @@ import { DeliveryDedup, dedupSettings } from '../src/notify/stages/dedup.js';
 import { EndpointGate } from '../src/notify/stages/rate-gate.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { Keys } from '../src/state/keys.js';
+import { NotificationLogStore } from '../src/state/notification-log-store.js';
 
 /** The two delivery stages that keep their state in Redis, each on its own, over a real server. */
 
@@ -40,6 +41,28 @@ describe('dedup stage', () => {
     expect(await client.pttl(keys.delivered('notify-b'))).toBeGreaterThan(50_000);
   });
 
+  it('writes a plain marker and releases the lock in one command, and never frees a lock another sender took since', async () => {
+    const keys = new Keys(uniquePrefix('dedup'));
+    const client = redis.client();
+    const dedup = new DeliveryDedup(client, keys, settings);
+    const lock = await dedup.claim('notify-d', silentLogger());
+    if (!lock.locked) throw new Error('expected the lock');
+    await lock.mark({ at: 5, channel: 'slack', target: 'default' }, {});
+    // The release went with the marker: the lock is free, and release() has nothing left to do.
+    expect(await client.exists(keys.deliveryLock('notify-d'))).toBe(0);
+    await lock.release();
+    expect(await dedup.claim('notify-d', silentLogger())).toMatchObject({ locked: true, previous: { at: 5 } });
+
+    // A sender whose lock expired and was taken by another still writes its marker (the send
+    // happened), but leaves the new holder's lock alone.
+    const stale = await dedup.claim('notify-e', silentLogger());
+    if (!stale.locked) throw new Error('expected the lock');
+    await client.set(keys.deliveryLock('notify-e'), 'another-holder');
+    await stale.mark({ at: 6, channel: 'slack', target: 'default' }, {});
+    expect(await client.get(keys.deliveryLock('notify-e'))).toBe('another-holder');
+    expect(JSON.parse((await client.get(keys.delivered('notify-e')))!)).toMatchObject({ at: 6 });
+  });
+
   it('takes an unreadable marker for a delivered task all the same', async () => {
     const keys = new Keys(uniquePrefix('dedup'));
     const client = redis.client();
@@ -73,5 +96,21 @@ describe('rate-gate stage', () => {
     expect(await gate.admit(slack, 'slack', 'b')).toBe(0);
     await gate.hold('slack', 'c', 30_000);
     expect(await gate.admit(slack, 'slack', 'c')).toBeGreaterThan(20_000);
+  });
+});
+
+describe('notification log store', () => {
+  it('pushes entries newest first in one command, trimmed to its length and with an expiry', async () => {
+    const keys = new Keys(uniquePrefix('log'));
+    const client = redis.client();
+    const store = new NotificationLogStore(client, keys, { maxEntries: 3, retentionMs: 120_000 });
+    const entry = (n: number) => ({ at: Date.now(), taskId: `t${n}`, route: 'default', channel: 'slack', target: 'default', outcome: 'delivered', attempt: 1, attempts: 1, subject: `s${n}` });
+    await store.push([entry(1), entry(2)]);
+    await store.push([entry(3), entry(4)]);
+    await store.push([]);
+    expect((await store.query()).map((e) => e.taskId)).toEqual(['t4', 't3', 't2']);
+    const ttl = await client.pttl(keys.notificationLog());
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
   });
 });

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../state/connection.js';
-import { evaluateJobAlerts, jobAlertKey, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
+import { evaluateJobAlerts, jobAlertKey, nextJobAlertCheckAt, type JobAlert, type JobAlertSettings, type WatchedJob } from '../domain/overdue.js';
 import type { Logger } from '../telemetry/logger.js';
 import { JobAlertMarks } from '../state/job-alert-marks.js';
 import type { Keys } from '../state/keys.js';
@@ -73,6 +73,14 @@ export class JobAlertWatcher {
     // As long as anything about the job is kept, and never less than a week.
     const { retention } = options.config;
     this.markerTtlMs = Math.max(7, retention.transitionsDays, retention.deliveriesDays, retention.vanishedDays) * DAY_MS;
+  }
+
+  /**
+   * The next moment after `now` a fresh sample of the job can meet one of the conditions (or its
+   * expected end comes): the polls read an unchanged active job again by then at the latest.
+   */
+  nextCheckAt(tracked: WatchedJob, now: number): number | undefined {
+    return nextJobAlertCheckAt(tracked, now, this.settings);
   }
 
   /** Evaluates one job at `now` and dispatches what is new. Returns the alerts dispatched now. */

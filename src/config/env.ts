@@ -24,6 +24,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GEM_DETAIL_PATH', path: 'gem.detailPath', kind: 'string', description: 'Detail path template with {jobRunId}' },
   { name: 'GEM_JOB_TYPES', path: 'gem.jobTypes', kind: 'list', description: 'Job types to watch (comma list)' },
   { name: 'POLL_CRON', path: 'poll.cron', kind: 'string', description: 'Poll schedule (node-cron, 5 or 6 fields)' },
+  { name: 'POLL_PROGRESS_EVERY_SECONDS', path: 'poll.progressEverySeconds', kind: 'integer', description: 'An active job whose list status is unchanged is read again after this many seconds (or at its expected end, or a stuck/overdue threshold); 0 = every poll' },
   {
     name: 'REDIS_URL',
     path: 'redis.url',

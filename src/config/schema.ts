@@ -204,6 +204,14 @@ export const configSchema = z
           .object({ max: z.number().int().min(1).default(20), durationMs: durationMs.min(1).default(1_000) })
           .strict()
           .prefault({}),
+        /**
+         * An active job whose list status has not changed is read (detail call) again only this
+         * many seconds after its last read, or sooner when its expected end or a stuck/overdue
+         * threshold comes; a list status change, a new job and an active job the list no longer
+         * shows are read at once. Where the list lags the details, an end is found at the next due
+         * read at the latest. 0 = every poll reads every active job. Default 300.
+         */
+        progressEverySeconds: z.number().int().min(0).max(86_400).default(300),
         /** (time, progress) samples kept per running job for the ETA. */
         progressSamples: z.number().int().min(2).max(50).default(6),
         /** How long finished poll tasks are kept so a late replica cannot add the same slot again, in seconds. */

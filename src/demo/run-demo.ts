@@ -172,6 +172,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         GEM_API_BASE_URL: sim.baseUrl,
         GEM_JOB_TYPES: 'ROAD_MATCHING,LANE_LEVEL_MATCHING',
         POLL_CRON: `*/${seconds} * * * * *`,
+        // The demo's jobs run for seconds: its status page shows every step of their progress.
+        POLL_PROGRESS_EVERY_SECONDS: '0',
         REDIS_URL: redis.url,
         GEM_WATCH_PREFIX: prefix,
         SLACK_WEBHOOK_URL: slack.webhookUrl(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from './job.js';
 import { summarizeGroup } from './batch.js';
-import { evaluateJobAlerts, jobAlertKey, jobAlertRoutingSubject, type JobAlertSettings, type WatchedJob } from './overdue.js';
+import { evaluateJobAlerts, jobAlertKey, jobAlertRoutingSubject, nextJobAlertCheckAt, type JobAlertSettings, type WatchedJob } from './overdue.js';
 import { describeShortfall, qualityShortfalls } from './quality.js';
 import type { Transition } from './transition.js';
 
@@ -100,5 +100,29 @@ describe('summarizeGroup', () => {
     expect(summary.worst[1]!.note).toBe('roads matched 70% is below the threshold of 80%');
     expect(summary.rows.map((row) => row.jobId)).toEqual(['2', '3', '4', '1', '5']);
     expect([summary.from, summary.to]).toEqual([T0, T0 + 5]);
+  });
+});
+
+describe('nextJobAlertCheckAt', () => {
+  it('names the first moment a condition can be met: just past each limit, and the expected end', () => {
+    const queued = tracked({ job: job({ status: 'queued', rawStatus: 'queued' }), status: 'queued', version: 1 });
+    expect(nextJobAlertCheckAt(queued, T0 + MIN, settings)).toBe(T0 + 2 * HOUR + 1);
+    // Seen to start at T0, 10% at T0+10 min: expected end T0+100 min, overdue past T0+150 min,
+    // stalled past T0+70 min.
+    const running = tracked({ firstSeenAt: T0 - HOUR, lastChangeAt: T0, progress: [[T0 + 10 * MIN, 10]] });
+    const at = (now: number) => nextJobAlertCheckAt(running, now, settings);
+    expect(at(T0 + 10 * MIN)).toBe(T0 + 70 * MIN + 1);
+    expect(at(T0 + 71 * MIN)).toBe(T0 + 100 * MIN);
+    expect(at(T0 + 100 * MIN)).toBe(T0 + 150 * MIN + 1);
+    expect(at(T0 + 151 * MIN)).toBeUndefined();
+    // The limits agree with the evaluation: met 1 ms after the stall limit, not at it.
+    expect(evaluateJobAlerts(running, T0 + 70 * MIN, settings)).toEqual([]);
+    expect(evaluateJobAlerts(running, T0 + 70 * MIN + 1, settings).map((alert) => alert.kind)).toEqual(['stalled']);
+  });
+
+  it('names nothing for vanished, ended or unknown jobs', () => {
+    expect(nextJobAlertCheckAt(tracked({ vanishedAt: T0 }), T0, settings)).toBeUndefined();
+    expect(nextJobAlertCheckAt(tracked({ status: 'finished' }), T0, settings)).toBeUndefined();
+    expect(nextJobAlertCheckAt(tracked({ status: 'unknown' }), T0, settings)).toBeUndefined();
   });
 });

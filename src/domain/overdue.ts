@@ -1,5 +1,6 @@
 import type { Job, JobStatus } from './job.js';
 import { estimateEnd, expectedDurationFromSize, latestProgress, unchangedSince, type ProgressPoint } from './eta.js';
+import { earliestAhead } from './detail-reads.js';
 import { encodeIdPart, type Transition } from './transition.js';
 
 /**
@@ -90,9 +91,22 @@ export function evaluateJobAlerts(tracked: WatchedJob, now: number, settings: Jo
   }
   if (tracked.status !== 'running') return alerts;
 
+  const clocks = runningClocks(tracked, now, settings);
+  const { runningSince, progress, expected, overdueAllowedMs, lastMove } = clocks;
+  const withProgress = progress === undefined ? {} : { progress };
+  if (expected && overdueAllowedMs !== undefined && now > runningSince + overdueAllowedMs) {
+    alerts.push({ ...base, ...withProgress, ...expected, kind: 'overdue', since: runningSince, allowedMs: overdueAllowedMs });
+  }
+  if (lastMove !== undefined && now - lastMove > settings.stalledMs) {
+    alerts.push({ ...base, ...withProgress, kind: 'stalled', since: lastMove, allowedMs: settings.stalledMs });
+  }
+  return alerts;
+}
+
+/** The clocks of a running job's conditions at `now`: what `evaluateJobAlerts` and `nextJobAlertCheckAt` share. */
+function runningClocks(tracked: WatchedJob, now: number, settings: JobAlertSettings) {
   const runningSince = tracked.lastChangeAt || tracked.firstSeenAt;
   const progress = latestProgress(tracked.progress, now) ?? finite(tracked.job.progress);
-  const withProgress = progress === undefined ? {} : { progress };
 
   // Seen to start (it was known before as queued): progress was about 0 then, which anchors the pace.
   const sawItStart = tracked.lastChangeAt > tracked.firstSeenAt;
@@ -104,21 +118,37 @@ export function evaluateJobAlerts(tracked: WatchedJob, now: number, settings: Jo
       : sizeMs !== undefined
         ? { expectedEndAt: runningSince + sizeMs, basis: 'size' as const }
         : undefined;
-  if (expected && (progress ?? 0) < 100) {
-    const expectedMs = Math.max(0, expected.expectedEndAt - runningSince);
-    const allowedMs = Math.round(expectedMs * settings.overdueFactor);
-    if (now > runningSince + allowedMs) alerts.push({ ...base, ...withProgress, ...expected, kind: 'overdue', since: runningSince, allowedMs });
-  }
+  const unfinished = (progress ?? 0) < 100;
+  const overdueAllowedMs = expected && unfinished ? Math.round(Math.max(0, expected.expectedEndAt - runningSince) * settings.overdueFactor) : undefined;
 
-  if (tracked.progress.length > 0 && (progress ?? 0) < 100) {
+  let lastMove: number | undefined;
+  if (tracked.progress.length > 0 && unfinished) {
     // The pipeline stores a sample only when progress changes, so the latest sample's time is when
     // it last moved (unchangedSince also looks through repeated values, should any be stored).
-    const lastMove = unchangedSince(tracked.progress, now) ?? Math.max(...tracked.progress.map(([at]) => at).filter((at) => at <= now));
-    if (Number.isFinite(lastMove) && now - lastMove > settings.stalledMs) {
-      alerts.push({ ...base, ...withProgress, kind: 'stalled', since: lastMove, allowedMs: settings.stalledMs });
-    }
+    const moved = unchangedSince(tracked.progress, now) ?? Math.max(...tracked.progress.map(([at]) => at).filter((at) => at <= now));
+    if (Number.isFinite(moved)) lastMove = moved;
   }
-  return alerts;
+  return { runningSince, progress, expected, overdueAllowedMs, lastMove };
+}
+
+/**
+ * The next moment after `now` at which, judged from the snapshot as it is, a condition would be met
+ * or the job is expected to end: when a fresh detail read can tell something the list cannot (the
+ * poll reads sparsely otherwise, see domain/detail-reads.ts). Conditions are met strictly after
+ * their limit, so the moment is 1 ms past it. Undefined when nothing lies ahead (ended, vanished,
+ * unknown status, or every clock already past).
+ */
+export function nextJobAlertCheckAt(tracked: WatchedJob, now: number, settings: JobAlertSettings): number | undefined {
+  if (tracked.vanishedAt !== undefined) return undefined;
+  const candidates: Array<number | undefined> = [];
+  if (tracked.status === 'queued') candidates.push(queuedSince(tracked, now) + settings.queuedMaxMs + 1);
+  if (tracked.status === 'running') {
+    const { runningSince, expected, overdueAllowedMs, lastMove } = runningClocks(tracked, now, settings);
+    candidates.push(expected?.expectedEndAt);
+    if (overdueAllowedMs !== undefined) candidates.push(runningSince + overdueAllowedMs + 1);
+    if (lastMove !== undefined) candidates.push(lastMove + settings.stalledMs + 1);
+  }
+  return earliestAhead(now, ...candidates);
 }
 
 /** `<job>-v<version>-<kind>`: names one alert everywhere (task ids, the once-only marker). No `:`. */

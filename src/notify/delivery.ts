@@ -189,8 +189,9 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
       // The marker goes in before BullMQ completes the task: a crash from here on finds it on retry.
       const record = { at, channel: task.channel, target: task.target, ...(detail ? { detail } : {}) };
       const marking = lock.mark(record, decision);
-      // The lock's release leaves in the same write, behind the marker on the same connection: RedisClient
-      // applies them in that order, so whoever takes the lock next finds the marker.
+      // The lock's release goes behind the marker, so whoever takes the lock next finds it: for a
+      // plain marker in the same script (lua/mark-delivered-2.lua, and release() is then a no-op);
+      // for a group's MULTI in the same write on the same connection, which Redis applies in order.
       const releasing = lock.release();
       try {
         await marking;

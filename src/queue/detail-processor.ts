@@ -11,6 +11,8 @@ import { errorText } from '../telemetry/redact.js';
 import { RepeatFilter } from '../telemetry/repeat-filter.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { DetailTaskData } from './names.js';
+import { earliestAhead, expectedEndAhead, listStatusWord } from '../domain/detail-reads.js';
+import type { DetailReadStore } from '../state/detail-read-store.js';
 
 /** Steps between detecting and dispatching, named so tests can crash the process at each one. */
 export type DetailStep = 'fetched' | 'diffed' | 'saved' | 'enqueued' | 'dispatched';
@@ -30,7 +32,17 @@ export interface DetailProcessorOptions {
    * (alerts/job-alert-watcher.ts). Its errors are logged, never fail the task: the next poll
    * evaluates again.
    */
-  jobAlerts?: { check(tracked: TrackedJob, now: number): Promise<unknown> };
+  jobAlerts?: {
+    check(tracked: TrackedJob, now: number): Promise<unknown>;
+    /** The next moment a fresh sample can meet a stuck or overdue condition (domain/overdue.ts). */
+    nextCheckAt?(tracked: TrackedJob, now: number): number | undefined;
+  };
+  /**
+   * Where each read of an active job is recorded for the polls, which read such a job again only
+   * when that is due (PollProcessorOptions.progressEveryMs). Without it nothing is recorded: every
+   * poll reads every active job. A failure to record is logged; the job is then read next poll.
+   */
+  detailReads?: Pick<DetailReadStore, 'record'>;
 }
 
 const MAX_CONFLICTS = 5;
@@ -114,7 +126,7 @@ export class DetailProcessor {
         return undefined;
       }
       if (result.kind === 'unchanged') {
-        if (stored) await this.checkJobAlerts(stored.tracked, now);
+        if (stored) await Promise.all([this.checkJobAlerts(stored.tracked, now), this.recordRead(data, stored.tracked, now)]);
         return undefined;
       }
       if (result.kind === 'stale') {
@@ -135,7 +147,7 @@ export class DetailProcessor {
         now,
       });
       if (!outcome.saved) continue;
-      await this.checkJobAlerts(result.tracked, now);
+      await Promise.all([this.checkJobAlerts(result.tracked, now), this.recordRead(data, result.tracked, now)]);
       if (!transition) return undefined;
 
       metrics.transitions.labels(transition.to).inc();
@@ -155,6 +167,25 @@ export class DetailProcessor {
       return transition;
     }
     throw new Error(`job ${job.id}: state kept changing under ${MAX_CONFLICTS} attempts to save it`);
+  }
+
+  /**
+   * Records the read of an active job, with the next moment a fresh sample can tell something: its
+   * expected end, or a stuck/overdue threshold. Ended jobs get none (the polls remove their marks).
+   */
+  private async recordRead(data: DetailTaskData, tracked: TrackedJob, now: number): Promise<void> {
+    const { detailReads, jobAlerts, logger } = this.options;
+    if (!detailReads || isTerminal(tracked.status)) return;
+    const eventAt = earliestAhead(now, expectedEndAhead(tracked, now), jobAlerts?.nextCheckAt?.(tracked, now));
+    try {
+      await detailReads.record(data.jobType, data.jobId, {
+        readAt: now,
+        ...(eventAt === undefined ? {} : { eventAt }),
+        listStatus: data.listStatus === undefined ? '' : listStatusWord(data.listStatus),
+      });
+    } catch (error) {
+      logger.warn({ jobId: data.jobId, error: errorText(error) }, 'could not record a detail read; the next poll reads the job again');
+    }
   }
 
   private async checkJobAlerts(tracked: TrackedJob, now: number): Promise<void> {

@@ -16,6 +16,7 @@ import { RepeatFilter } from '../telemetry/repeat-filter.js';
 import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
+import { DetailReadStore } from '../state/detail-read-store.js';
 import { createRedis } from '../state/connection.js';
 import { connectionLog } from '../telemetry/redis-failure.js';
 import { queueOptions } from './queue-options.js';
@@ -165,6 +166,7 @@ export class WatchPipeline {
       maxSamples: config.poll.progressSamples,
       vanishedRetentionMs: config.retention.vanishedDays * DAY_MS,
       outboxGraceMs: config.poll.outboxGraceMs,
+      progressEveryMs: config.poll.progressEverySeconds * 1000,
       health: this.pollHealth,
       heapLimitBytes: options.heapLimitBytes,
       detailBudget: {
@@ -179,6 +181,7 @@ export class WatchPipeline {
       maxSamples: config.poll.progressSamples,
       afterStep: options.afterDetailStep,
       jobAlerts: this.jobAlerts,
+      ...(config.poll.progressEverySeconds > 0 ? { detailReads: new DetailReadStore(this.redis, this.keys) } : {}),
     });
     this.scheduler = new PollScheduler({
       queue: this.pollQueue,
@@ -383,5 +386,5 @@ function classifiedIn(error: Error): ClassifiedError | undefined {
 
 function summarise(plan: Awaited<ReturnType<PollProcessor['process']>>): unknown {
   if ('skipped' in plan) return plan;
-  return { listed: plan.listed, details: plan.needDetail.length + plan.unlisted.length, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
+  return { listed: plan.listed, details: plan.needDetail.length + plan.unlisted.length, deferred: plan.deferred, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
 }

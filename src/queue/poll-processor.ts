@@ -14,6 +14,8 @@ import { describeDetailBacklog, DetailWorkStore } from '../state/detail-work-sto
 import { PollHealthStore } from '../state/poll-health-store.js';
 import { formatIndex, parseIndex, type StateStore } from '../state/state-store.js';
 import type { Dispatcher } from './dispatcher.js';
+import { isDetailReadDue, type DetailReadMark } from '../domain/detail-reads.js';
+import { DetailReadStore } from '../state/detail-read-store.js';
 import { detailDeduplicationId, detailTaskId, type DetailTaskData, type PollTaskData } from './names.js';
 
 export interface PollProcessorOptions {
@@ -47,6 +49,12 @@ export interface PollProcessorOptions {
   };
   /** What the detail rate limit can do between two polls; without it no backlog is recorded. */
   detailBudget?: DetailBudget;
+  /**
+   * An active job whose list status has not changed is read again only this long after its last
+   * read, or sooner when its expected end or a stuck/overdue threshold comes (domain/detail-reads.ts),
+   * in milliseconds. `poll.progressEverySeconds` × 1000. Default 0: every poll reads every active job.
+   */
+  progressEveryMs?: number;
 }
 
 /** The detail fetches poll.rateLimit allows between two polls, and how to say so. */
@@ -78,6 +86,8 @@ export interface PollPlan {
   vanished: number;
   /** Entries of the list that could not be read. */
   rejected: number;
+  /** Active jobs listed with an unchanged status whose next detail read is not due yet. */
+  deferred: number;
   listed: number;
   firstSync: boolean;
 }
@@ -95,7 +105,8 @@ const HEAP_WARNING_EVERY_MS = 3_600_000;
 
 /**
  * One poll of one job type: the list call, then a detail task only for jobs that need one (never
- * seen, not yet terminal, or listed as active though recorded as ended). Ended jobs cost no call.
+ * seen, listed as active though recorded as ended, recorded as active with a changed list word, or
+ * whose read is due: see PollProcessorOptions.progressEveryMs). Ended jobs cost no call.
  * The first poll of a job type with empty state records terminal history silently instead of
  * announcing it.
  */
@@ -108,6 +119,7 @@ export class PollProcessor {
   private backlogWarnedAt = Number.NEGATIVE_INFINITY;
   private readonly detailWork: DetailWorkStore;
   private readonly pollHealth: PollHealthStore;
+  private readonly detailReads: DetailReadStore;
 
   private readonly duplicateFilter: RepeatFilter;
 
@@ -117,6 +129,7 @@ export class PollProcessor {
     this.heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
     this.detailWork = new DetailWorkStore(options.redis, options.keys);
     this.pollHealth = new PollHealthStore(options.redis, options.keys);
+    this.detailReads = new DetailReadStore(options.redis, options.keys);
   }
 
   async process(data: PollTaskData): Promise<PollPlan | { skipped: true }> {
@@ -172,11 +185,13 @@ export class PollProcessor {
       }
     }
 
-    const [index, synced, vanishedBefore, history] = await Promise.all([
+    const everyMs = this.options.progressEveryMs ?? 0;
+    const [index, synced, vanishedBefore, history, marks] = await Promise.all([
       store.readIndex(jobType),
       store.isSynced(jobType),
       store.vanishedIds(),
       store.takeHistoryCount(jobType),
+      everyMs > 0 ? this.detailReads.readAll(jobType) : new Map<string, DetailReadMark>(),
     ]);
     if (history > 0) {
       logger.info({ jobType, count: history }, 'jobs first seen already ended before the first sync were recorded as history, not announced');
@@ -188,6 +203,7 @@ export class PollProcessor {
     const silent: Job[] = [];
     const seen = new Set<string>();
     const back: string[] = [];
+    let deferred = 0;
     for (const job of listed) {
       seen.add(job.id);
       if (vanishedBefore.has(job.id)) back.push(job.id);
@@ -199,7 +215,15 @@ export class PollProcessor {
       }
       // An end is final: a list that words it another way (it has no word for cancelled, so it may
       // well say FAILED) is no change, and asking would cost a call per such job every poll.
-      if (!isTerminal(canonicalStatus(parseIndex(stored).status)) || !isTerminal(job.status)) needDetail.push(job);
+      const recordedEnded = isTerminal(canonicalStatus(parseIndex(stored).status));
+      if (recordedEnded && isTerminal(job.status)) continue;
+      // An active job whose list word is the one its last read was asked with only has progress
+      // to tell: it is read when that is due (see PollProcessorOptions.progressEveryMs). A job
+      // listed as active though recorded as ended is read at once, as is any change of the word,
+      // and a job the list says ended while its details still said active is read every poll
+      // until they agree (the list ahead of the details), as before.
+      if (recordedEnded || isTerminal(job.status) || isDetailReadDue(marks.get(job.id), job.rawStatus, now, everyMs)) needDetail.push(job);
+      else deferred += 1;
     }
 
     await this.recordSilently(jobType, silent, now);
@@ -214,6 +238,7 @@ export class PollProcessor {
       const forgotten = mark !== undefined && now - mark.since >= this.options.vanishedRetentionMs;
       if (!mark?.notFound && !forgotten && !isTerminal(canonicalStatus(parseIndex(entry).status))) unlisted.push(id);
     }
+    await this.forgetReadMarks(jobType, index, marks);
     await store.markVanished(gone, jobType, now);
     await store.unmarkVanished(back);
     if (gone.length > 0) logger.info({ jobType, count: gone.length }, 'jobs gone from the list; marked vanished');
@@ -231,9 +256,29 @@ export class PollProcessor {
       recordedSilently: silent.length,
       vanished: gone.length,
       rejected: list.rejected.length,
+      deferred,
       listed: listed.length,
       firstSync,
     };
+  }
+
+  /**
+   * Removes the read marks of jobs the index no longer holds as active: the detail worker does not
+   * remove a mark when it records an end (that would be one more command per transition), so the
+   * polls do it, in one command for all of them.
+   */
+  private async forgetReadMarks(jobType: string, index: ReadonlyMap<string, string>, marks: ReadonlyMap<string, DetailReadMark>): Promise<void> {
+    const done: string[] = [];
+    for (const id of marks.keys()) {
+      const entry = index.get(id);
+      if (entry === undefined || isTerminal(canonicalStatus(parseIndex(entry).status))) done.push(id);
+    }
+    try {
+      await this.detailReads.forget(jobType, done);
+    } catch (error) {
+      // Left for the next poll: a stale mark of an ended job decides nothing.
+      this.options.logger.warn({ jobType, error: errorText(error) }, 'could not remove the read marks of ended jobs');
+    }
   }
 
   /**

@@ -62,6 +62,15 @@ export class DeliveryMarks {
   }
 
   /**
+   * Writes the task's delivered marker (`record` as JSON) for `ttlMs` and releases the task's lock
+   * if `holder` still owns it, as one script (lua/mark-delivered-2.lua): the marker is in before
+   * the lock goes, by atomicity. One command where a plain delivery's marker and release were two.
+   */
+  markAndRelease(taskId: string, holder: string, record: Record<string, unknown>, ttlMs: number): Promise<unknown> {
+    return this.scripts.gemwatchMarkDelivered(this.keys.delivered(taskId), this.keys.deliveryLock(taskId), JSON.stringify(record), String(Math.max(1, Math.round(ttlMs))), holder);
+  }
+
+  /**
    * Writes the task's delivered marker (`record` as JSON) for `ttlMs`, with a group's members'
    * markers and its gathering's cleanup as one MULTI. The commands are queued on the connection
    * before this returns, so a command issued after it goes behind.

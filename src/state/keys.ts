@@ -72,6 +72,14 @@ export class Keys {
   detailWork(): string {
     return this.key('poll', 'detail-work');
   }
+  /**
+   * Hash per job type: job id → `readAt|eventAt|listStatus` of each active job's latest detail
+   * read, so every replica's poll knows when the next read is due (domain/detail-reads.ts).
+   * Entries of jobs no longer active are removed by the polls.
+   */
+  detailReads(jobType: string): string {
+    return this.key('poll', 'detail-reads', encodeIdPart(jobType));
+  }
 
   /**
    * BullMQ's hash of one task (`<prefix>:<queue>:<task id>`, as BullMQ spells it under the same

@@ -1,5 +1,6 @@
 import type { RedisClient } from './connection.js';
 import type { Keys } from './keys.js';
+import { withScripts, type ScriptCommands } from './scripts.js';
 
 /**
  * The notification log's list in Redis (`notify:log`), newest first, shared by all replicas and
@@ -66,6 +67,7 @@ function parse(json: string): DeliveryLogEntry | undefined {
 
 export class NotificationLogStore {
   private readonly now: () => number;
+  private readonly scripts: ScriptCommands;
 
   constructor(
     private readonly redis: RedisClient,
@@ -73,20 +75,21 @@ export class NotificationLogStore {
     private readonly options: NotificationLogOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.scripts = withScripts(redis);
   }
 
   /** Adds entries, the last one given ending up newest. */
   async push(entries: readonly DeliveryLogEntry[]): Promise<void> {
-    const key = this.keys.notificationLog();
+    if (entries.length === 0) return;
     const values = entries.map((entry) => JSON.stringify(entry));
-    // Issued together rather than as a MULTI: they go out in one write with the other commands of
-    // this turn (the state connection auto-pipelines), and a push left untrimmed by a crash is
-    // trimmed by the next one.
-    await Promise.all([
-      this.redis.lpush(key, ...values),
-      this.redis.ltrim(key, 0, Math.max(1, this.options.maxEntries) - 1),
-      this.redis.pexpire(key, Math.max(60_000, Math.round(this.options.retentionMs))),
-    ]);
+    // Push, trim and expiry in one script (lua/push-log-1.lua): one command per delivery where
+    // there were three, each parsed and answered by ioredis and Redis.
+    await this.scripts.gemwatchPushLog(
+      this.keys.notificationLog(),
+      String(Math.max(1, this.options.maxEntries)),
+      String(Math.max(60_000, Math.round(this.options.retentionMs))),
+      ...values,
+    );
   }
 
   /** Entries matching the query, newest first. */

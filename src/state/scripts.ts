@@ -26,6 +26,8 @@ const SCRIPT_FILES = {
   gemwatchRateGateHold: 'rate-gate-hold-1.lua',
   gemwatchGatherAdmit: 'gather-admit-5.lua',
   gemwatchGatherClose: 'gather-close-4.lua',
+  gemwatchPushLog: 'push-log-1.lua',
+  gemwatchMarkDelivered: 'mark-delivered-2.lua',
 } as const;
 
 /** The name of one of gem-watch's scripts as a command on a connection. */

@@ -51,6 +51,9 @@ export function testConfig(sim: GemSimulator, redisUrl: string, env: NodeJS.Proc
       GEM_WATCH_PREFIX: uniquePrefix('gw'),
       POLL_CRON: '0 0 1 1 *',
       DIGEST_CRON: '0 0 1 1 *',
+      // Every poll reads every active job, as these tests' clocks barely move between polls; the
+      // tests of adaptive reads (test/detail-reads.redis.test.ts) set it and move the clock.
+      POLL_PROGRESS_EVERY_SECONDS: '0',
       ...env,
     },
   });

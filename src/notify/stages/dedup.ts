@@ -58,6 +58,8 @@ export interface HeldLock {
   /**
    * Writes the delivered marker (with a group's members and cleanup, as one MULTI). The commands
    * are queued on the connection before this returns, so a command issued after it goes behind.
+   * A plain marker (no members, no gathering) takes the lock's release with it in the same script,
+   * so a `release()` called after it is a no-op; should the write fail, `release()` tries again.
    */
   mark(record: Record<string, unknown>, extras: MarkExtras): Promise<unknown>;
 }
@@ -98,7 +100,16 @@ export class DeliveryDedup {
           log.warn({ err: error }, 'could not release the delivery lock; it expires by itself');
         }
       },
-      mark: (record, { covers, gathering }) => marks.mark(taskId, record, markerTtlMs, { ...(covers ? { covers } : {}), ...(gathering ? { gathering } : {}) }),
+      mark(record, { covers, gathering }) {
+        if (covers || gathering || released) return marks.mark(taskId, record, markerTtlMs, { ...(covers ? { covers } : {}), ...(gathering ? { gathering } : {}) });
+        // Set before the first await: the delivery's release() right after this call is then a
+        // no-op, and the script releases behind the marker.
+        released = true;
+        return marks.markAndRelease(taskId, holder, record, markerTtlMs).catch((error: unknown) => {
+          released = false;
+          throw error;
+        });
+      },
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { RedisClient } from '../../state/connection.js';
 import { summarizeGroup, type GroupMember } from '../../domain/batch.js';
-import { muteState, type MuteState } from '../../domain/mute.js';
+import { muteState, type MuteState, type Silence } from '../../domain/mute.js';
 import type { JobAlert } from '../../domain/overdue.js';
 import { qualityShortfalls } from '../../domain/quality.js';
 import type { Transition } from '../../domain/transition.js';
@@ -133,8 +133,14 @@ export class DeliveryPolicy {
   }
 
   /** Whether a route is muted at `now` (its windows and its silences), and until when. */
-  async muteStateOf(route: string, now: number, settings: RouteAlertSettings = routeAlertSettings(route, this.options.config)): Promise<MuteState> {
-    const silences = await this.silences.forRoute(route, now);
+  async muteStateOf(
+    route: string,
+    now: number,
+    settings: RouteAlertSettings = routeAlertSettings(route, this.options.config),
+    /** The route's silences when the caller has read them already (at `now`). */
+    known?: Silence[],
+  ): Promise<MuteState> {
+    const silences = known ?? (await this.silences.forRoute(route, now));
     if (settings.mute.length === 0 && silences.length === 0) return { muted: false, reasons: [] };
     return muteState({ windows: settings.mute, timeZone: settings.timeZone, silences, now });
   }
@@ -148,12 +154,17 @@ export class DeliveryPolicy {
 
     const settings = routeAlertSettings(task.route, this.options.config);
     const destination = destinationKey(task);
-    const earlier = await this.gatherings.decision(taskId);
+    const breaksThrough = settings.failuresBreakThrough && (task.transition?.to === 'failed' || task.jobAlert !== undefined);
+    // Both reads in one round trip: the silences are used only when no earlier decision stands,
+    // and both are only read (what decides is the gathering's admit script below).
+    const [earlier, silences] = await Promise.all([
+      this.gatherings.decision(taskId),
+      breaksThrough ? Promise.resolve(undefined) : this.silences.forRoute(task.route, now),
+    ]);
     if (earlier) return this.follow(task, earlier, 0, settings, now);
 
-    const breaksThrough = settings.failuresBreakThrough && (task.transition?.to === 'failed' || task.jobAlert !== undefined);
     if (!breaksThrough) {
-      const mute = await this.muteStateOf(task.route, now, settings);
+      const mute = await this.muteStateOf(task.route, now, settings, silences);
       if (mute.muted) {
         const admitted = await this.gatherings.admit({
           mode: 'held',
