@@ -1,6 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import type { RedisClient } from '../state/connection.js';
 import { JobAlertWatcher } from '../alerts/job-alert-watcher.js';
 import { PollHealthWatcher } from '../alerts/poll-health-watcher.js';
 import { redisTarget } from '../config/redis-url.js';
@@ -17,7 +16,7 @@ import { HealthFlag } from '../state/health-flag.js';
 import { Keys } from '../state/keys.js';
 import { StateStore } from '../state/state-store.js';
 import { DetailReadStore } from '../state/detail-read-store.js';
-import { createRedis } from '../state/connection.js';
+import { createRedis, type RedisClient } from '../state/connection.js';
 import { connectionLog } from '../telemetry/redis-failure.js';
 import { queueOptions } from './queue-options.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';

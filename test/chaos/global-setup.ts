@@ -11,7 +11,7 @@ import type { ChaosScale } from './harness/scale.js';
  * all their lines (and its own daemon run). A full run writes docs/reliability.md only when every
  * one of them reported.
  */
-const SCENARIO_COUNT = 12;
+const SCENARIO_COUNT = 13;
 
 /**
  * Gives every chaos file a directory to leave its row in, and at the end of the run prints the
