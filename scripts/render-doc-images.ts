@@ -19,7 +19,8 @@ import { startDemoRedis } from '../src/demo/demo-redis.js';
 import { createApp } from '../src/main.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
-import { startSlackSink, type SlackSinkPayload } from '../src/simulator/slack-sink.js';
+import { startSlackSink } from '../src/simulator/slack-sink.js';
+import { slackMock } from './slack-mock.js';
 import { startSmtpSink } from '../src/simulator/smtp-sink.js';
 
 const outDir = resolve(process.argv[2] ?? 'docs');
@@ -31,54 +32,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 100));
   }
-}
-
-/** Slack's emoji as small coloured badges: the machine has no emoji font. */
-const BADGES: Record<string, string> = {
-  ':white_check_mark:': '<span class="badge" style="background:#2eb67d">✓</span>',
-  ':x:': '<span class="badge" style="background:#e01e5a">✗</span>',
-  ':no_entry_sign:': '<span class="badge" style="background:#616061">⊘</span>',
-  ':rotating_light:': '<span class="badge" style="background:#e01e5a">!</span>',
-  ':large_green_circle:': '<span class="badge" style="background:#2eb67d">●</span>',
-};
-
-/**
- * A Slack message's blocks as HTML. Its text is already mrkdwn-escaped (&amp; &lt; &gt;), which is
- * valid HTML as it stands; *bold* and emoji codes are the only mrkdwn the renderer emits.
- */
-function slackMock(payload: SlackSinkPayload): string {
-  const mrkdwn = (text: string) =>
-    text
-      .replace(/"/g, '&quot;')
-      .replace(/:[a-z0-9_+-]+:/g, (code) => BADGES[code] ?? code)
-      .replace(/\*([^*\n]+)\*/g, '<b>$1</b>')
-      .replace(/\n/g, '<br>');
-  const blocks = (payload.blocks ?? []).map((block) => {
-    const text = (block.text as { text?: string } | undefined)?.text;
-    switch (block.type) {
-      case 'header':
-        return `<div class="header">${mrkdwn(text ?? '')}</div>`;
-      case 'section': {
-        const fields = (block.fields as Array<{ text: string }> | undefined) ?? [];
-        return `<div class="section">${text ? `<div>${mrkdwn(text)}</div>` : ''}${
-          fields.length ? `<div class="fields">${fields.map((field) => `<div>${mrkdwn(field.text)}</div>`).join('')}</div>` : ''
-        }</div>`;
-      }
-      case 'context':
-        return `<div class="context">${((block.elements as Array<{ text: string }>) ?? []).map((element) => mrkdwn(element.text)).join(' ')}</div>`;
-      default:
-        return '';
-    }
-  });
-  return `<!doctype html><html><head><meta charset="utf-8"><style>
-body{margin:0;background:#fff;font:15px/1.46 "Liberation Sans",Arial,sans-serif;color:#1d1c1d}
-.channel{padding:10px 20px;border-bottom:1px solid #e8e8e8;font-weight:700}.msg{display:flex;gap:8px;padding:12px 20px 16px}
-.avatar{width:36px;height:36px;border-radius:6px;background:#1d2330;color:#fff;font-weight:700;display:flex;align-items:center;justify-content:center;font-size:13px;flex:none}
-.name{font-weight:900}.app{background:#e8e8e8;color:#616061;font-size:10px;font-weight:700;padding:1px 3px;border-radius:2px;margin:0 4px}.time{color:#616061;font-size:12px}
-.header{font-size:18px;font-weight:900;margin:6px 0 4px}.section{margin:6px 0}.fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;max-width:560px}
-.context{color:#616061;font-size:12px;margin-top:6px}.badge{display:inline-block;width:18px;height:18px;border-radius:4px;color:#fff;text-align:center;font-size:13px;line-height:18px;margin-right:4px;vertical-align:1px}
-</style></head><body><div class="channel"># gem-watch-alerts</div><div class="msg"><div class="avatar">GW</div><div>
-<div><span class="name">gem-watch</span><span class="app">APP</span><span class="time">08:14</span></div>${blocks.join('')}</div></div></body></html>`;
 }
 
 const redis = await startDemoRedis();

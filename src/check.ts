@@ -9,12 +9,15 @@ import type { Logger } from './telemetry/logger.js';
 import { errorText } from './telemetry/redact.js';
 import { timeZoneFor } from './notify/notifier.js';
 import { createNotifiers } from './notify/registry.js';
+import { SlackAppNotifier } from './notify/channels/slack-app/slack-app-notifier.js';
+import { isDeliveryError } from './notify/errors.js';
+import { SLACK_APP_CHANNEL } from './domain/routing.js';
 import { sampleTransition } from './notify/sample-data.js';
 import { checkRedis } from './check-redis.js';
 import { sanitizeHeader } from './templates/escape.js';
 
 export interface CheckOptions {
-  /** Also post a test message to each Slack webhook. */
+  /** Also post a test message to each Slack webhook and Slack app channel. */
   send: boolean;
   /** Where each result is printed as a line of text; none for `check --json`. */
   out?: NodeJS.WritableStream;
@@ -150,6 +153,33 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
           line('ok', name, `test message sent to "${endpoint.target}"`);
         } catch (error) {
           line('fail', name, `"${endpoint.target}": ${errorText(error)}`);
+        }
+      }
+    }
+  }
+  const app = notifiers.get(SLACK_APP_CHANNEL);
+  if (!(app instanceof SlackAppNotifier)) line('skip', 'slack app', 'SLACK_BOT_TOKEN not set: Slack app mode is off');
+  else {
+    // auth.test pages no one, so it runs without --send, like the SMTP login.
+    let tokenOk = false;
+    try {
+      const who = await app.authTest();
+      tokenOk = true;
+      line('ok', 'slack app', `bot token accepted: ${sanitizeHeader(who.user, 80)} in ${sanitizeHeader(who.team, 80)}`);
+    } catch (error) {
+      line('fail', 'slack app', `auth.test: ${errorText(error)}`, isDeliveryError(error) && error.reason === 'auth');
+    }
+    const channels = app.endpoints();
+    if (channels.length === 0) line('warn', 'slack app', 'no channel: set SLACK_CHANNEL or a route\'s slackApp.channel', true);
+    else if (!options.send) line('skip', 'slack app', `${channels.length} channel(s) configured; add --send to post a test message`);
+    else if (tokenOk) {
+      for (const endpoint of channels) {
+        try {
+          const message = app.render({ transition: sampleTransition('finished', Date.now()) }, { timeZone: timeZoneFor(endpoint.route, config) });
+          await app.send(message, { route: endpoint.route, target: endpoint.target });
+          line('ok', 'slack app', `test message posted to channel "${endpoint.target}" (route ${endpoint.route})`);
+        } catch (error) {
+          line('fail', 'slack app', `channel "${endpoint.target}": ${errorText(error)}`);
         }
       }
     }

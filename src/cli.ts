@@ -83,8 +83,8 @@ program
 
 program
   .command('check')
-  .description('validate the configuration, then Redis, the GEM API, SMTP (and Slack with --send)')
-  .option('--send', 'also post a test message to each Slack webhook')
+  .description('validate the configuration, then Redis, the GEM API, SMTP, the Slack bot token (and Slack posts with --send)')
+  .option('--send', 'also post a test message to each Slack webhook and Slack app channel')
   .option('--json', 'print JSON: { ok, checks: [{ verdict, what, detail }] }')
   .action(
     action(async (options: { send?: boolean; json?: boolean }) => {
@@ -228,8 +228,8 @@ program
 program
   .command('test-notify')
   .description('send a sample message, built from sample data, through each configured channel')
-  .option('--channel <name>', 'only this channel (slack, email, teams, webhook)')
-  .option('--target <name>', 'only this webhook or endpoint name (Slack, Teams, webhook) or route (email)')
+  .option('--channel <name>', 'only this channel (slack, email, teams, webhook, slack-app)')
+  .option('--target <name>', 'only this webhook or endpoint name (Slack, Teams, webhook), channel (Slack app) or route (email)')
   .addOption(new Option('--sample <kind>', 'what to send').choices(['finished', 'failed', 'alert']).default('finished'))
   .action(
     action(async (options: { channel?: string; target?: string; sample: 'finished' | 'failed' | 'alert' }) => {

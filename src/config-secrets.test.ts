@@ -23,6 +23,7 @@ const SECRET_VALUES: Record<string, string> = {
   WEBHOOK_URL: 'https://hooks.example.com/gem/webhook-url-marker-9i',
   // whsec_ and the base64 of "webhook-secret-marker-10j-32bytes!!".
   WEBHOOK_SECRET: 'whsec_d2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE=',
+  SLACK_BOT_TOKEN: 'xoxb-1234-bot-token-marker-15o',
 };
 const MARKERS = [
   'api-key-marker-1a',
@@ -35,6 +36,7 @@ const MARKERS = [
   'webhook-url-marker-9i',
   'd2ViaG9vay1zZWNyZXQtbWFya2VyLTEwai0zMmJ5dGVzISE',
   'sentinel-marker-14n',
+  'bot-token-marker-15o',
 ];
 
 describe('loadConfigWithSecrets', () => {

@@ -104,7 +104,15 @@ describe('gem-watch demo', () => {
       30_000,
     );
 
+    // Slack app mode: the job's one message, edited in place, and its end as a thread reply.
+    await waitFor(
+      () => /Slack app #gem-alerts: updated message [\d.]+ in place/.test(demo.stdout()) && /Slack app #gem-alerts: replied in the thread of [\d.]+/.test(demo.stdout()),
+      'the Slack app message updated and a thread reply on the console',
+      30_000,
+    );
+
     const stdout = demo.stdout();
+    expect(stdout).toMatch(/Slack app #gem-alerts: posted message [\d.]+/);
     expect(stdout).toMatch(/✅ ROAD_MATCHING job \d+ finished/);
     expect(stdout).toMatch(/❌ LANE_LEVEL_MATCHING job \d+ failed/);
     expect(stdout).toContain('Failure detail');

@@ -44,6 +44,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ env }).retention).toMatchObject({ vanishedDays: 31, deliveriesDays: 30 });
   });
 
+  it('reads Slack app mode from SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_API_URL, and says what is wrong with them', () => {
+    const path = (yaml: string) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'gw-slackapp-')), 'config.yaml');
+      writeFileSync(file, yaml);
+      return file;
+    };
+    const config = loadConfig({ env: { GEM_API_KEY: 'k-1234', SLACK_BOT_TOKEN: 'xoxb-123-456-abcdef', SLACK_CHANNEL: '#gem-alerts' } });
+    expect(config.slackApp).toMatchObject({ channel: '#gem-alerts', apiUrl: 'https://slack.com/api/', replyBroadcast: ['failed'], mentions: [], liveProgress: false, progressEveryMinutes: 5 });
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_CHANNEL: 'C0123ABCD' })).toEqual([
+      'slackApp.channel (SLACK_CHANNEL): set, but slackApp.botToken (SLACK_BOT_TOKEN) is not; Slack app mode needs both',
+    ]);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_BOT_TOKEN: 'not-a-token-value' })).toEqual(['slackApp.botToken (SLACK_BOT_TOKEN): must be a Slack bot token (xoxb-…)']);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_BOT_TOKEN: 'xoxb-123-456-abcdef', SLACK_CHANNEL: 'Gem Alerts!' }).join('\n')).toMatch(/slackApp\.channel \(SLACK_CHANNEL\): must be a Slack channel id/);
+    expect(problemsOf({ GEM_API_KEY: 'k-1234', SLACK_API_URL: 'https://proxy.example/slack' })).toEqual(['slackApp.apiUrl (SLACK_API_URL): must end with a slash, such as https://slack.com/api/']);
+    const routes = problemsOf({ GEM_API_KEY: 'k-1234' }, path('routes:\n  - name: lanes\n    slackApp: { channel: "#lanes", mentions: ["<!channel>"] }\n'));
+    expect(routes.join('\n')).toMatch(/routes\.0\.slackApp\.mentions\.0: must be <!subteam\^ID> or <@USERID>/);
+    const tokenless = problemsOf({ GEM_API_KEY: 'k-1234' }, path('routes:\n  - name: lanes\n    slackApp: { channel: "#lanes" }\n'));
+    expect(tokenless).toEqual(['routes[0].slackApp.channel: a channel is given but slackApp.botToken (SLACK_BOT_TOKEN) is not set']);
+    expect(configSecrets(config).values).toContain('xoxb-123-456-abcdef');
+  });
+
   it('names every problem at once, with the YAML key and the environment variable', () => {
     const problems = problemsOf({ GEM_API_KEY: '', POLL_CRON: 'every minute', SMTP_URL: 'http://bob:hunter22@mail' });
     expect(problems).toHaveLength(3);

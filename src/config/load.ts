@@ -141,6 +141,9 @@ function crossChecks(config: Config): string[] {
     }
     problems.push(...namedEndpointProblems(`routes[${index}].teams`, route.teams, config.teams.webhooks, config.teams.webhookUrl, 'teams.webhooks', 'teams.webhookUrl (TEAMS_WEBHOOK_URL)'));
     problems.push(...namedEndpointProblems(`routes[${index}].webhook`, route.webhook, config.webhook.endpoints, config.webhook.url, 'webhook.endpoints', 'webhook.url (WEBHOOK_URL)'));
+    if (route.slackApp?.channel && !config.slackApp.botToken) {
+      problems.push(`routes[${index}].slackApp.channel: a channel is given but slackApp.botToken (SLACK_BOT_TOKEN) is not set`);
+    }
     if (route.email.length > 0 && !config.email.smtpUrl) {
       problems.push(`routes[${index}].email: recipients given but email.smtpUrl (SMTP_URL) is not set`);
     }
@@ -157,6 +160,15 @@ function crossChecks(config: Config): string[] {
   const { port, opsPort } = config.http;
   if (opsPort !== null && opsPort !== 0 && opsPort === port) {
     problems.push(`http.opsPort (HTTP_OPS_PORT): ${opsPort} is also http.port (HTTP_PORT); the ops listener needs a port of its own`);
+  }
+  if (config.slackApp.channel && !config.slackApp.botToken) {
+    problems.push('slackApp.channel (SLACK_CHANNEL): set, but slackApp.botToken (SLACK_BOT_TOKEN) is not; Slack app mode needs both');
+  }
+  if (config.slackApp.botToken && !/^xox[bp]-[A-Za-z0-9-]{8,}$/.test(config.slackApp.botToken)) {
+    problems.push('slackApp.botToken (SLACK_BOT_TOKEN): must be a Slack bot token (xoxb-…)');
+  }
+  if (!config.slackApp.apiUrl.endsWith('/')) {
+    problems.push('slackApp.apiUrl (SLACK_API_URL): must end with a slash, such as https://slack.com/api/');
   }
   const digestHook = config.digest.slackWebhook;
   if (digestHook && digestHook !== 'default' && !(digestHook in config.slack.webhooks)) {
@@ -286,6 +298,7 @@ export function configSecrets(config: Config): ConfigSecrets {
       config.http.authToken,
       redisUrlPassword(config.redis.url),
       config.redis.sentinelPassword,
+      config.slackApp?.botToken,
       // A signing secret with and without its whsec_ prefix: the key is the base64 after it.
       ...[config.webhook.secret, ...Object.values(config.webhook.endpoints).map((endpoint) => endpoint.secret)].flatMap((secret) => [secret, secret.replace(/^whsec_/, '')]),
     ]),

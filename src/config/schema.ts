@@ -101,6 +101,31 @@ const qualityThresholds = z
   })
   .strict();
 
+/** A Slack channel as chat.postMessage takes it: an id (C…, G…) or a name (`#name` or `name`). */
+const slackChannel = z.string().regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'must be a Slack channel id such as C0123ABCD or a channel name such as #gem-alerts');
+
+/**
+ * A mention a route adds to a failure's thread reply: a user group (`<!subteam^S0123ABCD>`) or a
+ * user (`<@U0123ABCD>`). Only from YAML; text from the API is always escaped and never mentions.
+ */
+const slackMention = z.string().regex(/^(<!subteam\^[A-Z0-9]{2,}>|<@[UW][A-Z0-9]{2,}>)$/, 'must be <!subteam^ID> or <@USERID>');
+
+/** What a route does in Slack app mode (a bot token posting one message per job, kept current). */
+const routeSlackApp = z
+  .object({
+    /** Channel id or name this route's jobs are posted to; empty = none. */
+    channel: z.union([z.literal(''), slackChannel]).default(''),
+    /** Ends whose thread reply is also broadcast to the channel (`reply_broadcast`). Default [failed]. */
+    replyBroadcast: z.array(z.enum(['finished', 'failed', 'cancelled'])).default(['failed']),
+    /** User groups or users mentioned in a failure's thread reply. */
+    mentions: z.array(slackMention).default([]),
+    /** Post a job when first seen queued or running and keep its progress bar and ETA current. */
+    liveProgress: z.boolean().default(false),
+    /** With liveProgress: at most one progress update per job this often, in minutes. Default 5. */
+    progressEveryMinutes: z.number().min(1).default(5),
+  })
+  .strict();
+
 const route = z
   .object({
     /** Unique name; used in task ids, logs and `gem-watch silence add --route NAME`. */
@@ -134,6 +159,8 @@ const route = z
     teams: z.array(z.string()).default([]),
     /** Names of signed webhooks from `webhook.endpoints` (`default` is WEBHOOK_URL + WEBHOOK_SECRET). */
     webhook: z.array(z.string()).default([]),
+    /** Slack app mode (SLACK_BOT_TOKEN): the channel and how replies and mentions go. */
+    slackApp: routeSlackApp.optional(),
     thresholds: qualityThresholds.default({}),
     /** Time zone of `mute` windows. */
     timezone: timezone.default('UTC'),
@@ -280,6 +307,32 @@ export const configSchema = z
         timeoutMs: durationMs.min(100).default(10_000),
       })
       .strict(),
+    slackApp: z
+      .object({
+        /** Bot token (xoxb-…) of a Slack app with chat:write. Empty = Slack app mode off. */
+        botToken: z.string().default(''),
+        /** The default route's channel: an id (C0123ABCD) or a name (#gem-alerts). */
+        channel: z.union([z.literal(''), slackChannel]).default(''),
+        /** Base URL of Slack's Web API, for proxies and tests; ends with a slash. */
+        apiUrl: httpUrl.default('https://slack.com/api/'),
+        /** Timeout of one Web API call, in milliseconds. */
+        timeoutMs: durationMs.min(100).default(10_000),
+        /** The default route's ends whose thread reply is broadcast to the channel. Default [failed]. */
+        replyBroadcast: z.array(z.enum(['finished', 'failed', 'cancelled'])).default(['failed']),
+        /** User groups or users the default route mentions in a failure's thread reply. */
+        mentions: z.array(slackMention).default([]),
+        /** The default route posts jobs when first seen queued or running and keeps their progress current. */
+        liveProgress: z.boolean().default(false),
+        /** With liveProgress: at most one progress update per job this often, in minutes. Default 5. */
+        progressEveryMinutes: z.number().min(1).default(5),
+        /**
+         * Progress updates (chat.update) per minute for the whole workspace, across replicas; kept
+         * under Slack's tier 3 (about 50 a minute). Ends and alerts never wait for it. Default 30.
+         */
+        progressUpdatesPerMinute: z.number().int().min(1).max(50).default(30),
+      })
+      .strict()
+      .prefault({}),
     email: z
       .object({
         /** smtp[s]://user:pass@host:port. Empty = email off. */

@@ -15,6 +15,7 @@ import { PollHealthStore } from '../state/poll-health-store.js';
 import { startSlackSink, type SlackSinkRequest } from '../simulator/slack-sink.js';
 import { startTeamsSink } from '../simulator/teams-workflows-sink.js';
 import { startWebhookReceiver } from '../simulator/webhook-receiver.js';
+import { startSlackApiServer, type SlackApiEvent } from '../simulator/slack-api.js';
 import { startSmtpSink, type SmtpSinkMail } from '../simulator/smtp-sink.js';
 import { DemoJobs } from './demo-jobs.js';
 import { startDemoRedis, type DemoRedis } from './demo-redis.js';
@@ -132,6 +133,26 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       onEvent: (request) => print(`${bold(`${clock()}  Webhook event`)} ${request.event?.type ?? '?'} ${dim(`(webhook-id ${request.id ?? '?'}, signature verified)`)}`),
     });
     closers.push({ name: 'the webhook receiver', close: () => receiver.close() });
+    // Slack app mode beside the webhook: one message per job in #gem-alerts, edited in place, with
+    // the end as a reply in its thread.
+    const DEMO_BOT_TOKEN = 'xoxb-demo-0000000000-notASecretDemoToken';
+    const slackApi = await startSlackApiServer({
+      token: DEMO_BOT_TOKEN,
+      onEvent: (event: SlackApiEvent) => {
+        if (stopping) return;
+        const { message } = event;
+        const what =
+          event.kind === 'posted'
+            ? `posted message ${message.ts}`
+            : event.kind === 'updated'
+              ? `updated message ${message.ts} in place (edit ${message.edits})`
+              : `replied in the thread of ${message.threadTs}${message.replyBroadcast ? ', also sent to the channel' : ''}`;
+        print(`\n${bold(`${clock()}  Slack app`)} ${dim(`#${event.channelName}: ${what}`)}`);
+        print(formatSlackForConsole(message, { color }));
+        print('');
+      },
+    });
+    closers.push({ name: 'the Slack Web API server', close: () => slackApi.close() });
 
     let mails = 0;
     // mailparser reads each mail before the sink accepts it, so its subject and HTML part are
@@ -164,7 +185,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     // burst grouping (alerts.burstWindowSec) would gather for up to two minutes.
     const overlayDir = mkdtempSync(join(tmpdir(), 'gem-watch-demo-config-'));
     const overlay = join(overlayDir, 'demo.yaml');
-    writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\n');
+    // Slack app mode shows jobs live (from queued on), updating their progress at most every minute.
+    writeFileSync(overlay, 'alerts:\n  burstWindowSec: 0\nslackApp:\n  liveProgress: true\n  progressEveryMinutes: 1\n');
     const config = loadConfigWithSecrets({
       file: overlay,
       env: {
@@ -180,6 +202,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         TEAMS_WEBHOOK_URL: teams.webhookUrl(),
         WEBHOOK_URL: receiver.url,
         WEBHOOK_SECRET: receiver.secret,
+        SLACK_BOT_TOKEN: DEMO_BOT_TOKEN,
+        SLACK_CHANNEL: '#gem-alerts',
+        SLACK_API_URL: slackApi.apiUrl,
         SMTP_URL: smtp.url(),
         EMAIL_FROM: 'gem-watch@demo.invalid',
         EMAIL_TO: 'data-team@demo.invalid',
@@ -202,6 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         '  Slack        a local sink: each message is printed below',
         '  Teams        a local Workflows endpoint: each card\'s title is printed below',
         '  Webhook      a local receiver that verifies each signature: each event is printed below',
+        '  Slack app    a local Web API: each job is one message in #gem-alerts, edited in place; ends reply in its thread',
         `  Email        a local SMTP sink: each mail is written to ${options.outDir}/ as .eml and .html`,
         `  Status page  ${app.http?.url}/   (queues: ${app.http?.url}/queues, metrics: ${app.http?.url}/metrics)`,
         '',

@@ -39,6 +39,35 @@ describe('resolveDestinations', () => {
     ]);
   });
 
+  it('sends to Slack app mode\'s channel (SLACK_CHANNEL) by default and to a route\'s own, one destination per channel, only with a bot token', () => {
+    const app = { botToken: 'xoxb-1-2-token', channel: '#gem-alerts' };
+    const routes = [
+      route('lanes', { match: { jobTypes: ['ROAD_MATCHING'] }, slackApp: { channel: 'C0LANES01' } }),
+      route('lanes-copy', { match: { jobTypes: ['ROAD_MATCHING'] }, slackApp: { channel: 'C0LANES01' } }),
+    ];
+    expect(resolveDestinations(transition('finished'), { ...config({ slack: false, smtp: false }), slackApp: app })).toEqual([
+      { route: 'default', channel: 'slack-app', target: '#gem-alerts' },
+    ]);
+    expect(resolveDestinations(transition('finished'), { ...config({ routes, slack: false, smtp: false }), slackApp: app })).toEqual([
+      { route: 'lanes', channel: 'slack-app', target: 'C0LANES01' },
+    ]);
+    expect(resolveDestinations(transition('finished'), { ...config({ routes, slack: false, smtp: false }), slackApp: { botToken: '', channel: '' } })).toEqual([]);
+  });
+
+  it('with liveProgress, sends queued and running events to the Slack app channel only, without claiming them from the default route', () => {
+    const app = { botToken: 'xoxb-1-2-token', channel: '#gem-alerts', liveProgress: true };
+    const running = transition('finished', { to: 'running' });
+    expect(resolveDestinations(running, { ...config(), slackApp: app })).toEqual([{ route: 'default', channel: 'slack-app', target: '#gem-alerts' }]);
+    expect(resolveDestinations(running, { ...config(), slackApp: { ...app, liveProgress: false } })).toEqual([]);
+    const routes = [route('lanes', { match: { jobTypes: ['ROAD_MATCHING'] }, slack: ['lanes'], slackApp: { channel: 'C0LANES01', liveProgress: true } })];
+    // The route shows the job live; the default route does not (the job's end goes to the route).
+    expect(resolveDestinations(running, { ...config({ routes }), slackApp: app })).toEqual([{ route: 'lanes', channel: 'slack-app', target: 'C0LANES01' }]);
+    expect(resolveDestinations(transition('finished'), { ...config({ routes }), slackApp: app })).toEqual([
+      { route: 'lanes', channel: 'slack', target: 'lanes' },
+      { route: 'lanes', channel: 'slack-app', target: 'C0LANES01' },
+    ]);
+  });
+
   it('sends nothing for a status outside NOTIFY_ON, and nothing for a silent transition', () => {
     expect(resolveDestinations(transition('cancelled'), config())).toEqual([]);
     expect(resolveDestinations(transition('finished', { silent: true }), config())).toEqual([]);

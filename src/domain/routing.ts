@@ -21,7 +21,8 @@ import type { Transition } from './transition.js';
  *    `email` is how an operator drops a kind of transition on purpose.
  * 4. A Slack webhook named by two matching routes gets the message once (the first route's); so
  *    does a Teams webhook or a signed webhook (`teams`, `webhook`: endpoint names, `default` being
- *    TEAMS_WEBHOOK_URL or WEBHOOK_URL, which the default route sends to).
+ *    TEAMS_WEBHOOK_URL or WEBHOOK_URL, which the default route sends to), and so does a Slack app
+ *    channel (SLACK_BOT_TOKEN; the default route's is SLACK_CHANNEL).
  * Operator alerts always go to the default route's channels, whatever the routes and
  * EMAIL_ON_TRANSITION say: they concern gem-watch itself.
  */
@@ -40,6 +41,8 @@ export interface Destination {
 export const DEFAULT_ROUTE = 'default';
 /** Name of the webhook SLACK_WEBHOOK_URL is known by. */
 export const DEFAULT_WEBHOOK = 'default';
+/** Channel name of Slack app mode: one message per job, updated in place. */
+export const SLACK_APP_CHANNEL = 'slack-app';
 /** The email target: recipients come from the route's configuration. */
 export const EMAIL_ROUTE_TARGET = 'route';
 
@@ -63,6 +66,11 @@ export interface RoutingRoute {
   teams?: readonly string[];
   /** Signed webhook names (`default` is WEBHOOK_URL). */
   webhook?: readonly string[];
+  /**
+   * Slack app mode: the channel this route's jobs are posted to ('' or absent = none), and whether
+   * it shows jobs from their first queued or running event on (`liveProgress`).
+   */
+  slackApp?: { channel: string; liveProgress?: boolean } | undefined;
   /** Keep matching further routes after this one. */
   continue: boolean;
 }
@@ -83,6 +91,15 @@ export interface RoutingSettings {
     webhookUrl: string;
     /** More webhooks by name. */
     webhooks: Readonly<Record<string, string>>;
+  };
+  /** Slack app mode (absent in configurations built before it). */
+  slackApp?: {
+    /** SLACK_BOT_TOKEN; '' = off. */
+    botToken: string;
+    /** SLACK_CHANNEL, the default route's channel; '' = none. */
+    channel: string;
+    /** The default route shows jobs from their first queued or running event on. */
+    liveProgress?: boolean;
   };
   email: {
     /** '' = email off. */
@@ -126,10 +143,14 @@ function isTransition(subject: Transition | AlertSubject): subject is Transition
 
 /** True when the route's conditions all hold for the transition. */
 export function routeMatches(route: RoutingRoute, transition: Transition, notifyOn: readonly string[]): boolean {
+  const statuses: readonly string[] = route.match.statuses.length > 0 ? route.match.statuses : notifyOn;
+  return statuses.includes(transition.to) && routeTakesJob(route, transition);
+}
+
+/** True when the route's conditions on the job itself (type, input file) hold, whatever its status. */
+function routeTakesJob(route: RoutingRoute, transition: Transition): boolean {
   const { match } = route;
   if (match.jobTypes.length > 0 && !match.jobTypes.includes(transition.jobType)) return false;
-  const statuses: readonly string[] = match.statuses.length > 0 ? match.statuses : notifyOn;
-  if (!statuses.includes(transition.to)) return false;
   if (match.inputFile !== undefined) {
     const input = transition.job.inputFile;
     if (input === undefined || !new RegExp(match.inputFile).test(input)) return false;
@@ -140,6 +161,7 @@ export function routeMatches(route: RoutingRoute, transition: Transition, notify
 function defaultDestinations(config: RoutingSettings, includeEmail: boolean): Destination[] {
   const out: Destination[] = [];
   if (config.slack.webhookUrl) out.push({ route: DEFAULT_ROUTE, channel: 'slack', target: DEFAULT_WEBHOOK });
+  if (config.slackApp?.botToken && config.slackApp.channel) out.push({ route: DEFAULT_ROUTE, channel: SLACK_APP_CHANNEL, target: config.slackApp.channel });
   if (includeEmail && config.email.smtpUrl && config.email.to.length > 0) {
     out.push({ route: DEFAULT_ROUTE, channel: 'email', target: EMAIL_ROUTE_TARGET });
   }
@@ -157,14 +179,39 @@ export function resolveDestinations(subject: Transition | AlertSubject, config: 
 
   const out: Destination[] = [];
   const webhooksTaken = new Set<string>();
+  const appChannelsTaken = new Set<string>();
   let matched = false;
+  // liveProgress: a route's Slack app channel takes a job's queued and running events whatever its
+  // statuses say, so the job's message is there from the start. That does not claim the event
+  // from the default route, and nothing else of the route's is sent.
+  const active = subject.to === 'queued' || subject.to === 'running';
+  // Whether a route takes this job at all: the default route's liveProgress shows only jobs no
+  // route takes, since their ends go elsewhere and its message would stay at "running".
+  let jobTakenByRoute = false;
   for (const route of config.routes) {
-    if (!routeMatches(route, subject, config.notify.on)) continue;
+    jobTakenByRoute ||= routeTakesJob(route, subject);
+    if (!routeMatches(route, subject, config.notify.on)) {
+      const live = active && config.slackApp?.botToken && route.slackApp?.liveProgress ? route.slackApp.channel : undefined;
+      if (live && routeTakesJob(route, subject)) {
+        if (!appChannelsTaken.has(live)) {
+          appChannelsTaken.add(live);
+          out.push({ route: route.name, channel: SLACK_APP_CHANNEL, target: live });
+        }
+      }
+      continue;
+    }
     matched = true;
     for (const webhook of route.slack) {
       if (webhooksTaken.has(webhook)) continue;
       webhooksTaken.add(webhook);
       out.push({ route: route.name, channel: 'slack', target: webhook });
+    }
+    // A Slack app target is the channel itself: a job has one message per channel, whichever route
+    // brought each of its events there.
+    const appChannel = config.slackApp?.botToken ? route.slackApp?.channel : undefined;
+    if (appChannel && !appChannelsTaken.has(appChannel)) {
+      appChannelsTaken.add(appChannel);
+      out.push({ route: route.name, channel: SLACK_APP_CHANNEL, target: appChannel });
     }
     if (config.email.onTransition && route.email.length > 0) {
       out.push({ route: route.name, channel: 'email', target: EMAIL_ROUTE_TARGET });
@@ -178,8 +225,15 @@ export function resolveDestinations(subject: Transition | AlertSubject, config: 
     if (!route.continue) break;
   }
   if (matched) return out;
-  if (!config.notify.on.includes(subject.to)) return [];
-  return defaultDestinations(config, config.email.onTransition);
+  if (!config.notify.on.includes(subject.to)) {
+    // The default route's liveProgress, for a job no route shows live.
+    const app = config.slackApp;
+    if (active && !jobTakenByRoute && app?.botToken && app.channel && app.liveProgress && !appChannelsTaken.has(app.channel)) {
+      out.push({ route: DEFAULT_ROUTE, channel: SLACK_APP_CHANNEL, target: app.channel });
+    }
+    return out;
+  }
+  return [...out, ...defaultDestinations(config, config.email.onTransition).filter((destination) => destination.channel !== SLACK_APP_CHANNEL || !appChannelsTaken.has(destination.target))];
 }
 
 /** The recipients of a route's email: EMAIL_TO for `default`, else the route's list; undefined if no such route. */

@@ -180,7 +180,7 @@ export function createDelivery(options: DeliveryOptions): (run: DeliveryAttempt)
       let detail: string | undefined;
       try {
         const recipients = task.digest && options.digestRecipients?.length ? options.digestRecipients : undefined;
-        detail = await sendMessage(notifier, renderFor(notifier, decision.content, task.route, config), task, taskId, run.signal, recipients);
+        detail = await sendMessage(notifier, renderFor(notifier, decision.content, task.route, config), task, taskId, run.signal, { state: { redis, keys }, ...(recipients ? { recipients } : {}) });
       } catch (error) {
         throw await failed(error);
       }

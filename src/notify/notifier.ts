@@ -6,6 +6,8 @@ import type { JobAlert } from '../domain/overdue.js';
 import type { QualityShortfall } from '../domain/quality.js';
 import type { Transition } from '../domain/transition.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { RedisClient } from '../state/connection.js';
+import type { Keys } from '../state/keys.js';
 
 /**
  * The channel interface. A channel is one object with a `name`, a pure `render` and a `send`: the
@@ -27,10 +29,12 @@ export interface GroupContent {
 
 /** What to say, one member per message kind; every channel renders each. */
 export type NotificationContent =
-  | { transition: Transition }
+  /** `live`: only a progress update of the job's message (Slack app mode's liveProgress); other channels never get one. */
+  | { transition: Transition; live?: { etaAt?: number }; quiet?: boolean }
   | { alert: OperatorAlert }
-  | { jobAlert: JobAlert }
-  | { warning: { transition: Transition; shortfalls: readonly QualityShortfall[] } }
+  /** `quiet`: the route is muted; a channel that edits messages in place (Slack app mode) sends it without notifying anyone. */
+  | { jobAlert: JobAlert; quiet?: boolean }
+  | { warning: { transition: Transition; shortfalls: readonly QualityShortfall[] }; quiet?: boolean }
   | { group: GroupContent }
   | { digest: DigestModel };
 
@@ -57,6 +61,12 @@ export interface Delivery {
   idempotencyKey?: string;
   /** Aborts the delivery (shutdown); the channel fails it as a retryable timeout. */
   signal?: AbortSignal;
+  /**
+   * The delivery's Redis, for a channel that keeps state between deliveries (Slack app mode keeps
+   * where each job's message is, in src/state/). Absent outside the queue (test-notify, check):
+   * such a channel then posts without it.
+   */
+  state?: { redis: RedisClient; keys: Keys };
 }
 
 /** What a channel reports of a delivery that happened. No secrets: it is logged and stored. */

@@ -5,6 +5,7 @@ import type { ChannelContext, ChannelFactory, Notifier } from './notifier.js';
 import { slackChannel } from './channels/slack/slack-notifier.js';
 import { teamsChannel } from './channels/teams/teams-notifier.js';
 import { webhookChannel } from './channels/webhook/webhook-notifier.js';
+import { slackAppChannel } from './channels/slack-app/slack-app-notifier.js';
 
 /**
  * Every channel gem-watch knows, one line each, in the order test-notify walks them. A channel is
@@ -16,6 +17,7 @@ export const CHANNELS: readonly ChannelFactory[] = [
   emailChannel,
   teamsChannel,
   webhookChannel,
+  slackAppChannel,
 ];
 
 /** The notifiers of the configured channels, by name. */

@@ -28,6 +28,14 @@ export interface NotifyTaskData extends Destination {
   group?: GroupRef;
   /** One channel's copy of a digest period (digest/digest-runner.ts queues them). */
   digest?: DigestDelivery;
+  /**
+   * Slack app mode's liveProgress: this task only updates the job's message with the progress of
+   * `transition.job` (its `detectedAt` is the sample's time). The start of the slot it belongs to,
+   * epoch ms: one task per job and slot (`progressEveryMinutes`), whichever replica adds it.
+   */
+  progressSlot?: number;
+  /** With `progressSlot`: the estimated end, epoch ms, when the samples give one. */
+  etaAt?: number;
 }
 
 /**
@@ -51,11 +59,13 @@ export interface GroupRef {
  * The id of a notify task. Every part is encoded (no `-` inside a part), and each kind has its own
  * number of parts or a leading word that no other kind has, so no two kinds can share an id.
  */
-export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest' | 'route' | 'channel' | 'target'>): string {
+export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest' | 'route' | 'channel' | 'target' | 'progressSlot'>): string {
   const subject = data.digest
     ? `digest-${data.digest.model.period.start}-${data.digest.model.period.end}`
     : data.transition
-    ? transitionKey(data.transition)
+    ? data.progressSlot !== undefined
+      ? `progress-${transitionKey(data.transition)}-t${data.progressSlot}`
+      : transitionKey(data.transition)
     : data.jobAlert
       ? `jobalert-${jobAlertKey(data.jobAlert)}`
       : data.group
@@ -65,8 +75,9 @@ export function notifyTaskId(data: Pick<NotifyTaskData, 'transition' | 'alert' |
 }
 
 /** What a notify task is about, for people: `42 v3 finished`, `burst group 7`, `alert polling down`. */
-export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest'>): string {
+export function notifySubject(task: Pick<NotifyTaskData, 'transition' | 'alert' | 'jobAlert' | 'group' | 'digest' | 'progressSlot'>): string {
   if (task.digest) return `digest ${new Date(task.digest.model.period.start).toISOString()} – ${new Date(task.digest.model.period.end).toISOString()}`;
+  if (task.transition && task.progressSlot !== undefined) return `${task.transition.jobId} v${task.transition.version} progress`;
   if (task.transition) return `${task.transition.jobId} v${task.transition.version} ${task.transition.to}`;
   if (task.jobAlert) return `${task.jobAlert.jobId} v${task.jobAlert.version} ${task.jobAlert.kind}`;
   if (task.group) return `${task.group.kind} group ${task.group.seq}`;
@@ -85,6 +96,8 @@ export function checkNotifyTask(data: unknown): NotifyTaskData | string {
     if (typeof t.jobId !== 'string' || typeof t.to !== 'string' || typeof t.version !== 'number' || !t.job || typeof t.job !== 'object') {
       return 'task transition is malformed';
     }
+    if (task.progressSlot !== undefined && !Number.isSafeInteger(task.progressSlot)) return 'task progress slot is malformed';
+    if (task.etaAt !== undefined && !Number.isFinite(task.etaAt)) return 'task ETA is malformed';
   } else if (task.alert) {
     const a = task.alert;
     if (typeof a.kind !== 'string' || (a.state !== 'down' && a.state !== 'up') || typeof a.title !== 'string' || typeof a.since !== 'number') {

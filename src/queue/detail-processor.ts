@@ -43,6 +43,11 @@ export interface DetailProcessorOptions {
    * poll reads every active job. A failure to record is logged; the job is then read next poll.
    */
   detailReads?: Pick<DetailReadStore, 'record'>;
+  /**
+   * Slack app mode's liveProgress (queue/live-progress.ts): progress updates of a running job's
+   * message, after a fetch that recorded no transition. Its errors are logged, never fail the task.
+   */
+  liveProgress?: { check(tracked: TrackedJob, now: number): Promise<unknown> };
 }
 
 const MAX_CONFLICTS = 5;
@@ -126,7 +131,10 @@ export class DetailProcessor {
         return undefined;
       }
       if (result.kind === 'unchanged') {
-        if (stored) await Promise.all([this.checkJobAlerts(stored.tracked, now), this.recordRead(data, stored.tracked, now)]);
+        if (stored) {
+          await Promise.all([this.checkJobAlerts(stored.tracked, now), this.recordRead(data, stored.tracked, now)]);
+          await this.checkLiveProgress(stored.tracked, now);
+        }
         return undefined;
       }
       if (result.kind === 'stale') {
@@ -148,7 +156,11 @@ export class DetailProcessor {
       });
       if (!outcome.saved) continue;
       await Promise.all([this.checkJobAlerts(result.tracked, now), this.recordRead(data, result.tracked, now)]);
-      if (!transition) return undefined;
+      if (!transition) {
+        // New progress samples: the transition's own update is the rest.
+        await this.checkLiveProgress(result.tracked, now);
+        return undefined;
+      }
 
       metrics.transitions.labels(transition.to).inc();
       if (previous && transition.generation !== previous.generation) {
@@ -185,6 +197,15 @@ export class DetailProcessor {
       });
     } catch (error) {
       logger.warn({ jobId: data.jobId, error: errorText(error) }, 'could not record a detail read; the next poll reads the job again');
+    }
+  }
+
+  private async checkLiveProgress(tracked: TrackedJob, now: number): Promise<void> {
+    if (!this.options.liveProgress || tracked.status !== 'running') return;
+    try {
+      await this.options.liveProgress.check(tracked, now);
+    } catch (error) {
+      this.options.logger.warn({ jobId: tracked.job.id, error: errorText(error) }, 'could not queue a progress update of a job\'s Slack message; the next poll tries again');
     }
   }
 

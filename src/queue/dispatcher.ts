@@ -89,6 +89,16 @@ export class Dispatcher {
   }
 
   /**
+   * Queues progress updates of a job's Slack app message (liveProgress). Each task id carries the
+   * job, its status version and the slot (`progressSlot`), so every replica that fetches the job
+   * within one slot adds the same task, once.
+   */
+  async dispatchProgress(tasks: readonly NotifyTaskData[]): Promise<number> {
+    await this.enqueue(tasks.map((data) => ({ name: 'progress', data, opts: { ...this.options.jobOptions, jobId: notifyTaskId(data) } })));
+    return tasks.length;
+  }
+
+  /**
    * Adds notify tasks. One task (the usual case: one destination) goes in with `add`, a single
    * script call; `addBulk` builds an ioredis pipeline (~75 µs of CPU to create, with BullMQ's
    * scripts loaded) and a MULTI around it even for one task (npm run bench profile, 50,000 jobs).

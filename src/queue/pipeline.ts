@@ -20,6 +20,8 @@ import { createRedis, type RedisClient } from '../state/connection.js';
 import { connectionLog } from '../telemetry/redis-failure.js';
 import { queueOptions } from './queue-options.js';
 import { DetailProcessor, type DetailStep } from './detail-processor.js';
+import { LiveProgress } from './live-progress.js';
+import { DEFAULT_ROUTE } from '../domain/routing.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import type { NotifyTaskData } from '../notify/task.js';
 import { digestJobs } from './digest-queue.js';
@@ -181,6 +183,7 @@ export class WatchPipeline {
       afterStep: options.afterDetailStep,
       jobAlerts: this.jobAlerts,
       ...(config.poll.progressEverySeconds > 0 ? { detailReads: new DetailReadStore(this.redis, this.keys) } : {}),
+      ...(liveProgressOf(config, options.resolve, this.dispatcher) ?? {}),
     });
     this.scheduler = new PollScheduler({
       queue: this.pollQueue,
@@ -386,4 +389,20 @@ function classifiedIn(error: Error): ClassifiedError | undefined {
 function summarise(plan: Awaited<ReturnType<PollProcessor['process']>>): unknown {
   if ('skipped' in plan) return plan;
   return { listed: plan.listed, details: plan.needDetail.length + plan.unlisted.length, deferred: plan.deferred, silent: plan.recordedSilently, vanished: plan.vanished, firstSync: plan.firstSync };
+}
+
+/**
+ * Slack app mode's liveProgress for the detail processor, when a bot token is set and any route
+ * (the default one: `slackApp.liveProgress`) shows jobs live; undefined otherwise.
+ */
+function liveProgressOf(config: PipelineOptions['config'], resolve: PipelineOptions['resolve'], dispatcher: Dispatcher): { liveProgress: LiveProgress } | undefined {
+  const app = config.slackApp;
+  if (!app?.botToken) return undefined;
+  const periods = new Map<string, number>();
+  if (app.channel && app.liveProgress) periods.set(DEFAULT_ROUTE, app.progressEveryMinutes * 60_000);
+  for (const route of config.routes) {
+    if (route.slackApp?.channel && route.slackApp.liveProgress) periods.set(route.name, route.slackApp.progressEveryMinutes * 60_000);
+  }
+  if (periods.size === 0) return undefined;
+  return { liveProgress: new LiveProgress({ resolve, everyMs: (route) => periods.get(route), dispatch: (tasks) => dispatcher.dispatchProgress(tasks) }) };
 }

@@ -182,4 +182,26 @@ export class Keys {
   notificationLog(): string {
     return this.key('notify', 'log');
   }
+
+  // --- Slack app mode: one message per job, kept current (docs/architecture.md, "Slack app mode") ---
+
+  /**
+   * Hash: where a job's message is in one Slack channel (`channel` id, `ts`), what it shows
+   * (`version`, `at`, `gen`) and which thread replies went out (`reply:<id>`).
+   */
+  slackAppMessage(target: string, jobId: string): string {
+    return this.key('slackapp', 'msg', encodeIdPart(target), encodeIdPart(jobId));
+  }
+  /** String with PX: one delivery at a time posts or updates a job's message in one channel. */
+  slackAppLock(target: string, jobId: string): string {
+    return this.key('slackapp', 'lock', encodeIdPart(target), encodeIdPart(jobId));
+  }
+  /** String with PX: a job's last progress update in one channel (liveProgress), epoch ms. */
+  slackAppProgress(target: string, jobId: string): string {
+    return this.key('slackapp', 'progress', encodeIdPart(target), encodeIdPart(jobId));
+  }
+  /** String counter with PX: progress updates sent in one minute (epoch minute), workspace-wide. */
+  slackAppProgressBudget(minute: number): string {
+    return this.key('slackapp', 'progress-budget', String(minute));
+  }
 }

@@ -19,15 +19,18 @@ export interface DedupSettings {
 }
 
 /** What the lock's and marker's lifetimes are read from: every channel's send timeout counts. */
-export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'> & Partial<Pick<Config, 'teams' | 'webhook'>>;
+export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'> & Partial<Pick<Config, 'teams' | 'webhook' | 'slackApp'>>;
 
 /** The lock's and the marker's lifetimes from the configuration. */
 export function dedupSettings(config: DedupConfig): DedupSettings {
+  // A Slack app send waits for the job's lock (at most one call's timeout), then makes up to three
+  // calls (update, a fresh post when the message is gone, the thread reply).
   const slowestSendMs = Math.max(
     config.slack.timeoutMs,
     config.email.connectionTimeoutMs + config.email.socketTimeoutMs,
     config.teams?.timeoutMs ?? 0,
     config.webhook?.timeoutMs ?? 0,
+    config.slackApp ? 4 * config.slackApp.timeoutMs : 0,
   );
   return {
     markerTtlMs: Math.round(config.retention.deliveriesDays * 86_400_000),

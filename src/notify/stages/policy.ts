@@ -15,6 +15,7 @@ import type { Keys } from '../../state/keys.js';
 import { GatheringStore, type Decision, type SentGathering } from '../../state/gathering-store.js';
 import { DEFAULT_BURST_MAX_SEC, destinationKey, routeAlertSettings, type AlertConfig, type RouteAlertSettings } from '../../domain/route-settings.js';
 import { SilenceStore } from '../../state/silence-store.js';
+import { SLACK_APP_CHANNEL } from '../../domain/routing.js';
 
 /**
  * The policy stage, asked before each send: is this notification sent now, as it
@@ -151,6 +152,11 @@ export class DeliveryPolicy {
     // The digest is the operators' summary on their schedule: no quiet hours, silence or burst holds it.
     if (task.digest) return { action: 'send', content: { digest: task.digest.model } };
     if (task.group) return this.prepareGroup(task, task.group, now);
+    // A progress update edits the job's message: Slack notifies nobody of an edit, so it is neither
+    // held by quiet hours nor grouped.
+    if (task.transition && task.progressSlot !== undefined) {
+      return { action: 'send', content: { transition: task.transition, live: task.etaAt === undefined ? {} : { etaAt: task.etaAt } }, note: 'progress' };
+    }
 
     const settings = routeAlertSettings(task.route, this.options.config);
     const destination = destinationKey(task);
@@ -165,6 +171,14 @@ export class DeliveryPolicy {
 
     if (!breaksThrough) {
       const mute = await this.muteStateOf(task.route, now, settings, silences);
+      if (mute.muted && task.channel === SLACK_APP_CHANNEL) {
+        // Slack app mode keeps each job's message current even in quiet hours: an edit and a
+        // thread reply notify nobody once the broadcast and the mentions are left out.
+        const single = this.single(task, settings);
+        // single() answers a transition, a warning or a job alert, each of which takes `quiet`.
+        if (single.action !== 'send') return single;
+        return { ...single, content: { ...single.content, quiet: true } as NotificationContent, note: `quiet: ${mute.reasons.join('; ')}` };
+      }
       if (mute.muted) {
         const admitted = await this.gatherings.admit({
           mode: 'held',
@@ -184,7 +198,9 @@ export class DeliveryPolicy {
       }
     }
 
-    if (task.transition && this.windowMs > 0) {
+    // Slack app mode keeps one message per job, updated in place: a job gathered into a group
+    // message would leave its own message behind, so its channel is never grouped.
+    if (task.transition && this.windowMs > 0 && task.channel !== SLACK_APP_CHANNEL) {
       const admitted = await this.gatherings.admit({
         mode: 'burst',
         destination,
@@ -298,7 +314,8 @@ export async function decide(policy: PolicyStage | undefined, task: NotifyTaskDa
   try {
     if (policy) return await policy.prepare(task, taskId, now);
     if (task.digest) return { action: 'send', content: { digest: task.digest.model } };
-    return { action: 'send', content: task.transition ? { transition: task.transition } : { alert: task.alert! } };
+    const live = task.progressSlot === undefined ? {} : { live: task.etaAt === undefined ? {} : { etaAt: task.etaAt } };
+    return { action: 'send', content: task.transition ? { transition: task.transition, ...live } : { alert: task.alert! } };
   } catch (error) {
     throw storedError(new DeliveryError(`the delivery policy could not decide: ${errorText(error)}`, { reason: 'serverError', retryable: true, channel: task.channel, cause: error }));
   }

@@ -1,7 +1,7 @@
 import type { Destination } from '../../domain/routing.js';
 import { errorText, scrub } from '../../telemetry/redact.js';
 import { DeliveryError, isDeliveryError } from '../errors.js';
-import type { Notifier } from '../notifier.js';
+import type { Delivery, Notifier } from '../notifier.js';
 
 /**
  * The send stage: the rendered message to the channel, under the task's id as idempotency key.
@@ -16,14 +16,15 @@ export async function sendMessage<Message>(
   destination: Destination,
   taskId: string,
   signal?: AbortSignal,
-  recipients?: readonly string[],
+  extra: { recipients?: readonly string[]; state?: Delivery['state'] } = {},
 ): Promise<string | undefined> {
   const receipt = await notifier.send(message, {
     route: destination.route,
     target: destination.target,
     idempotencyKey: taskId,
     ...(signal ? { signal } : {}),
-    ...(recipients ? { recipients: [...recipients] } : {}),
+    ...(extra.recipients ? { recipients: [...extra.recipients] } : {}),
+    ...(extra.state ? { state: extra.state } : {}),
   });
   return receipt.detail === undefined ? undefined : scrub(receipt.detail);
 }
