@@ -145,7 +145,10 @@ function cpuLine(scale: ScaleResult, cores: number): string {
     split(finish.expectedNotifications, finish.daemonCpuSeconds, finish.redisCpuSeconds, finish.harnessCpuSeconds) +
     `; the skeleton ${split(skeleton.count, skeleton.cpuSeconds, skeleton.redisCpuSeconds, skeleton.harnessCpuSeconds)}` +
     `; raw BullMQ per no-op job ${split(raw.count, raw.cpuSeconds, raw.redisCpuSeconds, undefined)}. ` +
-    `At ¼ of raw (${int(raw.perSecond / 4)}/s) the machine's ${cores} cores give ${int(budget)} µs per transition to all of them together.`
+    `At ¼ of raw (${int(raw.perSecond / 4)}/s) the machine's ${cores} cores give ${int(budget)} µs per transition to all of them together. ` +
+    `Redis commands per transition: gem-watch ${fixed(finish.redisCommands / finish.expectedNotifications, 1)}` +
+    `, the skeleton ${fixed((skeleton.redisCommands ?? Number.NaN) / skeleton.count, 1)}` +
+    `, raw BullMQ per no-op job ${fixed((raw.redisCommands ?? Number.NaN) / raw.count, 1)}.`
   );
 }
 

@@ -11,6 +11,10 @@ export interface RawBullmqResult {
   cpuSeconds: number;
   /** The Redis server's CPU over the run, read by bench/run.ts around the process. */
   redisCpuSeconds?: number;
+  /** Redis commands over the run (INFO commandstats, scripts' commands counted by name as Redis does). */
+  redisCommands?: number;
+  /** The same by command name. */
+  redisByCommand?: Record<string, number>;
   /** The benchmark's own process over the run (the simulator and sink serving the skeleton). */
   harnessCpuSeconds?: number;
 }

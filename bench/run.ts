@@ -32,7 +32,7 @@ import { CycleRunner, type CycleResult } from './cycle-runner.js';
 import { DaemonProcess, DaemonReplicas, imageNodeOptions } from './daemon-process.js';
 import { machineInfo } from './machine.js';
 import { NaiveWatcher } from './naive-watcher.js';
-import { memoryByKeyKind, snapshotRedis } from './redis-stats.js';
+import { commandDelta, memoryByKeyKind, snapshotRedis, topCommands, totalCalls } from './redis-stats.js';
 import { markdownReport, replaceResultsBlock, resultsTable, targetChecks } from './report.js';
 import type { BenchResults, QuietResult, RawBullmqResult, ScaleResult } from './results.js';
 import { median, percentile } from './stats.js';
@@ -194,7 +194,14 @@ async function withServerCpu(admin: Redis, run: () => Promise<RawBullmqResult>):
   const result = await run();
   const harness = process.cpuUsage(harnessBefore);
   const after = await snapshotRedis(admin);
-  return { ...result, redisCpuSeconds: after.cpuSeconds - before.cpuSeconds, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
+  const commands = commandDelta(before, after);
+  return {
+    ...result,
+    redisCpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    redisCommands: totalCalls(commands),
+    redisByCommand: Object.fromEntries(topCommands(commands, 100)),
+    harnessCpuSeconds: (harness.user + harness.system) / 1e6,
+  };
 }
 
 /** Runs a bench script with tsx and reads the JSON line it ends with. */
@@ -336,7 +343,9 @@ async function runScale(jobs: number, options: BenchOptions, workDir: string): P
         'poll:',
         `  detailConcurrency: ${DAEMON_SETTINGS.detailConcurrency}`,
         `  rateLimit: { max: ${DAEMON_SETTINGS.rateLimit.max}, durationMs: ${DAEMON_SETTINGS.rateLimit.durationMs} }`,
-        `  progressEverySeconds: ${QUIET_PROGRESS_EVERY_SECONDS}`,
+        // Only the quiet workload needs it (see above); without it a build from before the setting
+        // existed can run the usual cycles (--no-quiet --daemon-entry=...).
+        ...(options.quiet ? [`  progressEverySeconds: ${QUIET_PROGRESS_EVERY_SECONDS}`] : []),
         'notify:',
         `  slackPerSecond: ${DAEMON_SETTINGS.slackPerSecond}`,
         `  concurrency: ${DAEMON_SETTINGS.notifyConcurrency}`,
@@ -552,7 +561,7 @@ async function main(): Promise<void> {
       daemonReplicas: options.replicas,
       'poll.detailConcurrency': DAEMON_SETTINGS.detailConcurrency,
       'poll.rateLimit': DAEMON_SETTINGS.rateLimit,
-      'poll.progressEverySeconds': QUIET_PROGRESS_EVERY_SECONDS,
+      'poll.progressEverySeconds': options.quiet ? QUIET_PROGRESS_EVERY_SECONDS : 'default (the quiet workload was not run)',
       quietWorkload: options.quiet ? `a tick every ${QUIET_SPACING_MS} ms, ${QUIET_WARMUP_CYCLES} warm-up and ${options.quietCycles} measured cycles after the usual ones` : 'not run',
       'notify.concurrency': DAEMON_SETTINGS.notifyConcurrency,
       'notify.slackPerSecond': DAEMON_SETTINGS.slackPerSecond,
