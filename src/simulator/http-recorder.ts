@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Conditions, listenLocal, Scripts } from './local-http.js';
 
 /**
  * The part the local channel servers share (the Teams Workflows endpoint and the signed webhook
@@ -49,12 +49,6 @@ export interface Recorder<R extends RecordedRequest> {
   close(): Promise<void>;
 }
 
-interface Scripted {
-  answer: ScriptedAnswer;
-  remaining: number;
-  path?: string;
-}
-
 /** How a server reads requests: what it records of each, and what it answers when no script does. */
 export interface RecorderBehaviour<R extends RecordedRequest> {
   /** The record of any request, scripted or not (what the server adds: a parsed body, a verdict). */
@@ -66,31 +60,19 @@ export interface RecorderBehaviour<R extends RecordedRequest> {
 /** Starts a recorder on 127.0.0.1. */
 export async function startRecorder<R extends RecordedRequest>(name: string, behaviour: RecorderBehaviour<R>, port = 0): Promise<Recorder<R>> {
   const requests: R[] = [];
-  const scripts: Scripted[] = [];
-  const waiters = new Set<() => void>();
-  const hanging = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
-
-  const takeScript = (path: string): ScriptedAnswer | undefined => {
-    const index = scripts.findIndex((script) => script.path === undefined || script.path === path);
-    if (index < 0) return undefined;
-    const script = scripts[index]!;
-    script.remaining -= 1;
-    if (script.remaining <= 0) scripts.splice(index, 1);
-    return script.answer;
-  };
+  const scripts = new Scripts<ScriptedAnswer>();
+  const conditions = new Conditions(name);
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const base: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path, query, headers: req.headers, raw, answer: 200 };
     const record = behaviour.inspect(base);
     requests.push(record);
-    const scripted = takeScript(path);
+    const scripted = scripts.take(path);
     if (scripted) {
       if ('hang' in scripted) {
         record.answer = 'hang';
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
+        local.hang(res);
       } else if ('drop' in scripted) {
         record.answer = 'drop';
         req.socket.destroy();
@@ -105,56 +87,22 @@ export async function startRecorder<R extends RecordedRequest>(name: string, beh
       record.answer = answer.status;
       res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.body ?? '');
     }
-    for (const waiter of [...waiters]) waiter();
+    conditions.recheck();
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await listenLocal(handle, port);
 
   return {
-    baseUrl,
+    baseUrl: local.baseUrl,
     get requests() {
       return requests;
     },
-    failNext(times, answer, path) {
-      if (times > 0) scripts.push({ answer, remaining: times, ...(path === undefined ? {} : { path }) });
-    },
-    waitFor(predicate, timeoutMs = 30_000) {
-      if (predicate(requests)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(requests)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${name}: condition not met within ${timeoutMs} ms (${requests.length} requests so far)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    failNext: (times, answer, path) => scripts.add(times, answer, path),
+    waitFor: (predicate, timeoutMs = 30_000) => conditions.waitFor(() => predicate(requests), timeoutMs, () => `${requests.length} requests so far`),
     reset() {
       requests.length = 0;
-      scripts.length = 0;
+      scripts.clear();
     },
-    async close() {
-      for (const res of hanging) res.destroy();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => local.close(),
   };
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Conditions, listenLocal, Scripts } from './local-http.js';
 
 /**
  * A local HTTP server that behaves like Slack's incoming webhooks, for tests, the chaos suite, the
@@ -46,12 +46,6 @@ export interface SlackSinkOptions {
   onMessage?: (request: SlackSinkRequest) => void;
   /** Port; default any free one. */
   port?: number;
-}
-
-interface Scripted {
-  answer: SlackSinkAnswer;
-  remaining: number;
-  path?: string;
 }
 
 export interface SlackSink {
@@ -139,23 +133,8 @@ export function blockKitProblems(payload: SlackSinkPayload | undefined): string[
 export async function startSlackSink(options: SlackSinkOptions = {}): Promise<SlackSink> {
   const validate = options.validate ?? true;
   const requests: SlackSinkRequest[] = [];
-  const scripts: Scripted[] = [];
-  const waiters = new Set<() => void>();
-  const hanging = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
-
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
-
-  const takeScript = (path: string): SlackSinkAnswer | undefined => {
-    const index = scripts.findIndex((script) => script.path === undefined || script.path === path);
-    if (index < 0) return undefined;
-    const script = scripts[index]!;
-    script.remaining -= 1;
-    if (script.remaining <= 0) scripts.splice(index, 1);
-    return script.answer;
-  };
+  const scripts = new Scripts<SlackSinkAnswer>();
+  const conditions = new Conditions('slack sink');
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -168,11 +147,10 @@ export async function startSlackSink(options: SlackSinkOptions = {}): Promise<Sl
     const record: SlackSinkRequest = { at: Date.now(), path, headers: req.headers, raw, body, answer: 200 };
     requests.push(record);
 
-    const scripted = req.method === 'POST' ? takeScript(path) : { status: 405, body: 'method_not_allowed' };
+    const scripted = req.method === 'POST' ? scripts.take(path) : { status: 405, body: 'method_not_allowed' };
     if (scripted && 'hang' in scripted) {
       record.answer = 'hang';
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
+      local.hang(res);
     } else if (scripted && 'drop' in scripted) {
       record.answer = 'drop';
       req.socket.destroy();
@@ -191,24 +169,11 @@ export async function startSlackSink(options: SlackSinkOptions = {}): Promise<Sl
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       options.onMessage?.(record);
     }
-    notify();
+    conditions.recheck();
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const local = await listenLocal(handle, options.port);
+  const { baseUrl } = local;
 
   return {
     baseUrl,
@@ -217,33 +182,12 @@ export async function startSlackSink(options: SlackSinkOptions = {}): Promise<Sl
       return requests;
     },
     accepted: (path?: string) => requests.filter((request) => request.answer === 200 && (path === undefined || request.path === path)),
-    failNext(times, answer, path) {
-      if (times > 0) scripts.push({ answer, remaining: times, ...(path === undefined ? {} : { path }) });
-    },
-    waitFor(predicate, timeoutMs = 30_000) {
-      if (predicate(requests)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(requests)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`slack sink: condition not met within ${timeoutMs} ms (${requests.length} requests so far)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    failNext: (times, answer, path) => scripts.add(times, answer, path),
+    waitFor: (predicate, timeoutMs = 30_000) => conditions.waitFor(() => predicate(requests), timeoutMs, () => `${requests.length} requests so far`),
     reset() {
       requests.length = 0;
-      scripts.length = 0;
+      scripts.clear();
     },
-    async close() {
-      for (const res of hanging) res.destroy();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => local.close(),
   };
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import { Conditions } from './local-http.js';
 
 /**
  * A real SMTP server in-process (smtp-server), for tests, the chaos suite, the demo and the
@@ -96,12 +97,8 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
   const parse = options.parse ?? (async () => undefined as P);
   const attempts: SmtpSinkAttempt[] = [];
   const refusals: Array<SmtpRefusal & { remaining: number }> = [];
-  const waiters = new Set<() => void>();
+  const conditions = new Conditions('smtp sink');
   let connections = 0;
-
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
 
   /** The refusal for this stage, if one is scripted; counts it down. */
   const refusalFor = (stage: SmtpStage): SmtpRefusal | undefined => {
@@ -117,7 +114,7 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
     const refusal = refusalFor(stage);
     attempts.push({ at: Date.now(), stage, code: refusal?.code ?? 250, sessionId: session.id });
     if (!refusal) return undefined;
-    notify();
+    conditions.recheck();
     const text = refusal.message ?? (refusal.code >= 500 ? 'Requested action not taken: rejected by the test sink' : 'Try again later (test sink)');
     return smtpError(refusal.code, text);
   };
@@ -171,7 +168,7 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
             mails.push(mail);
             options.onMail?.(mail);
             callback();
-            notify();
+            conditions.recheck();
           })
           .catch((error: unknown) => callback(smtpError(554, `unparseable message: ${(error as Error).message}`)));
       });
@@ -205,22 +202,8 @@ export async function startSmtpSink<P = undefined>(options: SmtpSinkOptions<P> =
     refuseNext(times, refusal) {
       if (times > 0) refusals.push({ ...refusal, remaining: times });
     },
-    waitFor(predicate, timeoutMs = 30_000) {
-      if (predicate(sink)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(sink)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`smtp sink: condition not met within ${timeoutMs} ms (${mails.length} mails, ${attempts.length} attempts)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    waitFor: (predicate, timeoutMs = 30_000) =>
+      conditions.waitFor(() => predicate(sink), timeoutMs, () => `${mails.length} mails, ${attempts.length} attempts`),
     reset() {
       mails.length = 0;
       attempts.length = 0;
