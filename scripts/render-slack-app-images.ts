@@ -21,19 +21,12 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startSlackApiServer, type SlackApiMessage } from '../src/simulator/slack-api.js';
 import { slackMock } from './slack-mock.js';
+import { until } from './until.js';
 
 const outDir = resolve(process.argv[2] ?? 'docs');
 mkdirSync(outDir, { recursive: true });
 const TOKEN = 'xoxb-docs-0000000000-notASecretDocsToken';
 const JOB = '81020007';
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
 
 const redis = await startDemoRedis();
 const sim = new GemSimulator({ apiKey: 'docs-key', seed: 7 });

@@ -20,18 +20,11 @@ import { createApp } from '../src/main.js';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
 import { startTeamsSink } from '../src/simulator/teams-workflows-sink.js';
 import { silentLogger } from '../src/telemetry/logger.js';
+import { until } from './until.js';
 
 const require = createRequire(import.meta.url);
 const outDir = resolve(process.argv[2] ?? 'docs');
 mkdirSync(outDir, { recursive: true });
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
 
 const redis = await startDemoRedis();
 const sim = new GemSimulator({ apiKey: 'docs-key', seed: 7 });

@@ -18,6 +18,7 @@ import { HealthFlag } from '../src/state/health-flag.js';
 import { Keys } from '../src/state/keys.js';
 import { FakeAz, makeJwt } from './auth-fake-az.js';
 import { startRedis, uniquePrefix, type TestRedis } from './helpers/redis.js';
+import { dumpRedis } from './helpers/redis-dump.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -37,26 +38,6 @@ function captureLogs(): { lines: string[]; logger: Logger } {
 function errorSurface(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return [error.message, error.stack ?? '', JSON.stringify(serializeError(error)), String(error.cause), JSON.stringify(error)].join('\n');
-}
-
-/** Every value stored under a prefix, whatever the key type. */
-async function dumpRedis(redis: Redis, prefix: string): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      if (type === 'string') out.push(key, String(await redis.get(key)));
-      else if (type === 'hash') out.push(key, JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') out.push(key, JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') out.push(key, JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') out.push(key, JSON.stringify(await redis.zrange(key, 0, -1)));
-      else if (type === 'stream') out.push(key, JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
 }
 
 describe('bearer tokens against the GEM simulator', () => {
@@ -299,7 +280,7 @@ describe('bearer tokens against the GEM simulator', () => {
       expect(changes.map((change) => change.healthy)).toEqual([false, true]);
       const jobs = await queue.getJobs(['wait', 'delayed', 'active', 'completed', 'failed']);
       expect(jobs.map((job) => job.data.alert?.state).sort()).toEqual(['down', 'up']);
-      const stored = await dumpRedis(redis, prefix);
+      const stored = await dumpRedis(redis, [prefix]);
       expect(stored).toContain(CREDENTIAL_DOWN_TITLE);
       for (const token of [first, ...tokensSeen]) expect(stored).not.toContain(token);
       expect(logs.lines.length).toBeGreaterThan(5);

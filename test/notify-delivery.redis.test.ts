@@ -20,6 +20,8 @@ import { notifyJobOptions } from '../src/notify/task-options.js';
 import { Keys } from '../src/state/keys.js';
 import { startTeamsSink, type TeamsSink } from '../src/simulator/teams-workflows-sink.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../src/simulator/webhook-receiver.js';
+import { until } from './helpers/until.js';
+import { dumpRedis } from './helpers/redis-dump.js';
 
 /**
  * Delivery end to end, as the pipeline drives it: transitions are routed, one notify task per
@@ -74,29 +76,6 @@ afterAll(async () => {
   }
 });
 
-/** Every value under the test prefixes, as text: strings, hashes, lists, sets, sorted sets, streams. */
-async function dumpRedis(client: Redis, wanted: string[]): Promise<string> {
-  const parts: string[] = [];
-  for (const prefix of wanted) {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      for (const key of found) {
-        const type = await client.type(key);
-        parts.push(key);
-        if (type === 'string') parts.push((await client.get(key)) ?? '');
-        else if (type === 'hash') parts.push(JSON.stringify(await client.hgetall(key)));
-        else if (type === 'list') parts.push(JSON.stringify(await client.lrange(key, 0, -1)));
-        else if (type === 'set') parts.push(JSON.stringify(await client.smembers(key)));
-        else if (type === 'zset') parts.push(JSON.stringify(await client.zrange(key, 0, -1)));
-        else if (type === 'stream') parts.push(JSON.stringify(await client.xrange(key, '-', '+')));
-      }
-    } while (cursor !== '0');
-  }
-  return parts.join('\n');
-}
-
 interface Harness {
   config: Config;
   queue: Queue<NotifyTaskData, NotifyResult>;
@@ -121,14 +100,6 @@ afterEach(async () => {
   teamsSink.reset();
   receiver.reset();
 });
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function harness(
   options: { config?: NotifyConfigOptions; wrap?: (processor: Processor<NotifyTaskData, NotifyResult>) => Processor<NotifyTaskData, NotifyResult> } = {},

@@ -16,6 +16,7 @@ import { createNotifyProcessor, notifyWorkerOptions } from '../src/queue/notify-
 import type { NotifyResult } from '../src/notify/delivery.js';
 import { notifyJobOptions } from '../src/notify/task-options.js';
 import { Keys } from '../src/state/keys.js';
+import { until } from './helpers/until.js';
 
 /** The operator tools: `test-notify`, `notifications --failed` and `--retry`. */
 
@@ -35,14 +36,6 @@ afterAll(async () => {
   await smtpSink.close();
   await redis.close();
 });
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 45_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('test-notify', () => {
   it('sends a sample message to every endpoint of every channel, and reports each', async () => {

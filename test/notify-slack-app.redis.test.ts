@@ -23,6 +23,8 @@ import { DeliveryPolicy } from '../src/notify/stages/policy.js';
 import { LiveProgress } from '../src/queue/live-progress.js';
 import type { TrackedJob } from '../src/domain/tracked-job.js';
 import { SlackAppStore } from '../src/state/slack-app-store.js';
+import { until } from './helpers/until.js';
+import { dumpRedis } from './helpers/redis-dump.js';
 
 /**
  * Slack app mode end to end, as the pipeline drives it: transitions routed, one notify task per
@@ -61,26 +63,6 @@ afterAll(async () => {
   }
 });
 
-async function dumpRedis(client: Redis, wanted: string[]): Promise<string> {
-  const parts: string[] = [];
-  for (const prefix of wanted) {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      for (const key of found) {
-        const type = await client.type(key);
-        parts.push(key);
-        if (type === 'string') parts.push((await client.get(key)) ?? '');
-        else if (type === 'hash') parts.push(JSON.stringify(await client.hgetall(key)));
-        else if (type === 'list') parts.push(JSON.stringify(await client.lrange(key, 0, -1)));
-        else if (type === 'zset') parts.push(JSON.stringify(await client.zrange(key, 0, -1)));
-      }
-    } while (cursor !== '0');
-  }
-  return parts.join('\n');
-}
-
 interface Replica {
   notifiers: NotifierRegistry;
   close(): Promise<void>;
@@ -104,14 +86,6 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((harness) => harness.close()));
   slack.reset();
 });
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function harness(yaml: Record<string, unknown> = {}, options: { replicas?: number } = {}): Harness {
   const prefix = uniquePrefix('slackapp');
