@@ -23,6 +23,7 @@ import { LiveProgress } from './live-progress.js';
 import { DEFAULT_ROUTE } from '../domain/routing.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import type { NotifyTaskData } from '../notify/task.js';
+import type { SlackAppRouteConfig } from '../notify/channels/slack-app/settings.js';
 import { digestJobs } from './digest-queue.js';
 import { digestSlotTaskId, isDigestSlotTask, QUEUE_NAMES, type DetailTaskData, type DigestSlotTaskData, type HousekeepingTaskData, type PollTaskData } from './names.js';
 import { detailTasks, PollProcessor } from './poll-processor.js';
@@ -40,14 +41,7 @@ export interface NotifyStage {
 }
 
 /** What Slack app mode's live progress reads of a route (`slackApp`, `routes[].slackApp`). */
-export interface LiveRouteConfig {
-  /** Channel the route's jobs are posted to; '' = none. */
-  channel: string;
-  /** The route shows its jobs from their first queued or running event on. */
-  liveProgress: boolean;
-  /** At most one progress update per job this often, in minutes. */
-  progressEveryMinutes: number;
-}
+type LiveRouteConfig = Pick<SlackAppRouteConfig, 'channel' | 'liveProgress' | 'progressEveryMinutes'>;
 
 /**
  * What the pipeline reads of the configuration: Redis's address and key prefix, the poll's
