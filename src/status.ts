@@ -1,5 +1,4 @@
 import type { RedisClient } from './state/connection.js';
-import type { Config } from './config/schema.js';
 import { isTerminal, type JobStatus } from './domain/job.js';
 import { isoTime, writeJson } from './json-output.js';
 import { jobView, type JobView } from './observability/status-model.js';
@@ -88,9 +87,19 @@ export function formatTable(rows: StatusRow[]): string {
   return [headers, ...rows].map((row) => columns.map((column, i) => row[column].padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** What `gem-watch status` reads of the configuration; nested as its keys, so the parsed configuration is one. */
+export interface StatusConfig {
+  /** Prefix of every key. */
+  redis: { prefix: string };
+  /** Days the transition stream keeps entries. */
+  retention: { transitionsDays: number };
+  /** The operators' time zone, of the times shown. */
+  digest: { timezone: string };
+}
+
 /** `gem-watch status`: what gem-watch tracks, read from Redis through the caller's client. */
 export async function printStatus(
-  config: Pick<Config, 'redis' | 'retention' | 'digest'>,
+  config: StatusConfig,
   redis: RedisClient,
   options: { all: boolean; json: boolean; out: NodeJS.WritableStream; now?: number },
 ): Promise<void> {

@@ -71,7 +71,7 @@ describe('dedup stage', () => {
   });
 
   it('keeps the lock longer than the slowest send and the marker for retention.deliveriesDays', () => {
-    expect(dedupSettings({ retention: { deliveriesDays: 2 }, slack: { timeoutMs: 10_000 }, email: { connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 } } as never)).toEqual({
+    expect(dedupSettings({ retention: { deliveriesDays: 2 }, slack: { timeoutMs: 10_000 }, email: { connectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 } })).toEqual({
       lockTtlMs: 75_000,
       markerTtlMs: 172_800_000,
     });

@@ -1,15 +1,14 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../state/connection.js';
-import type { Config } from '../config/schema.js';
 import type { Silence } from '../domain/mute.js';
 import type { DeliveryLogEntry } from '../state/notification-log-store.js';
 import { notifyTaskId, type NotifyTaskData } from '../notify/task.js';
-import { notifyJobOptions } from '../notify/task-options.js';
+import { notifyJobOptions, type NotifyTaskConfig } from '../notify/task-options.js';
 import type { Keys } from '../state/keys.js';
 import { sanitizeHeader } from '../templates/escape.js';
 import { formatDuration } from '../templates/format.js';
 import { GatheringStore } from '../state/gathering-store.js';
-import { destinationKey, routeDestinations, routeExists } from '../domain/route-settings.js';
+import { destinationKey, routeDestinations, routeExists, type AlertConfig } from '../domain/route-settings.js';
 import { SilenceInputError, SilenceStore } from '../state/silence-store.js';
 
 /**
@@ -17,8 +16,15 @@ import { SilenceInputError, SilenceStore } from '../state/silence-store.js';
  * text; cli.ts only parses arguments and prints.
  */
 
+/**
+ * What the silence commands read of the configuration: the routes and the default route's
+ * endpoints (which destinations a silence held), and the notify tasks' options. The parsed
+ * configuration is one.
+ */
+export type SilenceConfig = Pick<AlertConfig, 'routes' | 'slack' | 'email' | 'teams' | 'webhook'> & NotifyTaskConfig;
+
 export interface SilenceContext {
-  config: Config;
+  config: SilenceConfig;
   redis: RedisClient;
   keys: Keys;
   /** The notify queue: removing a silence sends what it held now. */

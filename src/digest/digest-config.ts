@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.js';
 import type { Destination } from '../domain/routing.js';
 
 /**
@@ -28,7 +27,38 @@ export interface DigestSettings {
   stalledAfterMs: number;
 }
 
-export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts'>): DigestSettings {
+/**
+ * What the digest's settings are read from. The nesting follows the configuration's keys, so the
+ * parsed configuration is one as it stands.
+ */
+export interface DigestConfig {
+  digest: {
+    /** node-cron expression of the digest (DIGEST_CRON). */
+    cron: string;
+    /** IANA time zone of the schedule and its dates (DIGEST_TIMEZONE). */
+    timezone: string;
+    /** Send a "nothing happened" digest for an empty period. */
+    sendEmpty: boolean;
+    /** Recipients; empty = `email.to`. */
+    to: readonly string[];
+    /** Slack webhook name of the summary; '' = none. */
+    slackWebhook: string;
+    /** Teams webhook name of the summary card; '' or unset = none. */
+    teamsWebhook?: string | undefined;
+    /** Signed webhook name of the `digest` event; '' or unset = none. */
+    webhook?: string | undefined;
+  };
+  email: {
+    /** '' = email off, and so no e-mailed digest. */
+    smtpUrl: string;
+    /** EMAIL_TO, the recipients when `digest.to` is empty. */
+    to: readonly string[];
+  };
+  /** Running jobs without progress this long, in minutes, are shown as stalled. */
+  alerts: { stalledMinutes: number };
+}
+
+export function digestSettings(config: DigestConfig): DigestSettings {
   const to = config.email.smtpUrl ? (config.digest.to.length > 0 ? config.digest.to : config.email.to) : [];
   const destinations: DigestDestination[] = [];
   if (to.length > 0) destinations.push({ route: 'default', channel: 'email', target: 'route' });
@@ -51,7 +81,7 @@ export function digestSettings(config: Pick<Config, 'digest' | 'email' | 'alerts
 export type DigestDestination = Destination;
 
 /** True when the digest has somewhere to go; the daemon starts its scheduler only then. */
-export function digestEnabled(config: Pick<Config, 'digest' | 'email' | 'alerts'>): boolean {
+export function digestEnabled(config: DigestConfig): boolean {
   const settings = digestSettings(config);
   return settings.destinations.length > 0;
 }

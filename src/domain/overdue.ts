@@ -20,13 +20,13 @@ export type JobAlertKind = 'queued-too-long' | 'overdue' | 'stalled';
 export const JOB_ALERT_KINDS: readonly JobAlertKind[] = ['queued-too-long', 'overdue', 'stalled'];
 
 export interface JobAlertSettings {
-  /** Longest time a job may stay queued, ms. Config `alerts.queuedMaxMinutes` (default 2 h). */
+  /** Longest time a job may stay queued, ms, from `alerts.queuedMaxMinutes` (default 2 h). */
   queuedMaxMs: number;
   /** The expected duration is stretched by this before a job counts as overdue. Default 1.5. */
   overdueFactor: number;
   /** Matching speed for the size estimate, road segments per hour. Default 100,000. */
   roadsPerHour: number;
-  /** Progress unchanged this long is a stall, ms. Config `alerts.stalledMinutes` (default 1 h). */
+  /** Progress unchanged this long is a stall, ms, from `alerts.stalledMinutes` (default 1 h). */
   stalledMs: number;
 }
 

@@ -237,7 +237,7 @@ export function resolveDestinations(subject: Transition | AlertSubject, config: 
 }
 
 /** The recipients of a route's email: EMAIL_TO for `default`, else the route's list; undefined if no such route. */
-export function routeRecipients(route: string, config: Pick<RoutingSettings, 'routes' | 'email'>): string[] | undefined {
+export function routeRecipients(route: string, config: { routes: readonly Pick<RoutingRoute, 'name' | 'email'>[]; email: Pick<RoutingSettings['email'], 'to'> }): string[] | undefined {
   if (route === DEFAULT_ROUTE) return [...config.email.to];
   return config.routes.find((candidate) => candidate.name === route)?.email.slice();
 }

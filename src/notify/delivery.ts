@@ -1,5 +1,4 @@
 import type { RedisClient } from '../state/connection.js';
-import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorText } from '../telemetry/redact.js';
 import { DigestLedger } from '../state/digest-ledger.js';
@@ -52,9 +51,13 @@ export interface NotifierLookup {
 
 /**
  * What the delivery reads of the configuration: the attempts, the delivery lock's and marker's
- * lifetimes (dedupSettings) and the routes' time zones (render). Config fits.
+ * lifetimes (dedupSettings) and the routes' time zones (render). Nested as the configuration's
+ * keys, so the parsed configuration is one.
  */
-export type DeliverySettings = Pick<Config, 'notify'> & DedupConfig & ZoneSettings;
+export interface DeliverySettings extends DedupConfig, ZoneSettings {
+  /** Attempts of a task that does not say its own (`notify.attempts`). */
+  notify: { attempts: number };
+}
 
 /** What the delivery is built from: its settings, channels, Redis client, log and clock. */
 export interface DeliveryOptions {

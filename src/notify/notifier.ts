@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.js';
 import type { OperatorAlert } from '../domain/operator-alert.js';
 import type { GroupSummary } from '../domain/batch.js';
 import type { DigestModel } from '../domain/digest.js';
@@ -102,8 +101,8 @@ export interface Notifier<Message = unknown> {
 }
 
 /**
- * What a channel factory gets besides its own settings; a channel never sees the whole Config
- * (its settings function reads the part it needs, see `ChannelFactory.settings`).
+ * What a channel factory gets besides its own settings; a channel never sees the configuration
+ * (its settings function reads the keys it needs, see `ChannelFactory.settings`).
  */
 export interface ChannelContext {
   logger: Logger;
@@ -115,13 +114,13 @@ export interface ChannelContext {
 }
 
 /**
- * A channel's entry in the registry: `settings` picks the channel's settings out of the
- * configuration (undefined when the channel is not configured: no webhook, no SMTP URL), and
- * `create` builds the notifier from them.
+ * A channel's entry in the registry: `settings` picks the channel's settings out of the keys of
+ * the configuration it reads, `Source` (undefined when the channel is not configured: no webhook,
+ * no SMTP URL), and `create` builds the notifier from them.
  */
-export interface ChannelFactory<Settings = unknown> {
+export interface ChannelFactory<Settings = unknown, Source = unknown> {
   readonly name: string;
-  settings(config: Config): Settings | undefined;
+  settings(config: Source): Settings | undefined;
   create(settings: Settings, context: ChannelContext): Notifier;
 }
 

@@ -1,5 +1,4 @@
 import type { BackoffStrategy, JobsOptions } from 'bullmq';
-import type { Config } from '../config/schema.js';
 import { isRateLimited } from './errors.js';
 
 /** The backoff `type` notify tasks carry; the Worker must get `notifyWorkerOptions().settings`. */
@@ -35,13 +34,21 @@ export function notifyBackoffStrategy(options: NotifyBackoffOptions): BackoffStr
   };
 }
 
+/** What the notify tasks' options are read from; nested as the configuration's keys, so it is one. */
+export interface NotifyTaskConfig {
+  /** Delivery attempts per task (`notify.attempts`, default 30). */
+  notify: { attempts: number };
+  /** Days a failed task is kept (`retention.deliveriesDays`, default 30). */
+  retention: { deliveriesDays: number };
+}
+
 /**
  * Options for every notify task `add`: attempts from config, our backoff, bounded history.
  * Completed tasks are kept a day but at most 1,000 (their deterministic ids turn a re-add into a
  * no-op; the delivered marker covers longer, so a re-add after they are gone sends nothing either);
  * failed ones for `retention.deliveriesDays`, for `notifications --failed`.
  */
-export function notifyJobOptions(config: Config): JobsOptions {
+export function notifyJobOptions(config: NotifyTaskConfig): JobsOptions {
   return {
     attempts: config.notify.attempts,
     backoff: { type: NOTIFY_BACKOFF_TYPE },

@@ -4,7 +4,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { redisTarget } from '../config/redis-url.js';
-import type { Config } from '../config/schema.js';
 import { createRedis, type RedisClient } from '../state/connection.js';
 import type { Keys } from '../state/keys.js';
 import { renderStatusPage, STATUS_PAGE_CSP, type StatusPageNotification } from '../templates/status-page.js';
@@ -13,9 +12,9 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { errorText } from '../telemetry/redact.js';
 import { connectionLog } from '../telemetry/redis-failure.js';
 import { mountBullBoard } from './bull-board.js';
-import { createHardenedServer, loopbackHostOnly } from './http-hardening.js';
+import { createHardenedServer, loopbackHostOnly, type HttpLimits } from './http-hardening.js';
 import { QueueGauges } from './queue-gauges.js';
-import { ReadinessChecks, type CredentialState, type ReadinessReport } from './readiness.js';
+import { ReadinessChecks, type CredentialState, type ReadinessPollSettings, type ReadinessReport } from './readiness.js';
 import { StatusReadModel } from './status-model.js';
 
 /** What the server reads from the pipeline; WatchPipeline fits. */
@@ -33,15 +32,26 @@ export interface HttpServerSources {
 /**
  * What the server reads of the configuration, section by section: the listener and its token, the
  * poll schedule (readiness), Redis's address, the job types, the stream's retention and the
- * operators' time zone (the status page). Config fits.
+ * operators' time zone (the status page). Nested as the configuration's keys, so the parsed
+ * configuration is one.
  */
 export interface HttpServerSettings {
-  http: Config['http'];
-  poll: Config['poll'];
-  redis: Pick<Config['redis'], 'url'>;
-  gem: Pick<Config['gem'], 'jobTypes'>;
-  retention: Pick<Config['retention'], 'transitionsDays'>;
-  digest: Pick<Config['digest'], 'timezone'>;
+  http: HttpLimits & {
+    /** Address to listen on. */
+    host: string;
+    /** Port; 0 = any free port. */
+    port: number;
+    /** Bearer token of every page but /healthz; '' = none, and then only loopback Host headers. */
+    authToken: string;
+  };
+  poll: ReadinessPollSettings;
+  /** REDIS_URL and the Sentinels' password, for the server's own client. */
+  redis: { url: string; sentinelPassword?: string };
+  gem: { jobTypes: readonly string[] };
+  /** Days the transition stream keeps entries. */
+  retention: { transitionsDays: number };
+  /** The operators' time zone, of the status page's times. */
+  digest: { timezone: string };
 }
 
 export interface HttpServerOptions {

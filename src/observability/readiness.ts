@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../state/connection.js';
 import cron from 'node-cron';
-import type { Config } from '../config/schema.js';
 import { shortestCronGapMs } from '../queue/poll-scheduler.js';
 import { DetailWorkStore, describeDetailWork } from '../state/detail-work-store.js';
 import type { Keys } from '../state/keys.js';
@@ -22,10 +21,18 @@ export interface ReadinessReport {
   checks: StatusPageCheck[];
 }
 
+/** What readiness reads of the `poll` section: the schedule and the detail calls it allows. */
+export interface ReadinessPollSettings {
+  /** node-cron expression of the poll: its longest gap sets how old the last poll may be. */
+  cron: string;
+  /** At most `max` detail calls per `durationMs` ms across replicas: the detail backlog's measure. */
+  rateLimit: { max: number; durationMs: number };
+}
+
 /** What the readiness checks read: the server's Redis client, the pipeline's parts and its lifecycle. */
 export interface ReadinessOptions {
   settings: {
-    poll: Pick<Config['poll'], 'cron' | 'rateLimit'>;
+    poll: ReadinessPollSettings;
     jobTypes: readonly string[];
   };
   keys: Keys;

@@ -1,15 +1,14 @@
 import type { Queue } from 'bullmq';
 import { DelayedError, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import type { RedisClient } from '../state/connection.js';
-import type { Config } from '../config/schema.js';
-import { digestSettings } from '../digest/digest-config.js';
-import { createDelivery, type DeliveryOptions, type NotifyResult } from '../notify/delivery.js';
+import { digestSettings, type DigestConfig } from '../digest/digest-config.js';
+import { createDelivery, type DeliveryOptions, type DeliverySettings, type NotifyResult } from '../notify/delivery.js';
 import { DeliveryError } from '../notify/errors.js';
 import { NotificationLog } from '../notify/notification-log.js';
 import type { NotifierRegistry } from '../notify/registry.js';
-import { DeliveryPolicy } from '../notify/stages/policy.js';
+import { DeliveryPolicy, type DeliveryPolicyConfig } from '../notify/stages/policy.js';
 import { recordOutcomes, type OutcomeListener } from '../notify/stages/record.js';
-import { notifyBackoffStrategy, notifyJobOptions } from '../notify/task-options.js';
+import { notifyBackoffStrategy, notifyJobOptions, type NotifyTaskConfig } from '../notify/task-options.js';
 import type { NotifyTaskData } from '../notify/task.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -25,12 +24,26 @@ import type { NotifyStage } from './pipeline.js';
 /** Options of the notify processor: those of the delivery it runs. */
 export type NotifyProcessorOptions = DeliveryOptions;
 
+/** What the notify Worker's options are read from; nested as the configuration's keys, so it is one. */
+export interface NotifyWorkerConfig {
+  notify: {
+    /** Deliveries run at once per worker process. */
+    concurrency: number;
+    /** Delivery attempts per task; also the stalls a task may survive. */
+    attempts: number;
+    /** First retry delay, in ms. */
+    backoffMs: number;
+    /** Longest retry delay, in ms. */
+    maxBackoffMs: number;
+  };
+}
+
 /**
  * Options of the notify Worker (besides connection and prefix): the concurrency from config, the
  * stall limit and the backoff strategy. Without these `settings` BullMQ cannot retry a notify task (its backoff type is
  * custom), so always spread them into the Worker's options.
  */
-export function notifyWorkerOptions(config: Config, random?: () => number): Pick<WorkerOptions, 'concurrency' | 'settings' | 'maxStalledCount'> {
+export function notifyWorkerOptions(config: NotifyWorkerConfig, random?: () => number): Pick<WorkerOptions, 'concurrency' | 'settings' | 'maxStalledCount'> {
   return {
     concurrency: config.notify.concurrency,
     // BullMQ fails a task found stalled more than this many times (default once), spending none of
@@ -62,9 +75,27 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): Processo
   };
 }
 
+/**
+ * What the delivery side reads of the configuration: the delivery's, the policy's, the tasks' and
+ * the Worker's keys, the digest's recipients and the notification log's bounds. The parsed
+ * configuration is one.
+ */
+export type NotifyStageConfig = DeliverySettings &
+  DeliveryPolicyConfig &
+  NotifyTaskConfig &
+  NotifyWorkerConfig &
+  DigestConfig & {
+    retention: {
+      /** Entries kept in the notification log. */
+      notificationLogMax: number;
+      /** Days the notification log keeps an entry. */
+      deliveriesDays: number;
+    };
+  };
+
 /** What the delivery side of the pipeline is built from, besides the pipeline's own Redis and queue. */
 export interface NotifyStageOptions {
-  config: Config;
+  config: NotifyStageConfig;
   logger: Logger;
   metrics: Metrics;
   notifiers: NotifierRegistry;

@@ -1,9 +1,8 @@
 import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { JobAlertWatcher } from '../alerts/job-alert-watcher.js';
+import { JobAlertWatcher, type JobAlertWatcherOptions } from '../alerts/job-alert-watcher.js';
 import { PollHealthWatcher } from '../alerts/poll-health-watcher.js';
 import { redisTarget } from '../config/redis-url.js';
-import type { Config } from '../config/schema.js';
 import { isClassifiedError, type ClassifiedError } from '../domain/failure.js';
 import type { Transition } from '../domain/transition.js';
 import type { GemClient } from '../gem/client.js';
@@ -24,6 +23,7 @@ import { LiveProgress } from './live-progress.js';
 import { DEFAULT_ROUTE } from '../domain/routing.js';
 import { Dispatcher, type ResolveAlertDestinations, type ResolveDestinations } from './dispatcher.js';
 import type { NotifyTaskData } from '../notify/task.js';
+import type { SlackAppRouteConfig } from '../notify/channels/slack-app/settings.js';
 import { digestJobs } from './digest-queue.js';
 import { digestSlotTaskId, isDigestSlotTask, QUEUE_NAMES, type DetailTaskData, type DigestSlotTaskData, type HousekeepingTaskData, type PollTaskData } from './names.js';
 import { detailTasks, PollProcessor } from './poll-processor.js';
@@ -40,8 +40,48 @@ export interface NotifyStage {
   jobOptions: JobsOptions;
 }
 
+/** What Slack app mode's live progress reads of a route (`slackApp`, `routes[].slackApp`). */
+type LiveRouteConfig = Pick<SlackAppRouteConfig, 'channel' | 'liveProgress' | 'progressEveryMinutes'>;
+
+/**
+ * What the pipeline reads of the configuration: Redis's address and key prefix, the poll's
+ * schedule, limits and samples, the job types, retention, the stuck, overdue and polling alerts,
+ * the notify Worker's concurrency and Slack app mode's live routes. Nested as the configuration's
+ * keys, so the parsed configuration is one.
+ */
+export type PipelineSettings = JobAlertWatcherOptions['config'] & {
+  /** REDIS_URL, the Sentinels' password and the prefix of every key. */
+  redis: { url: string; sentinelPassword?: string; prefix: string };
+  gem: { jobTypes: readonly string[] };
+  poll: {
+    /** node-cron expression of the poll. */
+    cron: string;
+    /** Detail fetches run at once per worker process. */
+    detailConcurrency: number;
+    /** At most `max` detail calls per `durationMs` ms across replicas. */
+    rateLimit: { max: number; durationMs: number };
+    /** An unchanged active job is read again after this many seconds; 0 = every poll. */
+    progressEverySeconds: number;
+    /** (time, progress) samples kept per running job. */
+    progressSamples: number;
+    /** How long finished poll tasks are kept, in seconds. */
+    keepPollTasksSec: number;
+    /** Outbox entries older than this are dispatched again, in ms. */
+    outboxGraceMs: number;
+  };
+  /** Polling failing this long raises the polling alert, in minutes. */
+  alerts: { pollFailureMinutes: number };
+  /** The operators' time zone, of the polling alert's times. */
+  digest: { timezone: string };
+  /** Deliveries run at once per worker process. */
+  notify: { concurrency: number };
+  /** Slack app mode: SLACK_BOT_TOKEN ('' = off) and the default route's live progress. */
+  slackApp?: LiveRouteConfig & { botToken: string };
+  routes: readonly { name: string; slackApp?: LiveRouteConfig | undefined }[];
+};
+
 export interface PipelineOptions {
-  config: Config;
+  config: PipelineSettings;
   client: GemClient;
   logger: Logger;
   metrics: Metrics;

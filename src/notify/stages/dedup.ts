@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../../state/connection.js';
-import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { DeliveryMarks, type MarkExtras } from '../../state/delivery-marks.js';
 import type { Keys } from '../../state/keys.js';
@@ -18,8 +17,25 @@ export interface DedupSettings {
   markerTtlMs: number;
 }
 
-/** What the lock's and marker's lifetimes are read from: every channel's send timeout counts. */
-export type DedupConfig = Pick<Config, 'retention' | 'slack' | 'email'> & Partial<Pick<Config, 'teams' | 'webhook' | 'slackApp'>>;
+/**
+ * What the lock's and marker's lifetimes are read from: every channel's send timeout counts. The
+ * nesting follows the configuration's keys, so the parsed configuration is one; the channels that
+ * came after Slack and email may be absent (configurations built by hand before them).
+ */
+export interface DedupConfig {
+  /** Days a delivered marker is kept (`retention.deliveriesDays`). */
+  retention: { deliveriesDays: number };
+  /** Deadline of one Slack post, in ms. */
+  slack: { timeoutMs: number };
+  /** SMTP connection and socket inactivity timeouts, in ms. */
+  email: { connectionTimeoutMs: number; socketTimeoutMs: number };
+  /** Deadline of one Teams post, in ms. */
+  teams?: { timeoutMs: number };
+  /** Deadline of one signed webhook POST, in ms. */
+  webhook?: { timeoutMs: number };
+  /** Deadline of one Slack Web API call, in ms. */
+  slackApp?: { timeoutMs: number };
+}
 
 /** The lock's and the marker's lifetimes from the configuration. */
 export function dedupSettings(config: DedupConfig): DedupSettings {

@@ -6,7 +6,7 @@ import { renderEmail } from './render.js';
 import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifyEmailFailure } from './classify.js';
-import { emailSettings, type EmailSettings } from './settings.js';
+import { emailSettings, type EmailConfig, type EmailSettings } from './settings.js';
 import { createPool, type PooledTransport } from './smtp-pool.js';
 
 export interface EmailNotifierOptions {
@@ -88,7 +88,7 @@ export class EmailNotifier implements Notifier<EmailContent> {
 }
 
 /** Registry entry: email is on when SMTP_URL is set. */
-export const emailChannel: ChannelFactory<EmailSettings> = {
+export const emailChannel: ChannelFactory<EmailSettings, EmailConfig> = {
   name: 'email',
   settings: emailSettings,
   create(settings: EmailSettings, context: ChannelContext): Notifier<EmailContent> {

@@ -1,4 +1,3 @@
-import type { Config } from '../../../config/schema.js';
 import { DEFAULT_ROUTE, routeRecipients } from '../../../domain/routing.js';
 
 /** What the email channel reads of the configuration, and nothing else. */
@@ -20,8 +19,28 @@ export interface EmailSettings {
   maxConnections: number;
 }
 
+/** What the email channel's settings are read from; nested as the configuration's keys, so it is one. */
+export interface EmailConfig {
+  email: {
+    /** SMTP_URL; '' = email off. */
+    smtpUrl: string;
+    /** Sender address. */
+    from: string;
+    /** EMAIL_TO, the default route's recipients. */
+    to: readonly string[];
+    /** SMTP connection timeout, in ms. */
+    connectionTimeoutMs: number;
+    /** SMTP socket inactivity timeout, in ms. */
+    socketTimeoutMs: number;
+  };
+  /** Each route's recipients. */
+  routes: readonly { name: string; email: readonly string[] }[];
+  /** Deliveries run at once per worker process: the SMTP pool's size follows it. */
+  notify: { concurrency: number };
+}
+
 /** The email channel's settings from the configuration; undefined when SMTP_URL is not set (email off). */
-export function emailSettings(config: Pick<Config, 'email' | 'routes' | 'notify'>): EmailSettings | undefined {
+export function emailSettings(config: EmailConfig): EmailSettings | undefined {
   const { email } = config;
   if (!email.smtpUrl) return undefined;
   const recipients = new Map<string, readonly string[]>();

@@ -1,4 +1,3 @@
-import type { Config } from '../../../config/schema.js';
 import { DEFAULT_ROUTE } from '../../../domain/routing.js';
 
 /** How one route posts in Slack app mode. */
@@ -31,8 +30,40 @@ export interface SlackAppSettings {
   progressUpdatesPerMinute: number;
 }
 
+/** How a route posts in Slack app mode, as configured (`slackApp`, `routes[].slackApp`). */
+export interface SlackAppRouteConfig {
+  /** Channel id or name; '' = none. */
+  channel: string;
+  /** Ends whose thread reply is also broadcast to the channel. */
+  replyBroadcast: readonly ('finished' | 'failed' | 'cancelled')[];
+  /** User groups or users mentioned in a failure's thread reply. */
+  mentions: readonly string[];
+  /** Post on the first queued or running event and keep the progress current. */
+  liveProgress: boolean;
+  /** With liveProgress: one progress update per job at most this often, in minutes. */
+  progressEveryMinutes: number;
+}
+
+/** What the Slack app channel's settings are read from; nested as the configuration's keys, so it is one. */
+export interface SlackAppConfig {
+  /** The default route's posting, the bot token and the Web API's; absent = off. */
+  slackApp?: SlackAppRouteConfig & {
+    /** SLACK_BOT_TOKEN; '' = off. */
+    botToken: string;
+    /** Base URL of the Web API, ending with a slash. */
+    apiUrl: string;
+    /** Deadline of one Web API call, in ms. */
+    timeoutMs: number;
+    /** Progress updates a minute across the workspace. */
+    progressUpdatesPerMinute: number;
+  };
+  routes: readonly { name: string; slackApp?: SlackAppRouteConfig | undefined }[];
+  /** Days a job's message ref is kept after its last write. */
+  retention: { deliveriesDays: number };
+}
+
 /** The Slack app channel's settings from the configuration; undefined when SLACK_BOT_TOKEN is not set. */
-export function slackAppSettings(config: Pick<Config, 'slackApp' | 'routes' | 'retention'>): SlackAppSettings | undefined {
+export function slackAppSettings(config: SlackAppConfig): SlackAppSettings | undefined {
   const app = config.slackApp;
   if (!app?.botToken) return undefined;
   const routes = new Map<string, SlackAppRouteSettings>();

@@ -11,7 +11,7 @@ import type { SlackMessage } from '../slack/slack-message.js';
 import type { SlackAppMessage, SlackAppReply } from './app-message.js';
 import { classifyWebApiAnswer, classifyWebApiError } from './classify.js';
 import { renderSlackApp } from './render.js';
-import { slackAppSettings, type SlackAppRouteSettings, type SlackAppSettings } from './settings.js';
+import { slackAppSettings, type SlackAppRouteSettings, type SlackAppConfig, type SlackAppSettings } from './settings.js';
 import { fetchWebApi, undiciWebApi, type WebApiAnswer, type WebApiCall } from './web-api-client.js';
 
 export interface SlackAppNotifierOptions {
@@ -260,7 +260,7 @@ function stringOf(value: unknown, method: string, where: string): string {
 }
 
 /** Registry entry: Slack app mode is on when SLACK_BOT_TOKEN is set. */
-export const slackAppChannel: ChannelFactory<SlackAppSettings> = {
+export const slackAppChannel: ChannelFactory<SlackAppSettings, SlackAppConfig> = {
   name: SLACK_APP_CHANNEL,
   settings: slackAppSettings,
   create(settings: SlackAppSettings, context: ChannelContext): Notifier<SlackAppMessage> {

@@ -1,4 +1,3 @@
-import type { Config } from '../../../config/schema.js';
 import { DEFAULT_WEBHOOK } from '../../../domain/routing.js';
 
 /** What the Slack channel reads of the configuration, and nothing else. */
@@ -14,8 +13,22 @@ export interface SlackSettings {
   perWebhookPerSecond: number;
 }
 
+/** What the Slack channel's settings are read from; nested as the configuration's keys, so it is one. */
+export interface SlackConfig {
+  slack: {
+    /** SLACK_WEBHOOK_URL, the `default` webhook; '' = none. */
+    webhookUrl: string;
+    /** More webhooks by name, for routes. */
+    webhooks: Readonly<Record<string, string>>;
+    /** Deadline of one post, in ms. */
+    timeoutMs: number;
+  };
+  /** Messages a second per webhook across replicas. */
+  notify: { slackPerSecond: number };
+}
+
 /** The Slack channel's settings from the configuration; undefined when no webhook is configured (Slack off). */
-export function slackSettings(config: Pick<Config, 'slack' | 'notify'>): SlackSettings | undefined {
+export function slackSettings(config: SlackConfig): SlackSettings | undefined {
   const { slack } = config;
   if (!slack.webhookUrl && Object.keys(slack.webhooks).length === 0) return undefined;
   const webhooks = new Map<string, string>();

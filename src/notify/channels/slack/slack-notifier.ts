@@ -8,7 +8,7 @@ import type { SlackMessage } from './slack-message.js';
 import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifySlackFailure, type CapturedResponse } from './classify.js';
-import { slackSettings, type SlackSettings } from './settings.js';
+import { slackSettings, type SlackConfig, type SlackSettings } from './settings.js';
 import { fetchPost, undiciPost, type Post } from './webhook-client.js';
 
 export interface SlackNotifierOptions {
@@ -93,7 +93,7 @@ export class SlackNotifier implements Notifier<SlackMessage> {
 }
 
 /** Registry entry: Slack is on when any webhook is configured. */
-export const slackChannel: ChannelFactory<SlackSettings> = {
+export const slackChannel: ChannelFactory<SlackSettings, SlackConfig> = {
   name: 'slack',
   settings: slackSettings,
   create(settings: SlackSettings, context: ChannelContext): Notifier<SlackMessage> {

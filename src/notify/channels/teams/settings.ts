@@ -1,4 +1,3 @@
-import type { Config } from '../../../config/schema.js';
 import { DEFAULT_WEBHOOK } from '../../../domain/routing.js';
 
 /** What the Teams channel reads of the configuration, and nothing else. */
@@ -12,8 +11,20 @@ export interface TeamsSettings {
   timeoutMs: number;
 }
 
+/** What the Teams channel's settings are read from; nested as the configuration's keys, so it is one. */
+export interface TeamsConfig {
+  teams: {
+    /** TEAMS_WEBHOOK_URL, the `default` Workflows webhook; '' = none. */
+    webhookUrl: string;
+    /** More Workflows webhooks by name, for routes. */
+    webhooks: Readonly<Record<string, string>>;
+    /** Deadline of one post, in ms. */
+    timeoutMs: number;
+  };
+}
+
 /** The Teams channel's settings; undefined when no Workflows webhook is configured (Teams off). */
-export function teamsSettings(config: Pick<Config, 'teams'>): TeamsSettings | undefined {
+export function teamsSettings(config: TeamsConfig): TeamsSettings | undefined {
   const { teams } = config;
   if (!teams.webhookUrl && Object.keys(teams.webhooks).length === 0) return undefined;
   const webhooks = new Map<string, string>();

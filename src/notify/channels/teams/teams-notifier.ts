@@ -7,7 +7,7 @@ import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier, RenderOptions } from '../../notifier.js';
 import { classifyTeamsAnswer, classifyTeamsError } from './classify.js';
 import { renderTeams } from './render.js';
-import { teamsSettings, type TeamsSettings } from './settings.js';
+import { teamsSettings, type TeamsConfig, type TeamsSettings } from './settings.js';
 import type { TeamsMessage } from './teams-message.js';
 
 export interface TeamsNotifierOptions {
@@ -78,7 +78,7 @@ export class TeamsNotifier implements Notifier<TeamsMessage> {
 }
 
 /** Registry entry: Teams is on when any Workflows webhook is configured. */
-export const teamsChannel: ChannelFactory<TeamsSettings> = {
+export const teamsChannel: ChannelFactory<TeamsSettings, TeamsConfig> = {
   name: 'teams',
   settings: teamsSettings,
   create(settings: TeamsSettings, context: ChannelContext): Notifier<TeamsMessage> {

@@ -1,4 +1,3 @@
-import type { Config } from '../../../config/schema.js';
 import { DEFAULT_WEBHOOK } from '../../../domain/routing.js';
 
 /** One receiver of signed events. */
@@ -16,8 +15,22 @@ export interface WebhookSettings {
   timeoutMs: number;
 }
 
+/** What the signed webhook's settings are read from; nested as the configuration's keys, so it is one. */
+export interface WebhookConfig {
+  webhook: {
+    /** WEBHOOK_URL, the `default` receiver; '' = none. */
+    url: string;
+    /** WEBHOOK_SECRET, the `default` receiver's secret. */
+    secret: string;
+    /** More receivers by name, for routes, each with its own secret. */
+    endpoints: Readonly<Record<string, SignedEndpoint>>;
+    /** Deadline of one POST, in ms. */
+    timeoutMs: number;
+  };
+}
+
 /** The channel's settings; undefined when no receiver is configured (the signed webhook off). */
-export function webhookSettings(config: Pick<Config, 'webhook'>): WebhookSettings | undefined {
+export function webhookSettings(config: WebhookConfig): WebhookSettings | undefined {
   const { webhook } = config;
   if (!webhook.url && Object.keys(webhook.endpoints).length === 0) return undefined;
   const endpoints = new Map<string, SignedEndpoint>();

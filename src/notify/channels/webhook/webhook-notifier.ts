@@ -9,7 +9,7 @@ import { UnknownDestinationError } from '../../errors.js';
 import type { ChannelContext, ChannelFactory, Delivery, DeliveryReceipt, NotificationContent, Notifier } from '../../notifier.js';
 import { classifyWebhookAnswer, classifyWebhookError } from './classify.js';
 import { renderWebhook } from './render.js';
-import { webhookSettings, type WebhookSettings } from './settings.js';
+import { webhookSettings, type WebhookConfig, type WebhookSettings } from './settings.js';
 import type { WebhookEvent } from './webhook-event.js';
 
 export interface WebhookNotifierOptions {
@@ -109,7 +109,7 @@ export class WebhookNotifier implements Notifier<WebhookEvent> {
 }
 
 /** Registry entry: the signed webhook is on when any receiver is configured. */
-export const webhookChannel: ChannelFactory<WebhookSettings> = {
+export const webhookChannel: ChannelFactory<WebhookSettings, WebhookConfig> = {
   name: 'webhook',
   settings: webhookSettings,
   create(settings: WebhookSettings, context: ChannelContext): Notifier<WebhookEvent> {
