@@ -7,7 +7,7 @@ import { readRows, reliabilityDocument, renderTable, type ScenarioRow } from './
 import type { ChaosScale } from './harness/scale.js';
 
 /**
- * Scenarios 1–7 and 9–12 run the daemon (11 on Sentinel, 12 on a Redis Cluster); 8 is the scan of
+ * Scenarios 1–7 and 9–13 run the daemon (12 on Sentinel, 13 on a Redis Cluster); 8 is the scan of
  * all their lines (and its own daemon run). A full run writes docs/reliability.md only when every
  * one of them reported.
  */

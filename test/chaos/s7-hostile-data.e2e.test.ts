@@ -22,7 +22,7 @@ describe('chaos 7: hostile data from the API', () => {
   let world: ChaosWorld;
 
   beforeAll(async () => {
-    world = await ChaosWorld.create({ name: 's7-hostile-data', seed: SEED });
+    world = await ChaosWorld.create({ name: 's7-hostile-data', seed: SEED, channels: ['slack', 'email', 'slack-app'] });
   });
 
   afterAll(async () => {
@@ -51,7 +51,7 @@ describe('chaos 7: hostile data from the API', () => {
       id: 7,
       scenario: 'Hostile data from the API',
       seed: SEED,
-      notes: `every string field hostile (mentions, links, HTML, header injection, control chars, 20 kB and 1 MB values), wrong types, ${brokenJobs().length} broken or unknown-status jobs never announced, ${huge} 5 MiB answers; property tests in s7-hostile-properties.test.ts`,
+      notes: `every string field hostile (mentions, links, HTML, header injection, control chars, 20 kB and 1 MB values), wrong types, ${brokenJobs().length} broken or unknown-status jobs never announced, ${huge} 5 MiB answers; Slack app mode's cards, updates and thread replies checked as sent; property tests in s7-hostile-properties.test.ts`,
     });
     expect(daemon!.running).toBe(true);
 
@@ -64,6 +64,20 @@ describe('chaos 7: hostile data from the API', () => {
       }
     }
     expect(slackProblems).toEqual([]);
+
+    // Slack app mode: every card posted or updated and every thread reply, as sent. A line may start
+    // with the `>` of the quote gem-watch writes itself (a failure's detail in its end reply).
+    const appProblems: string[] = [];
+    for (const call of world.slackApi.calls) {
+      // No fault was scripted here: any refusal (invalid_blocks, msg_too_long, …) is the renderer's.
+      if (call.status !== 200 || call.error !== undefined) appProblems.push(`Slack answered ${call.method} with ${call.status} ${call.error ?? ''}`);
+      for (const text of strings(call.body)) {
+        if (/[<>]/.test(text.replace(/^>/gm, ''))) appProblems.push(`raw < or > in "${text.slice(0, 80)}"`);
+        if (CONTROL.test(text)) appProblems.push(`control character in "${text.slice(0, 80)}"`);
+        for (const bad of FORBIDDEN_IN_SLACK) if (text.includes(bad)) appProblems.push(`${bad} live in a Slack app message`);
+      }
+    }
+    expect(appProblems).toEqual([]);
 
     const mailProblems: string[] = [];
     for (const mail of world.smtp.mails) {

@@ -3,11 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { diffJob } from '../../src/domain/diff.js';
 import type { Transition } from '../../src/domain/transition.js';
 import { JOB_STATUSES, type Job } from '../../src/domain/job.js';
+import { JOB_ALERT_KINDS, type JobAlert } from '../../src/domain/overdue.js';
+import { qualityShortfalls } from '../../src/domain/quality.js';
 import { JobShapeError, MAX_FIELD_LENGTH, normalizeJob, normalizeList } from '../../src/gem/normalize.js';
 import { renderEmailAlert, renderEmailTransition } from '../../src/notify/channels/email/email-message.js';
+import { renderEmailJobAlert } from '../../src/notify/channels/email/job-alert-message.js';
+import type { SlackAppMessage } from '../../src/notify/channels/slack-app/app-message.js';
+import { renderSlackApp } from '../../src/notify/channels/slack-app/render.js';
+import { renderSlackJobAlert } from '../../src/notify/channels/slack/job-alert-message.js';
 import { renderSlackAlert, renderSlackTransition, slackMessageProblems, type SlackMessage } from '../../src/notify/channels/slack/slack-message.js';
+import { renderTeamsJobAlert } from '../../src/notify/channels/teams/job-alert-message.js';
 import { renderTeamsAlert, renderTeamsTransition, TEAMS_LIMITS, type TeamsMessage } from '../../src/notify/channels/teams/teams-message.js';
-import { operatorAlertEvent, transitionEvent, type WebhookEvent } from '../../src/notify/channels/webhook/webhook-event.js';
+import { jobAlertEvent, operatorAlertEvent, transitionEvent, type WebhookEvent } from '../../src/notify/channels/webhook/webhook-event.js';
 import { workflowsMessageProblems } from '../../src/simulator/teams-workflows-sink.js';
 import { blockKitProblems } from '../helpers/slack-sink.js';
 import { markupIn } from '../helpers/teams-markdown.js';
@@ -18,8 +25,10 @@ import { byScale, chaosSeed } from './harness/scale.js';
 /**
  * Chaos 7, the property half: whatever JSON the API answers, normalisation either yields a Job or
  * throws JobShapeError (never anything else), and whatever a Job holds, the Slack and email
- * renderers, the Teams card and the signed webhook event neither throw nor let text act as markup. The input goes the daemon's whole way:
- * raw answer → normalizeJob → diffJob → every channel's renderer. Seeded, so a failure replays.
+ * renderers, Slack app mode's messages (the job's card, its updates, its thread replies), the Teams
+ * card and the signed webhook event neither throw nor let text act as markup. The input goes the
+ * daemon's whole way: raw answer → normalizeJob → diffJob → every channel's renderer, for
+ * transitions, quality warnings, progress updates and job alerts. Seeded, so a failure replays.
  */
 
 const SEED = chaosSeed(7_007);
@@ -31,9 +40,12 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const markupChar = fc.constantFrom('<', '>', '&', '!', '@', '#', '|', '*', '_', '~', '`', '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u0085', '\u2028', '\u202e', '"', "'", ':', '/', ' ', 'a', 'é', '😀', '%', ';');
 
-/** Text an API might send: hostile fixtures, markup soup, arbitrary code units, and mixtures. */
+/** A 1 MB value of mentions and entities: cut by normalisation, then escaped into more than it was. */
+const ONE_MB = '<@U123ABC> <!here> &amp; '.repeat(40_000);
+
+/** Text an API might send: hostile fixtures (a 1 MB one too), markup soup, arbitrary code units, and mixtures. */
 const hostileString = fc.oneof(
-  fc.constantFrom(...HOSTILE_TEXTS),
+  fc.constantFrom(...HOSTILE_TEXTS, ONE_MB),
   fc.array(markupChar, { maxLength: 60 }).map((chars) => chars.join('')),
   fc.string({ unit: 'binary', maxLength: 80 }),
   fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...HOSTILE_TEXTS), fc.string({ maxLength: 8 })).map((parts) => parts.join('')),
@@ -109,15 +121,43 @@ const rawJob = fc.record(
   { requiredKeys: [] },
 );
 
-/** Everything that must hold of a Slack message built from API text. */
-function slackViolations(message: SlackMessage): string[] {
+/**
+ * Everything that must hold of a Slack message built from API text: within Block Kit's limits
+ * (50 blocks, 3,000 per section, the fallback text far below Slack's 40,000), no raw < or > (so no
+ * `<!here>`, `<@U…>`, `<!subteam^…>` or `<url|label>`), no bare &, no control character, every
+ * mrkdwn text `verbatim` (Slack neither links bare URLs nor resolves #channel and @name in it),
+ * and no `link_names`. `ownQuote`: the text may start a line with the `>` of a quote gem-watch
+ * writes itself (a failure's detail in Slack app mode's end reply).
+ */
+function slackViolations(message: SlackMessage, options: { ownQuote?: boolean } = {}): string[] {
   const out = [...slackMessageProblems(message), ...blockKitProblems(message as never)];
-  for (const text of slackTexts(message)) {
+  for (const raw of slackTexts(message)) {
+    const text = options.ownQuote ? raw.replace(/^>/gm, '') : raw;
     if (/[<>]/.test(text)) out.push(`raw < or > in ${JSON.stringify(text.slice(0, 60))}`);
     if (text.replace(/&(amp|lt|gt);/g, '').includes('&')) out.push(`bare & in ${JSON.stringify(text.slice(0, 60))}`);
     if (CONTROL.test(text)) out.push(`control character in ${JSON.stringify(text.slice(0, 60))}`);
   }
+  if (message.text.length > 40_000) out.push(`text of ${message.text.length} characters`);
+  for (const block of message.blocks) {
+    const texts = block.type === 'section' ? [...(block.text ? [block.text] : []), ...(block.fields ?? [])] : block.type === 'context' ? block.elements : [];
+    for (const text of texts) if (text.type === 'mrkdwn' && text.verbatim !== true) out.push(`mrkdwn not verbatim in a ${block.type} block`);
+  }
   if ('link_names' in message) out.push('link_names set');
+  return out;
+}
+
+/**
+ * Everything that must hold of a Slack app message: its top-level message (a job's card, posted
+ * or sent as chat.update) and its thread reply, each as a Slack message; the reply's text is its
+ * notification's fallback, its block the whole reply.
+ */
+function slackAppViolations(message: SlackAppMessage): string[] {
+  const out = slackViolations(message.main).map((problem) => `card: ${problem}`);
+  if (message.reply) {
+    const reply: SlackMessage = { text: message.reply.text, blocks: message.reply.blocks, unfurl_links: false, unfurl_media: false };
+    out.push(...slackViolations(reply, { ownQuote: true }).map((problem) => `reply: ${problem}`));
+    if (message.reply.blocks.length !== 1) out.push(`reply of ${message.reply.blocks.length} blocks`);
+  }
   return out;
 }
 
@@ -214,7 +254,7 @@ describe('chaos 7: hostile data, property-based', () => {
     );
   });
 
-  it('whatever the answer held, both renderers succeed and every message is inert', () => {
+  it('whatever the answer held, every channel\'s renderer succeeds and every message is inert', () => {
     fc.assert(
       fc.property(
         rawJob,
@@ -235,9 +275,74 @@ describe('chaos 7: hostile data, property-based', () => {
           expect(emailViolations(renderEmailTransition(transition, { timeZone })).join('\n')).toBe('');
           expect(teamsViolations(renderTeamsTransition(transition, { timeZone })).join('\n')).toBe('');
           expect(webhookViolations(transitionEvent(transition)).join('\n')).toBe('');
+          // Slack app mode: the card posted or updated, and for an end its thread reply.
+          expect(slackAppViolations(renderSlackApp({ transition }, { timeZone })).join('\n')).toBe('');
+          // A finished job below a threshold nobody can meet: the warning card and reply.
+          const shortfalls = qualityShortfalls(transition.job.statistics, { roadsMatchedPct: 101, roadsFullyMatchedPct: 101 });
+          if (transition.to === 'finished' && shortfalls.length > 0) {
+            expect(slackAppViolations(renderSlackApp({ warning: { transition, shortfalls } }, { timeZone })).join('\n')).toBe('');
+            expect(webhookViolations(transitionEvent(transition, shortfalls)).join('\n')).toBe('');
+          }
         },
       ),
       { seed: SEED + 2, numRuns: RUNS },
+    );
+  });
+
+  it('whatever a running job holds, Slack app mode\'s progress update of its card is inert', () => {
+    fc.assert(
+      fc.property(rawJob, fc.integer({ min: -86_400_000, max: 7 * 86_400_000 }), fc.constantFrom('UTC', 'Europe/Amsterdam', 'Pacific/Chatham'), (input, etaIn, timeZone) => {
+        let job: Job;
+        try {
+          job = normalizeJob(input, 'ROAD_MATCHING').job;
+        } catch {
+          return;
+        }
+        const transition: Transition = { jobId: job.id, jobType: job.jobType, to: 'running', version: 2, detectedAt: NOW, job: { ...job, status: 'running' } };
+        const update = renderSlackApp({ transition, live: { etaAt: NOW + etaIn } }, { timeZone });
+        expect(update.reply, 'a progress update replies to nobody').toBeUndefined();
+        expect(slackAppViolations(update).join('\n')).toBe('');
+      }),
+      { seed: SEED + 4, numRuns: RUNS },
+    );
+  });
+
+  it('a stuck, overdue or stalled job alert is inert on every channel, Slack app mode\'s card and thread reply included', () => {
+    fc.assert(
+      fc.property(
+        rawJob,
+        fc.constantFrom(...JOB_ALERT_KINDS),
+        fc.integer({ min: 0, max: 30 * 86_400_000 }),
+        fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: undefined }),
+        fc.constantFrom('UTC', 'Europe/Amsterdam', 'Pacific/Chatham'),
+        (input, kind, ago, progress, timeZone) => {
+          let job: Job;
+          try {
+            job = normalizeJob(input, 'ROAD_MATCHING').job;
+          } catch {
+            return;
+          }
+          const status = kind === 'queued-too-long' ? 'queued' : 'running';
+          const alert: JobAlert = {
+            kind,
+            jobId: job.id,
+            jobType: job.jobType,
+            version: 2,
+            job: { ...job, status },
+            since: NOW - ago,
+            allowedMs: 3_600_000,
+            ...(kind === 'overdue' ? { expectedEndAt: NOW - ago / 2, basis: 'progress' as const } : {}),
+            ...(progress === undefined ? {} : { progress }),
+            detectedAt: NOW,
+          };
+          expect(slackViolations(renderSlackJobAlert(alert, { timeZone })).join('\n')).toBe('');
+          expect(emailViolations(renderEmailJobAlert(alert, { timeZone })).join('\n')).toBe('');
+          expect(teamsViolations(renderTeamsJobAlert(alert, { timeZone })).join('\n')).toBe('');
+          expect(webhookViolations(jobAlertEvent(alert)).join('\n')).toBe('');
+          expect(slackAppViolations(renderSlackApp({ jobAlert: alert }, { timeZone })).join('\n')).toBe('');
+        },
+      ),
+      { seed: SEED + 5, numRuns: RUNS },
     );
   });
 
@@ -251,6 +356,7 @@ describe('chaos 7: hostile data, property-based', () => {
         expect(emailViolations(renderEmailAlert(alert)).join('\n')).toBe('');
         expect(teamsViolations(renderTeamsAlert(alert)).join('\n')).toBe('');
         expect(webhookViolations(operatorAlertEvent(alert)).join('\n')).toBe('');
+        expect(slackAppViolations(renderSlackApp({ alert }, { timeZone: 'UTC' })).join('\n')).toBe('');
       }),
       { seed: SEED + 3, numRuns: RUNS },
     );

@@ -12,6 +12,7 @@ import { createRandom } from '../../../src/simulator/random.js';
 import { Keys } from '../../../src/state/keys.js';
 import { freePort } from '../../helpers/free-port.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startSlackApiServer, type SlackApiServer } from '../../../src/simulator/slack-api.js';
 import { startTeamsSink, type TeamsSink } from '../../../src/simulator/teams-workflows-sink.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../src/simulator/webhook-receiver.js';
 import { startSlackSink, type SlackSink } from '../../helpers/slack-sink.js';
@@ -41,6 +42,9 @@ export interface ChaosWorldOptions {
   topology?: 'standalone' | 'cluster' | 'sentinel';
 }
 
+/** The channel Slack app mode posts to in a world (the Web API simulator's default one). */
+export const SLACK_APP_CHANNEL_NAME = '#gem-alerts';
+
 /** The cluster or Sentinel group of a world, when it has one. */
 export type WorldTopology = { kind: 'cluster'; cluster: TestCluster } | { kind: 'sentinel'; sentinel: TestSentinel };
 
@@ -48,7 +52,9 @@ export type WorldTopology = { kind: 'cluster'; cluster: TestCluster } | { kind: 
  * Settings that make faults resolve in seconds rather than minutes, so a scenario sees many of
  * them: short API and delivery timeouts, quick retries, a fast sweeper, and Slack's per-webhook
  * pace raised (it still parks tasks at the rate gate, which is part of what is tested). Bursts are
- * not grouped, so each transition is one message the ledger can count.
+ * not grouped, so each transition is one message the ledger can count. Slack app mode shows jobs
+ * live, so each job's message is posted at its first event and updated at the later ones: the
+ * ledger then judges the one message, its updates and its end reply, not only a post.
  */
 const CHAOS_DEFAULTS = {
   gem: { timeoutMs: 3_000 },
@@ -57,6 +63,7 @@ const CHAOS_DEFAULTS = {
   slack: { timeoutMs: 3_000 },
   teams: { timeoutMs: 3_000 },
   webhook: { timeoutMs: 3_000 },
+  slackApp: { timeoutMs: 3_000, liveProgress: true },
   email: { connectionTimeoutMs: 3_000, socketTimeoutMs: 5_000 },
   alerts: { burstWindowSec: 0 },
 };
@@ -83,8 +90,8 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 
 /**
  * Everything one scenario runs against: its own redis-server (AOF on, restartable on the same port),
- * the GEM simulator, a Slack sink, a real SMTP server requiring a login, the ledger, and the daemon
- * replicas as separate processes. Secrets are distinctive strings, so the scan can find them.
+ * the GEM simulator, a Slack sink, a real SMTP server requiring a login, the Teams, signed webhook
+ * and Slack Web API simulators, the ledger, and the daemon replicas as separate processes. Secrets are distinctive strings, so the scan can find them.
  */
 export class ChaosWorld {
   readonly ledger: DeliveryLedger;
@@ -111,7 +118,9 @@ export class ChaosWorld {
     readonly smtp: SmtpSink,
     readonly teams: TeamsSink,
     readonly receiver: WebhookReceiver,
-    secrets: { apiKey: string; bearerToken: string; webhookUrl: string; webhookSecret: string; smtpPassword: string; teamsSig: string; signingSecret: string },
+    /** Slack's Web API for Slack app mode (channel 'slack-app'); `failNext` scripts its faults. */
+    readonly slackApi: SlackApiServer,
+    secrets: { apiKey: string; bearerToken: string; webhookUrl: string; webhookSecret: string; smtpPassword: string; teamsSig: string; signingSecret: string; botToken: string },
     configFile: string,
     logDir: string,
   ) {
@@ -126,8 +135,10 @@ export class ChaosWorld {
       { name: 'Slack webhook URL', value: secrets.webhookUrl },
       { name: 'Slack webhook secret path', value: secrets.webhookSecret },
       { name: 'SMTP password', value: secrets.smtpPassword },
+      { name: 'Teams Workflows URL', value: teams.webhookUrl(secrets.teamsSig) },
       { name: 'Teams Workflows sig', value: secrets.teamsSig },
       { name: 'webhook signing secret', value: secrets.signingSecret.slice('whsec_'.length) },
+      { name: 'Slack bot token', value: secrets.botToken },
     ];
     const channels = options.channels ?? CHANNELS;
     this.env = {
@@ -144,6 +155,9 @@ export class ChaosWorld {
       TEAMS_WEBHOOK_URL: channels.includes('teams') ? teams.webhookUrl(secrets.teamsSig) : '',
       WEBHOOK_URL: channels.includes('webhook') ? receiver.url : '',
       WEBHOOK_SECRET: channels.includes('webhook') ? secrets.signingSecret : '',
+      SLACK_BOT_TOKEN: channels.includes('slack-app') ? secrets.botToken : '',
+      // Unset rather than empty when off: an empty SLACK_API_URL is not a URL.
+      ...(channels.includes('slack-app') ? { SLACK_CHANNEL: SLACK_APP_CHANNEL_NAME, SLACK_API_URL: slackApi.apiUrl } : {}),
       EMAIL_TO: 'ops@example.com',
       EMAIL_FROM: 'gem-watch@example.com',
       GEM_WATCH_CONFIG: configFile,
@@ -176,6 +190,7 @@ export class ChaosWorld {
       webhookUrl: '',
       teamsSig: token('chaosTeamsSig'),
       signingSecret: `whsec_${Buffer.from(Array.from({ length: 32 }, () => random.int(0, 255))).toString('base64')}`,
+      botToken: token('xoxb-chaos'),
     };
     const { redis, topology } = await startWorldRedis(options.topology ?? 'standalone');
     const sim = new GemSimulator({ apiKey: secrets.apiKey, bearerToken: secrets.bearerToken, seed: options.seed });
@@ -185,11 +200,12 @@ export class ChaosWorld {
     const smtp = await startSmtpSink({ auth: { user: 'chaos', pass: secrets.smtpPassword } });
     const teams = await startTeamsSink();
     const receiver = await startWebhookReceiver({ secret: secrets.signingSecret });
+    const slackApi = await startSlackApiServer({ token: secrets.botToken, channels: { [SLACK_APP_CHANNEL_NAME.slice(1)]: 'C0GEMALERTS' } });
     const logDir = join(tmpdir(), 'gem-watch-chaos', `${options.name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}`);
     mkdirSync(logDir, { recursive: true });
     const configFile = join(logDir, 'config.yaml');
     writeFileSync(configFile, stringify(merge(CHAOS_DEFAULTS, options.config ?? {})));
-    return new ChaosWorld(options, redis, topology, sim, slack, smtp, teams, receiver, secrets, configFile, logDir);
+    return new ChaosWorld(options, redis, topology, sim, slack, smtp, teams, receiver, slackApi, secrets, configFile, logDir);
   }
 
   /** A new replica (not started): its own HTTP port and log file. */
@@ -349,6 +365,28 @@ export class ChaosWorld {
     }
   }
 
+  /**
+   * What the replica's HTTP server shows whoever may look, for the secret scan: the status page,
+   * /readyz, /metrics, and bull-board's listing of every queue's tasks (their data, failed reasons
+   * and stacks) in the states that keep them. A page that does not answer is left out.
+   */
+  async pages(replica: DaemonProcess): Promise<Array<{ path: string; status: number; body: string }>> {
+    const port = this.ports.get(replica);
+    const boards = Object.values(QUEUE_NAMES).flatMap((queue) =>
+      ['completed', 'failed', 'delayed'].map((status) => `/queues/api/queues?activeQueue=${queue}&status=${status}&jobsPerPage=100`),
+    );
+    const out: Array<{ path: string; status: number; body: string }> = [];
+    for (const path of ['/', '/readyz', '/metrics', ...boards]) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+        out.push({ path, status: response.status, body: await response.text() });
+      } catch {
+        // Not serving (an older build, a replica down): nothing to scan there.
+      }
+    }
+    return out;
+  }
+
   /** Notify tasks BullMQ gave up on (each one is a lost delivery). */
   async failedNotifyTasks(): Promise<string[]> {
     const failed = await this.queues[0]!.getFailed(0, 100);
@@ -373,7 +411,7 @@ export class ChaosWorld {
 
   /** What every sink received so far. */
   sinkRecords(): SinkRecords {
-    return { slack: this.slack.requests, mails: this.smtp.mails, teams: this.teams.requests, webhook: this.receiver.requests };
+    return { slack: this.slack.requests, mails: this.smtp.mails, teams: this.teams.requests, webhook: this.receiver.requests, slackApp: this.slackApi.calls };
   }
 
   /** Every key of this world's Redis: SCAN on each master of a cluster, since it answers for one node. */
@@ -438,6 +476,7 @@ export class ChaosWorld {
     await this.smtp.close();
     await this.teams.close();
     await this.receiver.close();
+    await this.slackApi.close();
     await this.sim.stop();
     await this.redis.close();
     if (this.topology?.kind === 'cluster') await this.topology.cluster.close();

@@ -1,3 +1,4 @@
+import type { SlackApiCall } from '../../../src/simulator/slack-api.js';
 import type { TeamsSinkRequest } from '../../../src/simulator/teams-workflows-sink.js';
 import type { WebhookReceiverRequest } from '../../../src/simulator/webhook-receiver.js';
 import type { SlackSinkRequest } from '../../helpers/slack-sink.js';
@@ -17,18 +18,26 @@ import type { DaemonLine } from './daemon-process.js';
  * when the evidence says so: a replica was SIGKILLed between the two copies, and fewer replicas
  * logged "notification delivered" for the task than the sink received copies (the killed sender
  * never got to write its marker).
+ *
+ * Slack app mode is judged on its Web API calls: a transition's copy is the thread reply announcing
+ * the end, and beside that each job must have one top-level message (chat.postMessage without
+ * thread_ts) that, once everything settled, shows the end the reply announces. A second top-level
+ * message of one job is a duplicate too, put in the crash window only when its own window explains
+ * it (see judgeSlackAppMessages).
  */
 
-export type Channel = 'slack' | 'email' | 'teams' | 'webhook';
+export type Channel = 'slack' | 'email' | 'teams' | 'webhook' | 'slack-app';
 /** The channels a scenario judges unless it names others. */
 export const CHANNELS: readonly Channel[] = ['slack', 'email'];
 
-/** What every sink received: the Slack sink's and the SMTP sink's, and the Teams and webhook ones' when a scenario uses them. */
+/** What every sink received: the Slack sink's and the SMTP sink's, and the Teams, webhook and Slack Web API ones' when a scenario uses them. */
 export interface SinkRecords {
   slack: readonly SlackSinkRequest[];
   mails: readonly SmtpSinkMail[];
   teams?: readonly TeamsSinkRequest[];
   webhook?: readonly WebhookReceiverRequest[];
+  /** Every call the Slack Web API simulator answered, in the order it carried them out. */
+  slackApp?: readonly SlackApiCall[];
 }
 
 /** A transition the scenario made happen and expects announced. */
@@ -85,6 +94,10 @@ export interface ChannelTally {
   lost: number;
   /** Transition messages about a transition the scenario never made (announced history, say). */
   unexpected: number;
+  /** Slack app mode: top-level messages about a job (its duplicates are in `duplicates`). */
+  jobMessages?: number;
+  /** Slack app mode: chat.update calls carried out on those messages. */
+  updates?: number;
 }
 
 export interface LedgerTally {
@@ -144,6 +157,148 @@ export function parseWebhook(request: WebhookReceiverRequest): DeliveryCopy | un
   return { channel: 'webhook', jobId: data.job.id, status: match[1]!, at: request.at, ...(version !== undefined ? { version } : {}) };
 }
 
+/** A call Slack carried out: answered 200 and `ok`, naming the message's ts. */
+function carriedOut(call: SlackApiCall): boolean {
+  return call.status === 200 && call.error === undefined && call.ts !== undefined;
+}
+
+/** What a route adds before a failure's reply (`<!subteam^S…> <@U…>`): configuration, not data. */
+const LEADING_MENTIONS = /^(?:<(?:!subteam\^|@)[A-Z0-9]+>\s*)+/;
+
+/** The job and status the first line of a Slack app text names (a card's fallback, a reply's text). */
+export function slackAppHeadline(text: unknown): { jobId: string; status: string } | undefined {
+  const first = (typeof text === 'string' ? text : '').replace(LEADING_MENTIONS, '').split('\n')[0] ?? '';
+  const match = HEADLINE.exec(unescapeSlack(first));
+  return match ? { jobId: match[2]!, status: match[3]! } : undefined;
+}
+
+/** The end a Slack app thread reply announces (its text is the headline), or undefined for other calls. */
+export function parseSlackAppReply(call: SlackApiCall): DeliveryCopy | undefined {
+  if (call.method !== 'chat.postMessage' || !carriedOut(call) || typeof call.body?.thread_ts !== 'string') return undefined;
+  const said = slackAppHeadline(call.body.text);
+  return said ? { channel: 'slack-app', jobId: said.jobId, status: said.status, at: call.at } : undefined;
+}
+
+/** What Slack app mode left in the channel, beside the end replies the ledger counts as copies. */
+export interface SlackAppJudgement {
+  /** Top-level messages about a job. */
+  jobMessages: number;
+  /** chat.update calls carried out on them. */
+  updates: number;
+  /** Top-level messages beyond a job's first. */
+  duplicates: number;
+  /** Of those, the ones the crash window explains. */
+  crashWindow: number;
+  /** Messages that are neither a job's card nor an end reply (operator alerts, job alert replies). */
+  other: number;
+  problems: string[];
+}
+
+/**
+ * Judges Slack app mode's top-level messages from the Web API calls, replayed in the order Slack
+ * carried them out:
+ *
+ * - one top-level message per job. A second one is the crash window (docs/architecture.md, "Slack
+ *   app mode") only when the first was never addressed again (no chat.update of its ts, no reply in
+ *   its thread: its ts was never stored) and a replica was SIGKILLed between the two posts, or a
+ *   failover lost the stored ts; otherwise it is a problem.
+ * - every update and reply lands on a message of the same job.
+ * - once settled, the job's last top-level message (the one whose ts is stored) shows the end each
+ *   expected transition names, and that end's reply sits in its thread.
+ */
+export function judgeSlackAppMessages(
+  calls: readonly SlackApiCall[],
+  expected: Iterable<ExpectedTransition>,
+  kills: readonly KillRecord[],
+  failovers: readonly FailoverRecord[] = [],
+): SlackAppJudgement {
+  interface JobMessage {
+    jobId: string;
+    ts: string;
+    postedAt: number;
+    /** The status its current text's headline names. */
+    shows: string;
+    /** Whether any later call addressed it (so its ts had been stored). */
+    addressed: boolean;
+    /** Ends announced in its thread. */
+    ends: Set<string>;
+  }
+  const messages = new Map<string, JobMessage>();
+  const judgement: SlackAppJudgement = { jobMessages: 0, updates: 0, duplicates: 0, crashWindow: 0, other: 0, problems: [] };
+  for (const call of calls) {
+    if (!carriedOut(call)) continue;
+    const said = slackAppHeadline(call.body?.text);
+    const threadTs = call.body?.thread_ts;
+    if (call.method === 'chat.postMessage' && typeof threadTs !== 'string') {
+      if (!said) {
+        judgement.other += 1;
+        continue;
+      }
+      messages.set(call.ts!, { jobId: said.jobId, ts: call.ts!, postedAt: call.at, shows: said.status, addressed: false, ends: new Set() });
+      judgement.jobMessages += 1;
+    } else if (call.method === 'chat.postMessage') {
+      const parent = messages.get(threadTs!);
+      if (parent) parent.addressed = true;
+      const copy = parseSlackAppReply(call);
+      if (!copy) {
+        judgement.other += 1;
+        continue;
+      }
+      if (!parent || parent.jobId !== copy.jobId) {
+        judgement.problems.push(`slack-app: the reply announcing ${keyOf(copy.jobId, copy.status)} is in the thread of ${parent ? `job ${parent.jobId}'s message` : `an unknown message ${threadTs}`}`);
+        continue;
+      }
+      parent.ends.add(copy.status);
+    } else if (call.method === 'chat.update') {
+      const message = messages.get(call.ts!);
+      judgement.updates += 1;
+      if (!message) {
+        judgement.problems.push(`slack-app: chat.update of ${call.ts}, which is no job's message`);
+        continue;
+      }
+      message.addressed = true;
+      if (said?.jobId !== message.jobId) {
+        judgement.problems.push(`slack-app: job ${message.jobId}'s message updated to ${said ? `job ${said.jobId}'s card` : 'a text naming no job'}`);
+        continue;
+      }
+      message.shows = said.status;
+    }
+  }
+
+  const byJob = new Map<string, JobMessage[]>();
+  for (const message of messages.values()) byJob.set(message.jobId, [...(byJob.get(message.jobId) ?? []), message]);
+  for (const [jobId, posted] of byJob) {
+    posted.sort((a, b) => a.postedAt - b.postedAt);
+    for (let i = 1; i < posted.length; i += 1) {
+      judgement.duplicates += 1;
+      const earlier = posted[i - 1]!;
+      const later = posted[i]!;
+      // Slack stamps the first post, the sender is killed before it stores the ts: a second of
+      // slack for clocks, as for the other channels.
+      const killedBetween = kills.some((kill) => kill.at >= earlier.postedAt - 1_000 && kill.at <= later.postedAt);
+      const failedOverBetween = failovers.some((failover) => earlier.postedAt >= failover.at - 1_000 && earlier.postedAt <= failover.switchedAt + FOLLOW_MS && later.postedAt >= failover.at);
+      if ((killedBetween && !earlier.addressed) || failedOverBetween) {
+        judgement.crashWindow += 1;
+      } else {
+        judgement.problems.push(
+          `slack-app: job ${jobId} has ${posted.length} top-level messages (message ${i + 1} at +${later.postedAt - earlier.postedAt} ms; the earlier one ${earlier.addressed ? 'was updated or replied to, so its ts was stored' : 'was never addressed again'}; ${killedBetween ? 'a kill' : 'no kill'} in between)`,
+        );
+      }
+    }
+  }
+  for (const transition of expected) {
+    const last = byJob.get(transition.jobId)?.at(-1);
+    // No message at all: its end reply is missing too, and counted as lost.
+    if (!last) continue;
+    const key = keyOf(transition.jobId, transition.status);
+    if (last.shows !== transition.status) judgement.problems.push(`slack-app: ${key}, but the job's message shows "${last.shows}"`);
+    if (!last.ends.has(transition.status) && byJob.get(transition.jobId)!.some((message) => message.ends.has(transition.status))) {
+      judgement.problems.push(`slack-app: ${key} was replied in the thread of an earlier message of the job, not the one it shows`);
+    }
+  }
+  return judgement;
+}
+
 /** The transition an email announces, or undefined for other mails. */
 export function parseMail(mail: SmtpSinkMail): DeliveryCopy | undefined {
   const subject = HEADLINE.exec(mail.parsed.subject ?? '');
@@ -201,6 +356,12 @@ export class DeliveryLedger {
         if (copy) out.push(copy);
       }
     }
+    if (this.channels.includes('slack-app')) {
+      for (const call of records.slackApp ?? []) {
+        const copy = parseSlackAppReply(call);
+        if (copy) out.push(copy);
+      }
+    }
     if (this.channels.includes('slack')) {
       for (const request of slack) {
         if (request.answer !== 200) continue;
@@ -242,12 +403,14 @@ export class DeliveryLedger {
    */
   tally(input: SinkRecords & { lines: readonly DaemonLine[]; kills: readonly KillRecord[]; failovers?: readonly FailoverRecord[] }): LedgerTally {
     const copies = this.copies(input);
+    const slackApp = this.channels.includes('slack-app') ? judgeSlackAppMessages(input.slackApp ?? [], this.expected.values(), input.kills, input.failovers) : undefined;
     const otherMessages =
       (this.channels.includes('slack') ? input.slack.filter((request) => request.answer === 200).length : 0) +
       (this.channels.includes('email') ? input.mails.length : 0) +
       (this.channels.includes('teams') ? (input.teams ?? []).filter((request) => request.answer === 202 && request.shown).length : 0) +
       (this.channels.includes('webhook') ? (input.webhook ?? []).filter((request) => request.answer === 204 && request.verified).length : 0) -
-      copies.length;
+      copies.filter((copy) => copy.channel !== 'slack-app').length +
+      (slackApp?.other ?? 0);
     const deliveredLogs = countDeliveredLogs(input.lines);
     const problems: string[] = [];
     const byChannel = {} as Record<Channel, ChannelTally>;
@@ -300,10 +463,17 @@ export class DeliveryLedger {
           }
         }
       }
+      if (channel === 'slack-app' && slackApp) {
+        tally.jobMessages = slackApp.jobMessages;
+        tally.updates = slackApp.updates;
+        tally.duplicates += slackApp.duplicates;
+        tally.crashWindow += slackApp.crashWindow;
+        problems.push(...slackApp.problems);
+      }
       byChannel[channel] = tally;
     }
 
-    const sum = (field: keyof ChannelTally) => this.channels.reduce((total, channel) => total + byChannel[channel][field], 0);
+    const sum = (field: 'delivered' | 'duplicates' | 'crashWindow' | 'lost' | 'unexpected') => this.channels.reduce((total, channel) => total + byChannel[channel][field], 0);
     return {
       transitions: this.expected.size,
       byChannel,

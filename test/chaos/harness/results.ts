@@ -12,8 +12,8 @@ export interface ScenarioRow {
   seed: number;
   /** Announced transitions the scenario made (finished or failed jobs). */
   transitions: number;
-  /** Transitions delivered at least once, per channel (Teams and the webhook when the scenario uses them). */
-  delivered: { slack: number; email: number; teams?: number; webhook?: number };
+  /** Transitions delivered at least once, per channel (Teams, the webhook and Slack app mode when the scenario uses them). */
+  delivered: { slack: number; email: number; teams?: number; webhook?: number; slackApp?: number };
   /** Copies beyond the first, all channels, including the crash-window ones. */
   duplicates: number;
   /** Of `duplicates`, those the documented crash window admits. */
@@ -84,7 +84,7 @@ export function renderTable(rows: readonly ScenarioRow[]): string {
         row.id,
         cell(row.passed ? row.scenario : `${row.scenario} (FAILED)`),
         row.transitions,
-        `${row.delivered.slack} / ${row.delivered.email}${row.delivered.teams === undefined ? '' : ` (Teams ${row.delivered.teams})`}${row.delivered.webhook === undefined ? '' : ` (webhook ${row.delivered.webhook})`}`,
+        `${row.delivered.slack} / ${row.delivered.email}${row.delivered.teams === undefined ? '' : ` (Teams ${row.delivered.teams})`}${row.delivered.webhook === undefined ? '' : ` (webhook ${row.delivered.webhook})`}${row.delivered.slackApp === undefined ? '' : ` (Slack app ${row.delivered.slackApp})`}`,
         `${row.duplicates} (${row.crashWindow})`,
         row.lost,
         cell(row.notes),
@@ -120,13 +120,21 @@ export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Da
     '- **Lost**: (transition, channel) pairs never delivered. Every scenario requires 0.',
     '- Scenario 7 counts the hostile-data jobs; its property tests (fast-check) are in the notes.',
     '- Scenario 8 scans every line every daemon printed in the other scenarios (stdout and stderr) for',
-    '  the API key, the bearer token, the Slack webhook URL and the SMTP password.',
+    '  the API key, the bearer token, the Slack webhook URL, the SMTP password, the Teams Workflows URL,',
+    '  the webhook signing secret and the Slack bot token; its own run also scans every Redis value and',
+    '  every page the replicas serve (status page, /readyz, /metrics, bull-board).',
     '- Scenario 9 gives the detail fetches far less than the polls ask for (1 call/s against every job',
     '  active and a poll each second); its notes give the most detail tasks ever seen waiting, which must',
     '  stay within the number of active jobs (one pending task per job), and /readyz must stay 200 naming',
     '  the backlog.',
     '- Scenario 10 starts with old jobs in GEM and a first list answer of `{"jobs": []}`; a message about',
     '  any of that history is counted as unexpected and fails it, and the daemon must log it all as history.',
+    '- Scenario 11 adds Teams, the signed webhook and Slack app mode (jobs shown live) beside Slack. For',
+    '  Slack app mode a transition is delivered when its end is replied in the job\'s thread; beside',
+    '  that each job must have one top-level message, updated in place, that ends showing its end. A',
+    '  second top-level message of a job is counted in brackets only when a kill came between the two',
+    '  posts and the first was never updated or replied to (its ts was never stored: the window',
+    '  between Slack\'s answer and storing the ts, docs/architecture.md, "Slack app mode").',
     '- Scenarios 12 and 13 run on other Redis topologies, built from redis-server and redis-cli: 12 on a',
     '  primary, a replica and three Sentinels (`redis+sentinel://`, two daemon replicas) with `SENTINEL',
     '  FAILOVER` mid-run, then the primary SIGKILLed (/readyz must be 503 while no primary answers, 200',

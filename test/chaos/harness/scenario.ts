@@ -43,11 +43,12 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
       email: tally.byChannel.email?.delivered ?? 0,
       ...(tally.byChannel.teams ? { teams: tally.byChannel.teams.delivered } : {}),
       ...(tally.byChannel.webhook ? { webhook: tally.byChannel.webhook.delivered } : {}),
+      ...(tally.byChannel['slack-app'] ? { slackApp: tally.byChannel['slack-app'].delivered } : {}),
     },
     duplicates: tally.duplicates,
     crashWindow: tally.crashWindow,
     lost: tally.lost,
-    notes: `${options.notes}${crashWindowNote(tally)}; ${scan.lines} log lines scanned, ${scan.leaks.length} secrets found`,
+    notes: `${options.notes}${slackAppNote(tally)}${crashWindowNote(tally)}; ${scan.lines} log lines scanned, ${scan.leaks.length} secrets found`,
     scan: { lines: scan.lines, leaks: scan.leaks.length },
     passed: false,
   };
@@ -69,13 +70,22 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
   return { tally, row };
 }
 
+const CHANNEL_NAMES: Readonly<Record<string, string>> = { slack: 'Slack', teams: 'Teams', 'slack-app': 'Slack app' };
+
 /** "; crash-window duplicates: Slack 3, email 1" when there were any. */
 function crashWindowNote(tally: LedgerTally): string {
   if (tally.crashWindow === 0) return '';
   const parts = Object.entries(tally.byChannel)
     .filter(([, channel]) => channel.crashWindow > 0)
-    .map(([name, channel]) => `${name === 'slack' ? 'Slack' : name === 'teams' ? 'Teams' : name} ${channel.crashWindow}`);
+    .map(([name, channel]) => `${CHANNEL_NAMES[name] ?? name} ${channel.crashWindow}`);
   return `; crash-window duplicates: ${parts.join(', ')}`;
+}
+
+/** "; Slack app: 40 job messages, 95 chat.update" when the scenario judged Slack app mode. */
+function slackAppNote(tally: LedgerTally): string {
+  const app = tally.byChannel['slack-app'];
+  if (!app) return '';
+  return `; Slack app: ${app.jobMessages ?? 0} job messages for ${tally.transitions} jobs, ${app.updates ?? 0} chat.update, ${app.delivered} end replies`;
 }
 
 /** Log lines that report an unhandled rejection or an uncaught exception: always a bug. */

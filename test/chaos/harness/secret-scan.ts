@@ -19,9 +19,15 @@ function formsOf(value: string): string[] {
   return [...forms].filter((form) => form.length >= 6);
 }
 
+/** The names of the secrets `text` holds, in any of their forms (the text itself is not quoted). */
+export function secretsIn(text: string, secrets: readonly NamedSecret[]): string[] {
+  return secrets.filter((secret) => formsOf(secret.value).some((form) => text.includes(form))).map((secret) => secret.name);
+}
+
 /**
  * Scans every line the daemon printed for every secret it was given: the API key, the bearer
- * token, the webhook URL (and its secret path part) and the SMTP password. A leak is reported by
+ * token, the webhook URL (and its secret path part), the SMTP password, the Teams Workflows URL
+ * and its sig, the webhook signing secret and the Slack bot token. A leak is reported by
  * secret name and line position, so the report itself leaks nothing.
  */
 export function scanForSecrets(lines: readonly DaemonLine[], secrets: readonly NamedSecret[]): SecretScan {

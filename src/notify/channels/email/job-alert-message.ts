@@ -16,9 +16,10 @@ export function renderEmailJobAlert(alert: JobAlert, options: JobAlertRenderOpti
   const list = jobAlertFacts(alert, timeZone);
   const width = Math.max(...list.map((fact) => fact.label.length));
   const text = [
-    heading,
+    // The headline names the job by its id, which is API text: no control characters in the text part.
+    sanitizeText(heading),
     '',
-    explanation,
+    sanitizeText(explanation),
     '',
     ...list.map((fact) => `${`${fact.label}:`.padEnd(width + 2)}${sanitizeText(truncate(fact.value, 500)).replace(/\n/g, ' ')}`),
     '',
