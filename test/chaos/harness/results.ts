@@ -12,8 +12,8 @@ export interface ScenarioRow {
   seed: number;
   /** Announced transitions the scenario made (finished or failed jobs). */
   transitions: number;
-  /** Transitions delivered at least once, per channel (Teams, the webhook and Slack app mode when the scenario uses them). */
-  delivered: { slack: number; email: number; teams?: number; webhook?: number; slackApp?: number };
+  /** Transitions delivered at least once, per channel (email, Teams, the webhook and Slack app mode when the scenario uses them). */
+  delivered: { slack: number; email?: number; teams?: number; webhook?: number; slackApp?: number };
   /** Copies beyond the first, all channels, including the crash-window ones. */
   duplicates: number;
   /** Of `duplicates`, those the documented crash window admits. */
@@ -84,7 +84,7 @@ export function renderTable(rows: readonly ScenarioRow[]): string {
         row.id,
         cell(row.passed ? row.scenario : `${row.scenario} (FAILED)`),
         row.transitions,
-        `${row.delivered.slack} / ${row.delivered.email}${row.delivered.teams === undefined ? '' : ` (Teams ${row.delivered.teams})`}${row.delivered.webhook === undefined ? '' : ` (webhook ${row.delivered.webhook})`}${row.delivered.slackApp === undefined ? '' : ` (Slack app ${row.delivered.slackApp})`}`,
+        `${row.delivered.slack} / ${row.delivered.email ?? '—'}${row.delivered.teams === undefined ? '' : ` (Teams ${row.delivered.teams})`}${row.delivered.webhook === undefined ? '' : ` (webhook ${row.delivered.webhook})`}${row.delivered.slackApp === undefined ? '' : ` (Slack app ${row.delivered.slackApp})`}`,
         `${row.duplicates} (${row.crashWindow})`,
         row.lost,
         cell(row.notes),
@@ -111,7 +111,8 @@ export function reliabilityDocument(rows: readonly ScenarioRow[], producedAt: Da
     '',
     '- **Transitions**: jobs the scenario drove to a terminal status (finished or failed) in the',
     '  simulator; each must be announced once in Slack and once by email.',
-    '- **Delivered**: transitions that reached the Slack sink / the SMTP server at least once.',
+    '- **Delivered**: transitions that reached the Slack sink / the SMTP server at least once (— where a',
+    '  scenario does not use email).',
     '- **Duplicates**: copies beyond the first, both channels. The number in brackets is those the',
     '  delivery protocol admits (docs/architecture.md, "Delivery and its crash window"): a SIGKILL after',
     '  a successful post and before the delivered marker is written. A duplicate is put there only when a replica was killed',

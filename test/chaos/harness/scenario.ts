@@ -40,7 +40,7 @@ export async function settleAndJudge(world: ChaosWorld, options: SettleOptions):
     transitions: tally.transitions,
     delivered: {
       slack: tally.byChannel.slack?.delivered ?? 0,
-      email: tally.byChannel.email?.delivered ?? 0,
+      ...(tally.byChannel.email ? { email: tally.byChannel.email.delivered } : {}),
       ...(tally.byChannel.teams ? { teams: tally.byChannel.teams.delivered } : {}),
       ...(tally.byChannel.webhook ? { webhook: tally.byChannel.webhook.delivered } : {}),
       ...(tally.byChannel['slack-app'] ? { slackApp: tally.byChannel['slack-app'].delivered } : {}),
