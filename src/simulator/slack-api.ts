@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Conditions, listenLocal, Scripts } from './local-http.js';
 import { blockKitProblems, type SlackSinkPayload } from './slack-sink.js';
 
 /**
@@ -99,9 +99,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions): Promi
   const names = new Map([...channels].map(([name, id]) => [id, name]));
   const calls: SlackApiCall[] = [];
   const messages: SlackApiMessage[] = [];
-  const scripts: Array<{ script: SlackApiScript; remaining: number; method?: string }> = [];
-  const waiters = new Set<() => void>();
-  const sockets = new Set<Socket>();
+  const scripts = new Scripts<SlackApiScript>();
+  const conditions = new Conditions('slack api');
   let clock = 0;
 
   const nextTs = () => {
@@ -119,19 +118,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions): Promi
     return channels.get(value.replace(/^#/, ''));
   };
 
-  const takeScript = (method: string): SlackApiScript | undefined => {
-    const index = scripts.findIndex((entry) => entry.method === undefined || entry.method === method);
-    if (index < 0) return undefined;
-    const entry = scripts[index]!;
-    entry.remaining -= 1;
-    if (entry.remaining <= 0) scripts.splice(index, 1);
-    return entry.script;
-  };
-
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const match = /^\/api\/([A-Za-z.]+)$/.exec((req.url ?? '/').split('?')[0]!);
     const method = match?.[1] ?? '?';
-    const script = takeScript(method);
+    const script = scripts.take(method);
     if (script && 'delayMs' in script) {
       setTimeout(() => answerCall(req, res, raw, method, match, undefined), script.delayMs);
       return;
@@ -212,28 +202,15 @@ export async function startSlackApiServer(options: SlackApiServerOptions): Promi
       answer(200, { ok: true, channel, ts: message.ts, text });
       options.onEvent?.({ kind: 'updated', message, channelName: names.get(channel) ?? channel });
     } finally {
-      for (const waiter of [...waiters]) waiter();
+      conditions.recheck();
     }
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const local = await listenLocal(handle, options.port);
   const resolveChannel = (channel: string) => channelId(channel, false) ?? channel;
 
   const api: SlackApiServer = {
-    apiUrl: `http://127.0.0.1:${port}/api/`,
+    apiUrl: `${local.baseUrl}/api/`,
     get calls() {
       return calls;
     },
@@ -244,34 +221,14 @@ export async function startSlackApiServer(options: SlackApiServerOptions): Promi
       const index = messages.findIndex((message) => message.channel === resolveChannel(channel) && message.ts === ts);
       if (index >= 0) messages.splice(index, 1);
     },
-    failNext(times, script, method) {
-      if (times > 0) scripts.push({ script, remaining: times, ...(method === undefined ? {} : { method }) });
-    },
-    waitFor(predicate, timeoutMs = 30_000) {
-      if (predicate(api)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(api)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`slack api: condition not met within ${timeoutMs} ms (${calls.length} calls so far)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    failNext: (times, script, method) => scripts.add(times, script, method),
+    waitFor: (predicate, timeoutMs = 30_000) => conditions.waitFor(() => predicate(api), timeoutMs, () => `${calls.length} calls so far`),
     reset() {
       calls.length = 0;
       messages.length = 0;
-      scripts.length = 0;
+      scripts.clear();
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => local.close(),
   };
   return api;
 }
