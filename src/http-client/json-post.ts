@@ -13,7 +13,7 @@ import { RequestDeadline } from './request-deadline.js';
 export interface PostAnswer {
   status: number;
   header(name: string): string | null;
-  /** At most `MAX_ANSWER_BYTES` of the body, as text. */
+  /** At most `maxAnswerBytes` of the body (`MAX_ANSWER_BYTES` unless the channel says), as text. */
   text: string;
 }
 
@@ -28,7 +28,7 @@ export type JsonPost = (url: string, body: string, headers: Record<string, strin
 export const MAX_ANSWER_BYTES = 16 * 1024;
 
 /** The default post: undici's request() through `dispatcher` (a keep-alive pool of the channel's). */
-export function undiciJsonPost(dispatcher: Dispatcher): JsonPost {
+export function undiciJsonPost(dispatcher: Dispatcher, maxAnswerBytes = MAX_ANSWER_BYTES): JsonPost {
   return async (url, body, headers, timeoutMs, signal) => {
     const abort = new RequestDeadline(timeoutMs, signal);
     try {
@@ -39,7 +39,7 @@ export function undiciJsonPost(dispatcher: Dispatcher): JsonPost {
         body,
         signal: abort,
       });
-      const text = (await readBody(answer.body, MAX_ANSWER_BYTES, 'truncate')).toString('utf8');
+      const text = (await readBody(answer.body, maxAnswerBytes, 'truncate')).toString('utf8');
       return { status: answer.statusCode, header: (name) => headerValue(answer.headers, name), text };
     } catch (error) {
       throw abort.aborted ? abort.reason : error;
@@ -50,7 +50,7 @@ export function undiciJsonPost(dispatcher: Dispatcher): JsonPost {
 }
 
 /** An injected fetch, given the deadline and the delivery's signal, with redirects refused. */
-export function fetchJsonPost(fetchImpl: typeof globalThis.fetch): JsonPost {
+export function fetchJsonPost(fetchImpl: typeof globalThis.fetch, maxAnswerBytes = MAX_ANSWER_BYTES): JsonPost {
   return async (url, body, headers, timeoutMs, signal) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const response = await fetchImpl(url, {
@@ -60,7 +60,7 @@ export function fetchJsonPost(fetchImpl: typeof globalThis.fetch): JsonPost {
       redirect: 'manual',
       signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
-    const text = (await response.text()).slice(0, MAX_ANSWER_BYTES);
+    const text = (await response.text()).slice(0, maxAnswerBytes);
     return { status: response.status, header: (name) => response.headers.get(name), text };
   };
 }

@@ -1,5 +1,6 @@
 import type { RedisClient } from './connection.js';
 import { GatheringStore, type SentGathering } from './gathering-store.js';
+import { execReplies, takeLockWith } from './holder-lock.js';
 import type { Keys } from './keys.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
 
@@ -43,12 +44,8 @@ export class DeliveryMarks {
    * simply not used.) Held by another: how long its lock still lasts (ms; ≤ 0 when unknown).
    */
   async lock(taskId: string, holder: string, ttlMs: number): Promise<DeliveryLock> {
-    const lockKey = this.keys.deliveryLock(taskId);
-    const [locked, marker] = await Promise.all([this.redis.set(lockKey, holder, 'PX', ttlMs, 'NX'), this.redis.get(this.keys.delivered(taskId))]);
-    // A SET applied by Redis whose reply was lost (a restart, a network blip) is sent again by
-    // ioredis after reconnecting and then answers nil: the lock is ours all the same.
-    if (locked !== 'OK' && (await this.redis.get(lockKey)) !== holder) return { locked: false, ttlMs: await this.redis.pttl(lockKey) };
-    return { locked: true, marker };
+    const lock = await takeLockWith(this.redis, this.keys.deliveryLock(taskId), holder, ttlMs, this.redis.get(this.keys.delivered(taskId)));
+    return lock.locked ? { locked: true, marker: lock.value } : lock;
   }
 
   /** Releases the task's lock if `holder` still owns it (lua/release-lock-1.lua). */
@@ -82,9 +79,6 @@ export class DeliveryMarks {
     const multi = this.redis.multi().set(this.keys.delivered(taskId), JSON.stringify(record), 'PX', ttlMs);
     for (const member of covers ?? []) multi.set(this.keys.delivered(member.taskId), JSON.stringify({ ...record, via: taskId }), 'PX', ttlMs);
     if (gathering) this.gatherings.forget(multi, gathering);
-    return multi.exec().then((replies) => {
-      const failure = replies?.find(([replyError]) => replyError);
-      if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
-    });
+    return multi.exec().then(execReplies);
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisClient } from './connection.js';
+import { execReplies, takeLockWith } from './holder-lock.js';
 import type { Keys } from './keys.js';
 import { withScripts, type ScriptCommands } from './scripts.js';
 
@@ -46,28 +47,20 @@ export class SlackAppStore {
    * ours the read sees whatever an earlier holder stored.
    */
   async claim(target: string, jobId: string, holder: string, ttlMs: number): Promise<SlackAppClaim> {
-    const lockKey = this.keys.slackAppLock(target, jobId);
-    const [locked, fields] = await Promise.all([
-      this.redis.set(lockKey, holder, 'PX', ttlMs, 'NX'),
-      this.redis.hgetall(this.keys.slackAppMessage(target, jobId)),
-    ]);
-    // A SET applied but whose reply was lost is re-sent by ioredis and answers nil: ours all the same.
-    if (locked !== 'OK' && (await this.redis.get(lockKey)) !== holder) return { locked: false, ttlMs: await this.redis.pttl(lockKey) };
-    return { locked: true, ref: refOf(fields) };
+    const lock = await takeLockWith(this.redis, this.keys.slackAppLock(target, jobId), holder, ttlMs, this.redis.hgetall(this.keys.slackAppMessage(target, jobId)));
+    return lock.locked ? { locked: true, ref: refOf(lock.value) } : lock;
   }
 
   /** Stores where the job's message is and what it shows now (a post or an update). */
   async save(target: string, jobId: string, ref: Omit<SlackAppRef, 'replies'>): Promise<void> {
     const key = this.keys.slackAppMessage(target, jobId);
-    const fields = { channel: ref.channel, ts: ref.ts, version: String(ref.version), at: String(ref.at), gen: String(ref.gen) };
-    await this.redis.multi().hset(key, fields).pexpire(key, this.retentionMs).exec().then(checkExec);
+    await this.redis.multi().hset(key, fieldsOf(ref)).pexpire(key, this.retentionMs).exec().then(execReplies);
   }
 
   /** A fresh message replaced the old one (posted anew): the old thread's replies no longer count. */
   async replace(target: string, jobId: string, ref: Omit<SlackAppRef, 'replies'>): Promise<void> {
     const key = this.keys.slackAppMessage(target, jobId);
-    const fields = { channel: ref.channel, ts: ref.ts, version: String(ref.version), at: String(ref.at), gen: String(ref.gen) };
-    await this.redis.multi().del(key).hset(key, fields).pexpire(key, this.retentionMs).exec().then(checkExec);
+    await this.redis.multi().del(key).hset(key, fieldsOf(ref)).pexpire(key, this.retentionMs).exec().then(execReplies);
   }
 
   /** Records that the thread reply `replyId` went out under the message. */
@@ -94,7 +87,7 @@ export class SlackAppStore {
     const taken = await this.redis.set(jobKey, String(nowMs), 'PX', Math.max(1, Math.round(everyMs)), 'NX');
     if (taken !== 'OK') return false;
     const minuteKey = this.keys.slackAppProgressBudget(Math.floor(nowMs / 60_000));
-    const [[, count]] = (await this.redis.multi().incr(minuteKey).pexpire(minuteKey, 120_000).exec().then(checkExec)) as [[null, number]];
+    const [[, count]] = (await this.redis.multi().incr(minuteKey).pexpire(minuteKey, 120_000).exec().then(execReplies)) as [[null, number]];
     if (count <= perMinute) return true;
     // Over the workspace budget: give the job's slot back so the next sample may try again.
     await this.redis.del(jobKey);
@@ -102,10 +95,8 @@ export class SlackAppStore {
   }
 }
 
-function checkExec(replies: Array<[Error | null, unknown]> | null): Array<[Error | null, unknown]> {
-  const failure = replies?.find(([error]) => error);
-  if (!replies || failure) throw failure?.[0] ?? new Error('MULTI was discarded');
-  return replies;
+function fieldsOf(ref: Omit<SlackAppRef, 'replies'>): Record<string, string> {
+  return { channel: ref.channel, ts: ref.ts, version: String(ref.version), at: String(ref.at), gen: String(ref.gen) };
 }
 
 function refOf(fields: Record<string, string>): SlackAppRef | undefined {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
+import { fetchJsonPost, undiciJsonPost } from '../../../http-client/json-post.js';
 import { SLACK_APP_CHANNEL } from '../../../domain/routing.js';
 import { SlackAppStore, type SlackAppRef } from '../../../state/slack-app-store.js';
 import type { Logger } from '../../../telemetry/logger.js';
@@ -12,7 +13,7 @@ import type { SlackAppMessage, SlackAppReply } from './app-message.js';
 import { classifyWebApiAnswer, classifyWebApiError } from './classify.js';
 import { renderSlackApp } from './render.js';
 import { slackAppSettings, type SlackAppRouteSettings, type SlackAppConfig, type SlackAppSettings } from './settings.js';
-import { fetchWebApi, undiciWebApi, type WebApiAnswer, type WebApiCall } from './web-api-client.js';
+import { WEB_API_ANSWER_BYTES, webApiCall, type WebApiAnswer, type WebApiCall } from './web-api-client.js';
 
 export interface SlackAppNotifierOptions {
   settings: SlackAppSettings;
@@ -57,10 +58,10 @@ export class SlackAppNotifier implements Notifier<SlackAppMessage> {
     this.settings = options.settings;
     this.logger = options.logger.child({ channel: SLACK_APP_CHANNEL });
     if (options.fetch) {
-      this.call = fetchWebApi(this.settings.apiUrl, options.fetch);
+      this.call = webApiCall(this.settings.apiUrl, fetchJsonPost(options.fetch, WEB_API_ANSWER_BYTES));
     } else {
       this.dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
-      this.call = undiciWebApi(this.settings.apiUrl, this.dispatcher);
+      this.call = webApiCall(this.settings.apiUrl, undiciJsonPost(this.dispatcher, WEB_API_ANSWER_BYTES));
     }
     registerSecret(this.settings.botToken);
   }

@@ -1,16 +1,14 @@
-import { request, type Dispatcher } from 'undici';
-import { headerValue, readBody } from '../../../http-client/answer-body.js';
-import { RequestDeadline } from '../../../http-client/request-deadline.js';
+import type { JsonPost } from '../../../http-client/json-post.js';
 
 /**
  * The Slack app channel's transport: Slack's Web API wire format (an HTTPS POST of JSON to
  * `<apiUrl><method>` with `Authorization: Bearer <bot token>`, answered by JSON `{ok, error, …}`),
- * over undici's request() on the notifier's keep-alive pool, or over an injected fetch (tests).
- * Not @slack/web-api: it brings its own retry (p-retry) and rate-limit queue (p-queue) that would
- * have to be switched off for the delivery's queue, backoff and rate gate to stay the one place
- * that retries and waits; and the three methods used here (auth.test, chat.postMessage,
- * chat.update) are one JSON POST each. The transport, the deadline and the abort signal are then
- * the same as the incoming webhooks' (webhook-client.ts).
+ * over the JSON POST the other HTTP channels use (http-client/json-post.ts: undici on the
+ * notifier's keep-alive pool, or an injected fetch in tests; the same deadline, abort signal and
+ * refused redirects). Not @slack/web-api: it brings its own retry (p-retry) and rate-limit queue
+ * (p-queue) that would have to be switched off for the delivery's queue, backoff and rate gate to
+ * stay the one place that retries and waits; and the three methods used here (auth.test,
+ * chat.postMessage, chat.update) are one JSON POST each.
  */
 
 /** What one Web API call answered. */
@@ -26,8 +24,8 @@ export interface WebApiAnswer {
 /** One Web API call: `method` (`chat.postMessage`), its JSON arguments, the bot token. */
 export type WebApiCall = (method: string, args: Record<string, unknown>, token: string, timeoutMs: number, signal: AbortSignal | undefined) => Promise<WebApiAnswer>;
 
-/** Slack's answers are small; a message's echo is at most a few dozen kB. */
-const MAX_ANSWER_BYTES = 256 * 1024;
+/** Slack's answers are small, but chat.postMessage echoes the message: at most a few dozen kB. */
+export const WEB_API_ANSWER_BYTES = 256 * 1024;
 
 function parse(text: string): Record<string, unknown> | undefined {
   try {
@@ -38,39 +36,11 @@ function parse(text: string): Record<string, unknown> | undefined {
   }
 }
 
-function requestBody(token: string, args: Record<string, unknown>): { headers: Record<string, string>; body: string } {
-  return {
-    headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
-    body: JSON.stringify(args),
-  };
-}
-
-/** The default call: undici's request() through `dispatcher`, within `timeoutMs` to the end of the answer. */
-export function undiciWebApi(apiUrl: string, dispatcher: Dispatcher): WebApiCall {
+/** Web API calls to `apiUrl` over `post` (made with WEB_API_ANSWER_BYTES, so an echo parses whole). */
+export function webApiCall(apiUrl: string, post: JsonPost): WebApiCall {
   return async (method, args, token, timeoutMs, signal) => {
-    const abort = new RequestDeadline(timeoutMs, signal);
-    try {
-      const answer = await request(new URL(method, apiUrl), { dispatcher, method: 'POST', ...requestBody(token, args), signal: abort });
-      const text = (await readBody(answer.body, MAX_ANSWER_BYTES, 'truncate')).toString('utf8');
-      return { status: answer.statusCode, retryAfter: headerValue(answer.headers, 'retry-after'), body: parse(text) };
-    } catch (error) {
-      throw abort.aborted ? abort.reason : error;
-    } finally {
-      abort.clear();
-    }
-  };
-}
-
-/** An injected fetch, given the deadline and the delivery's signal the usual way. */
-export function fetchWebApi(apiUrl: string, fetchImpl: typeof globalThis.fetch): WebApiCall {
-  return async (method, args, token, timeoutMs, signal) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const response = await fetchImpl(new URL(method, apiUrl), {
-      method: 'POST',
-      ...requestBody(token, args),
-      redirect: 'error',
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-    });
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: parse(await response.text()) };
+    const headers = { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` };
+    const answer = await post(new URL(method, apiUrl).toString(), JSON.stringify(args), headers, timeoutMs, signal);
+    return { status: answer.status, retryAfter: answer.header('retry-after'), body: parse(answer.text) };
   };
 }
