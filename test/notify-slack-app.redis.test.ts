@@ -311,7 +311,7 @@ describe('Slack app mode: one message per job, kept current', () => {
   it('retries a 429 after its Retry-After and a 5xx, and delivers once', async () => {
     const h = harness(ALL);
     slack.failNext(1, { ratelimited: true, retryAfterSec: 1 }, 'chat.postMessage');
-    slack.failNext(1, { status: 503, body: 'upstream' }, 'chat.postMessage');
+    slack.failNext(1, { status: 503, body: `upstream refused Bearer ${BOT_TOKEN}` }, 'chat.postMessage');
     const [queued] = lifeOf('rl-1');
     const ids = await h.enqueue(queued!);
     await h.settled(ids);
@@ -520,5 +520,20 @@ describe('Slack app mode: liveProgress', () => {
     // One of the two fits in this minute's budget; the other is skipped, never retried.
     expect(slack.succeeded('chat.update').length - updatesBefore).toBeLessThanOrEqual(1);
     for (const id of ids) expect(await (await h.queue.getJob(id))!.getState()).toBe('completed');
+  });
+
+  it('spends the workspace budget once per slot and gives a job its slot back when the budget is out', async () => {
+    // The budget by the store's own clock argument, so a minute boundary cannot split the two
+    // deliveries above: that test shows only that the budget is never exceeded.
+    const h = harness(LIVE);
+    const store = new SlackAppStore(h.redis, h.keys, 60_000);
+    const minute = Math.floor(NOW / 60_000) * 60_000;
+    expect(await store.takeProgressSlot(CHANNEL, 'budget-a', 300_000, 1, minute + 1_000)).toBe(true);
+    // The same job within its period: no second slot, whatever the budget.
+    expect(await store.takeProgressSlot(CHANNEL, 'budget-a', 300_000, 5, minute + 2_000)).toBe(false);
+    // Another job in the same minute: over the workspace budget of 1.
+    expect(await store.takeProgressSlot(CHANNEL, 'budget-b', 300_000, 1, minute + 3_000)).toBe(false);
+    // Its slot was given back, so it gets one in the next minute's budget.
+    expect(await store.takeProgressSlot(CHANNEL, 'budget-b', 300_000, 1, minute + 61_000)).toBe(true);
   });
 });

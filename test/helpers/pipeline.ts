@@ -96,11 +96,5 @@ export function testPipeline(config: Config, overrides: Partial<PipelineOptions>
   });
 }
 
-/** Waits until `check` holds, polling every 25 ms; fails after `timeoutMs` with `what`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Waits until `check` holds, polling every 25 ms (the one poll loop of the tests, ./until.ts). */
+export { until as waitFor } from './until.js';
