@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GemSimulator } from '../src/simulator/gem-simulator.js';
+import { startSlackApiServer } from '../src/simulator/slack-api.js';
 import { startSlackSink, type SlackSink } from '../src/simulator/slack-sink.js';
 import { startTeamsSink } from '../src/simulator/teams-workflows-sink.js';
 import { startWebhookReceiver } from '../src/simulator/webhook-receiver.js';
@@ -155,6 +156,26 @@ describe('gem-watch CLI', () => {
     expect(run.code).toBe(0);
     expect(slack.accepted()).toHaveLength(1);
     expect(run.stdout + run.stderr).not.toContain('cli-secret-webhook-path');
+  });
+
+  it('test-notify --channel slack-app posts a sample card and its thread reply with the bot token, and never prints the token', async () => {
+    const token = 'xoxb-cli-0000000000-cliSecretBotToken';
+    const api = await startSlackApiServer({ token });
+    try {
+      const run = await cli(['test-notify', '--channel', 'slack-app'], { ...env, SLACK_BOT_TOKEN: token, SLACK_CHANNEL: '#gem-alerts', SLACK_API_URL: api.apiUrl });
+      expect(run.code).toBe(0);
+      const [message] = api.messages('#gem-alerts');
+      expect(message).toBeDefined();
+      expect(api.succeeded('chat.postMessage').length).toBeGreaterThanOrEqual(1);
+      expect(run.stdout + run.stderr).not.toContain(token);
+      const check = await cli(['check', '--send'], { ...env, SLACK_BOT_TOKEN: token, SLACK_CHANNEL: '#gem-alerts', SLACK_API_URL: api.apiUrl });
+      expect(api.succeeded('auth.test')).toHaveLength(1);
+      expect(check.stdout).toMatch(/OK\s+slack app\s+bot token accepted/);
+      expect(check.stdout).toMatch(/OK\s+slack app\s+test message posted to channel "#gem-alerts"/);
+      expect(check.stdout + check.stderr).not.toContain(token);
+    } finally {
+      await api.close();
+    }
   });
 
   it('test-notify exits 2 for a channel that is not configured', async () => {
